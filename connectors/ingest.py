@@ -1,0 +1,183 @@
+"""Load landed files into raw.* with a manifest, a quarantine and exact row accounting.
+
+Per file, in one transaction: read (DuckDB readers) -> map and validate (one SQL pass) -> good rows to
+raw.<kind>, bad rows to ops.quarantine with the reason, one row in ops.ingest_files. The rule
+rows_read = rows_loaded + rows_quarantined holds for every file. Idempotent:
+- same path, same bytes as loaded before: nothing happens;
+- same bytes under another path of the source: 'skipped_duplicate';
+- same path, new bytes: the file's earlier rows are removed and the new ones loaded ('replaced');
+- a file that cannot be parsed: 'failed' with the error; the other files still load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from connectors.contracts import CONTRACTS, LINEAGE, OPS_DDL, ddl
+from connectors.mapping import MappingError, compile_select, lit, q
+from connectors.readers import UnreadableFile, read_file
+from connectors.sources import Source
+
+DERIVED_KINDS = {"contacts": ("workload",)}  # call-level logs also yield workload aggregates
+
+
+@dataclass
+class FileResult:
+    source: str
+    kind: str
+    file: str
+    sha256: str
+    size: int
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    status: str = "loaded"
+    error: str | None = None
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for schema in ("raw", "ops", "quality"):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for contract in CONTRACTS.values():
+        con.execute(ddl(contract))
+    for statement in OPS_DDL:
+        con.execute(statement)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def ingest_sources(con: duckdb.DuckDBPyConnection, sources: list[Source], landing: Path,
+                   run_id: str = "manual") -> list[FileResult]:
+    ensure_schema(con)
+    results: list[FileResult] = []
+    for source in sources:
+        for path in source.files(landing):
+            results.append(ingest_file(con, source, path, landing, run_id))
+    return results
+
+
+def _previous(con: duckdb.DuckDBPyConnection, source: Source, rel: str, sha: str) -> tuple[str | None, bool]:
+    """(sha last loaded at this path, whether these bytes are already loaded under another path)."""
+    row = con.execute(
+        "SELECT sha256 FROM ops.ingest_files WHERE source = ? AND file = ? AND status IN ('loaded', 'replaced')"
+        " ORDER BY ingested_at DESC LIMIT 1", [source.name, rel]).fetchone()
+    elsewhere = con.execute(
+        "SELECT count(*) FROM ops.ingest_files f WHERE source = ? AND sha256 = ? AND file <> ?"
+        " AND status IN ('loaded', 'replaced') AND sha256 = (SELECT g.sha256 FROM ops.ingest_files g"
+        "  WHERE g.source = f.source AND g.file = f.file AND g.status IN ('loaded', 'replaced')"
+        "  ORDER BY g.ingested_at DESC LIMIT 1)", [source.name, sha, rel]).fetchone()
+    return (row[0] if row else None), bool(elsewhere and elsewhere[0])
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, landing: Path,
+                run_id: str = "manual") -> FileResult:
+    rel = path.relative_to(landing).as_posix() if path.is_relative_to(landing) else str(path)
+    sha = sha256_of(path)
+    result = FileResult(source.name, source.kind, rel, sha, path.stat().st_size)
+    last_sha, duplicate_elsewhere = _previous(con, source, rel, sha)
+    if last_sha == sha:
+        result.status = "unchanged"
+        return result
+    if duplicate_elsewhere and last_sha is None:
+        already = con.execute("SELECT count(*) FROM ops.ingest_files WHERE source = ? AND file = ? AND sha256 = ?"
+                              " AND status = 'skipped_duplicate'", [source.name, rel, sha]).fetchone()
+        result.status = "unchanged" if already and already[0] else "skipped_duplicate"
+        if result.status == "skipped_duplicate":
+            _manifest(con, result, run_id)
+        return result
+    now = _now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if last_sha is not None:
+            result.status = "replaced"
+            for kind in (source.kind, *DERIVED_KINDS.get(source.kind, ())):
+                con.execute(f'DELETE FROM raw."{kind}" WHERE _source = ? AND _file = ?', [source.name, rel])
+            con.execute("DELETE FROM ops.quarantine WHERE source = ? AND file = ?", [source.name, rel])
+        _load(con, source, path, rel, sha, now, result)
+        _manifest(con, result, run_id, now)
+        con.execute("COMMIT")
+    except (UnreadableFile, MappingError) as exc:
+        con.execute("ROLLBACK")
+        result.status, result.error = "failed", f"{rel}: {exc}"
+        result.rows_read = result.rows_loaded = result.rows_quarantined = 0
+        _manifest(con, result, run_id, now)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _load(con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str, sha: str, now: datetime,
+          result: FileResult) -> None:
+    read = read_file(con, path, source)
+    result.rows_read = read.rows + len(read.rejects)
+    if read.rows == 0 and not read.rejects and not read.columns:
+        raise UnreadableFile("no header and no records (empty file)")
+    sql, _ = compile_select(source, read.columns, read.table)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _mapped AS {sql}")
+    except duckdb.Error as exc:
+        raise MappingError(f"mapping of source '{source.name}' does not apply to this file: "
+                           f"{str(exc).splitlines()[0]}") from exc
+    contract = CONTRACTS[source.kind]
+    lineage = {"_source": lit(source.name), "_file": lit(rel), "_file_sha256": lit(sha), "_row": "_row",
+               "_ingested_at": f"TIMESTAMP {lit(now.isoformat(sep=' '))}", "_extra": "_extra"}
+    target_cols = [*contract.names, *(c.name for c in LINEAGE)]
+    select_cols = [q(n) for n in contract.names] + [lineage[c.name] for c in LINEAGE]
+    con.execute(f'INSERT INTO raw."{source.kind}" ({", ".join(q(c) for c in target_cols)}) '
+                f"SELECT {', '.join(select_cols)} FROM _mapped WHERE _reason IS NULL")
+    con.execute("INSERT INTO ops.quarantine SELECT ?, ?, ?, ?, _row, _raw_record, _reason, ? "
+                "FROM _mapped WHERE _reason IS NOT NULL", [source.name, source.kind, rel, sha, now])
+    for row, raw_line, error in read.rejects:
+        con.execute("INSERT INTO ops.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [source.name, source.kind, rel, sha, row, raw_line,
+                     f"record could not be parsed: {error}", now])
+    counts = con.execute("SELECT count(*) FILTER (WHERE _reason IS NULL), count(*) FILTER (WHERE _reason IS NOT NULL)"
+                         " FROM _mapped").fetchone()
+    assert counts is not None
+    result.rows_loaded, result.rows_quarantined = int(counts[0]), int(counts[1]) + len(read.rejects)
+    if source.preset.derive_workload:
+        _derive_workload(con, source, rel, sha, now)
+    con.execute("DROP TABLE IF EXISTS _mapped")
+    con.execute(f"DROP TABLE IF EXISTS {read.table}")
+
+
+def _derive_workload(con: duckdb.DuckDBPyConnection, source: Source, rel: str, sha: str, now: datetime) -> None:
+    """Per queue and UTC day: offered (answered + abandoned), handled, abandoned, waits, agents."""
+    con.execute(f"""
+INSERT INTO raw.workload (period_start, period_end, team, queue, channel, contacts_offered, contacts_handled,
+  contacts_abandoned, backlog, avg_wait_seconds, avg_handle_seconds, agents_staffed,
+  _source, _file, _file_sha256, _row, _ingested_at, _extra)
+SELECT date_trunc('day', started_at), date_trunc('day', started_at) + INTERVAL 1 DAY, team, queue, channel,
+  count(*) FILTER (WHERE upper(outcome) IN ('AGENT', 'HANG')),
+  count(*) FILTER (WHERE upper(outcome) = 'AGENT'),
+  count(*) FILTER (WHERE upper(outcome) = 'HANG'),
+  NULL,
+  avg(wait_seconds) FILTER (WHERE upper(outcome) IN ('AGENT', 'HANG')),
+  avg(handle_seconds) FILTER (WHERE upper(outcome) = 'AGENT'),
+  count(DISTINCT agent),
+  {lit(source.name)}, {lit(rel)}, {lit(sha)}, NULL, TIMESTAMP {lit(now.isoformat(sep=' '))},
+  '{{"derived_from": "raw.contacts"}}'
+FROM raw.contacts WHERE _source = {lit(source.name)} AND _file = {lit(rel)}
+GROUP BY ALL""")
+
+
+def _manifest(con: duckdb.DuckDBPyConnection, r: FileResult, run_id: str, now: datetime | None = None) -> None:
+    con.execute("INSERT INTO ops.ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [r.source, r.kind, r.file, r.sha256, r.size, r.rows_read, r.rows_loaded, r.rows_quarantined,
+                 r.status, r.error, now or _now(), run_id])

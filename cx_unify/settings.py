@@ -1,0 +1,123 @@
+"""Configuration by environment, with working defaults (README: Configuration).
+
+One set of variables feeds the CLI, Dagster and dbt: `Settings.export()` writes the resolved,
+absolute values back into the environment, so dbt's profiles.yml (`env_var('CX_WAREHOUSE')`) and
+a Dagster code server started later see exactly what the CLI saw.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCES = REPO_ROOT / "sources.yml"
+DEFAULT_CHECKS = REPO_ROOT / "checks.yml"
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    landing: Path
+    warehouse: Path
+    published: Path
+    sources: Path
+    checks: Path
+    pii_salt: str
+    mask_pii: bool
+    phone_region: str
+    duckdb_memory_limit: str
+    duckdb_threads: int
+
+    @property
+    def published_db(self) -> Path:
+        return self.published / "cx.duckdb"
+
+    @property
+    def report_html(self) -> Path:
+        return self.published / "report.html"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    def with_overrides(self, **values: object) -> Settings:
+        """Settings with CLI flags applied; paths given are resolved against the cwd."""
+        given = {k: v for k, v in values.items() if v is not None}
+        for key, value in list(given.items()):
+            if isinstance(value, (str, Path)) and key in _PATH_FIELDS:
+                given[key] = Path(value).expanduser().resolve()
+        updated = replace(self, **given)  # type: ignore[arg-type]
+        if "home" in given:  # derived paths follow a new home unless also given
+            for key, sub in (("landing", "landing"), ("warehouse", "warehouse.duckdb"),
+                             ("published", "published")):
+                if key not in given and _env(f"CX_{key.upper()}") is None:
+                    updated = replace(updated, **{key: updated.home / sub})
+        return updated
+
+    def export(self) -> None:
+        """Write the resolved values to os.environ (for dbt and Dagster) and make the folders."""
+        os.environ.update(
+            CX_HOME=str(self.home),
+            CX_LANDING=str(self.landing),
+            CX_WAREHOUSE=str(self.warehouse),
+            CX_PUBLISHED=str(self.published),
+            CX_SOURCES=str(self.sources),
+            CX_CHECKS=str(self.checks),
+            CX_PII_SALT=self.pii_salt,
+            CX_MASK_PII="1" if self.mask_pii else "0",
+            CX_PHONE_REGION=self.phone_region,
+            CX_DUCKDB_MEMORY_LIMIT=self.duckdb_memory_limit,
+            CX_DUCKDB_THREADS=str(self.duckdb_threads),
+            DAGSTER_HOME=str(self.dagster_home),
+        )
+        os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+        os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        for folder in (self.home, self.landing, self.published, self.warehouse.parent):
+            folder.mkdir(parents=True, exist_ok=True)
+        prepare_dagster_home(self.dagster_home)
+
+
+_PATH_FIELDS = {"home", "landing", "warehouse", "published", "sources", "checks"}
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else None
+
+
+def _path(name: str, default: Path) -> Path:
+    value = _env(name)
+    return Path(value).expanduser().resolve() if value else default.resolve()
+
+
+def load_settings() -> Settings:
+    """Read CX_* variables; every one has a default (see .env.example)."""
+    home = _path("CX_HOME", Path.cwd() / ".cx")
+    return Settings(
+        home=home,
+        landing=_path("CX_LANDING", home / "landing"),
+        warehouse=_path("CX_WAREHOUSE", home / "warehouse.duckdb"),
+        published=_path("CX_PUBLISHED", home / "published"),
+        sources=_path("CX_SOURCES", DEFAULT_SOURCES),
+        checks=_path("CX_CHECKS", DEFAULT_CHECKS),
+        pii_salt=_env("CX_PII_SALT") or "cx-unify-demo-salt",
+        mask_pii=(_env("CX_MASK_PII") or "1") not in ("0", "false", "no"),
+        phone_region=_env("CX_PHONE_REGION") or "GB",
+        duckdb_memory_limit=_env("CX_DUCKDB_MEMORY_LIMIT") or "4GB",
+        duckdb_threads=int(_env("CX_DUCKDB_THREADS") or os.cpu_count() or 2),
+    )
+
+
+def prepare_dagster_home(dagster_home: Path) -> None:
+    """DAGSTER_HOME is a folder under CX_HOME whose dagster.yaml is the repository's own."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    link = dagster_home / "dagster.yaml"
+    if link.is_symlink() and link.resolve() == DAGSTER_YAML.resolve():
+        return
+    if link.exists() or link.is_symlink():
+        link.unlink()
+    link.symlink_to(DAGSTER_YAML)
