@@ -128,7 +128,8 @@ CONTRACTS: dict[str, Contract] = {
         "contacts", "One row per call / contact with its customer when the system identified one.",
         (
             Column("contact_id", "VARCHAR", True, "call id"),
-            Column("customer_id", "VARCHAR", False, "customer number; empty when unknown"),
+            Column("customer_id", "VARCHAR", False, "the system's customer id; empty when unknown"),
+            Column("customer_crm_id", "VARCHAR", False, "CRM customer number, when the system uses it"),
             Column("started_at", "TIMESTAMP", True, "when the contact started (UTC)"),
             Column("team", "VARCHAR", False, "team as exported"),
             Column("queue", "VARCHAR", False, "queue / service type as exported"),

@@ -45,6 +45,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for contract in CONTRACTS.values():
         con.execute(ddl(contract))
+        # a warehouse made by an older version gains the contract's new columns (never loses any)
+        have = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ?",
+            [contract.table]).fetchall()}
+        for column in (*contract.columns, *LINEAGE):
+            if column.name not in have:
+                con.execute(f'ALTER TABLE raw."{contract.table}" ADD COLUMN "{column.name}" {column.type}')
     for statement in OPS_DDL:
         con.execute(statement)
 
@@ -63,6 +70,7 @@ def _now() -> datetime:
 
 def ingest_sources(con: duckdb.DuckDBPyConnection, sources: list[Source], landing: Path,
                    run_id: str = "manual") -> list[FileResult]:
+    con.execute("SET TimeZone = 'UTC'")  # naive timestamps in raw are UTC; zones are converted explicitly
     ensure_schema(con)
     results: list[FileResult] = []
     for source in sources:

@@ -117,6 +117,7 @@ _register(Preset(
     mapping={
         "contact_id": "call_id",
         "customer_id": {"sql": "nullif(nullif(trim(customer_id), '0'), '')"},
+        "customer_crm_id": {"sql": "nullif(nullif(trim(customer_id), '0'), '')"},  # the bank's customer number
         "started_at": {"sql": "\"date\" || ' ' || vru_entry"},
         "queue": "type",
         "channel": {"const": "phone"},

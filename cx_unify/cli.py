@@ -1,0 +1,157 @@
+"""The `cx-unify` command: generate demo data, run the nightly, evaluate it against ground truth."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cx_unify.settings import Settings, load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="cx-unify: one customer reality from four team views, every night.")
+console = Console(stderr=True)
+
+HomeOpt = Annotated[Path | None, typer.Option("--home", help="CX_HOME: where everything lives (default ./.cx)")]
+LandingOpt = Annotated[Path | None, typer.Option("--landing", help="CX_LANDING (default $CX_HOME/landing)")]
+WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", help="CX_WAREHOUSE (default $CX_HOME/warehouse.duckdb)")]
+PublishedOpt = Annotated[Path | None, typer.Option("--published", help="CX_PUBLISHED (default $CX_HOME/published)")]
+SourcesOpt = Annotated[Path | None, typer.Option("--sources", help="CX_SOURCES (default sources.yml in the repo)")]
+ChecksOpt = Annotated[Path | None, typer.Option("--checks", help="CX_CHECKS (default checks.yml in the repo)")]
+
+
+def _settings(home: Path | None = None, landing: Path | None = None, warehouse: Path | None = None,
+              published: Path | None = None, sources: Path | None = None, checks: Path | None = None) -> Settings:
+    return load_settings().with_overrides(home=home, landing=landing, warehouse=warehouse, published=published,
+                                          sources=sources, checks=checks)
+
+
+@app.command()
+def generate(
+    scale: Annotated[float, typer.Option("--scale", help="scale factor: 1 ~ 1 M signal rows; 0.01 for tests")] = 0.1,
+    seed: Annotated[int, typer.Option("--seed", help="same seed, same bytes")] = 42,
+    out: Annotated[Path | None, typer.Option("--out", help="landing folder to write (default CX_LANDING)")] = None,
+    clean: Annotated[bool, typer.Option("--clean", help="inject no fragmentation faults")] = False,
+    force: Annotated[bool, typer.Option("--force", help="write into a folder not made by the generator")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Write vendor-shaped exports of all four team views plus ground_truth.json."""
+    from cx_unify.generate import generate as run_generate
+
+    target = out.resolve() if out else _settings(home=home).landing
+    if target.exists() and any(target.iterdir()) and not (target / "ground_truth.json").exists() and not force:
+        console.print(f"[red]{target} holds files the generator did not write; use another --out or --force[/red]")
+        raise typer.Exit(2)
+    summary = run_generate(target, scale=scale, seed=seed, clean=clean, wipe=True)
+    console.print(f"generated {summary['signal_rows']:,} signal rows for {summary['people']:,} people "
+                  f"in {summary['files']} files, {summary['faults']} faults injected")
+    print(json.dumps(summary, indent=2))
+
+
+@app.command()
+def run(home: HomeOpt = None, landing: LandingOpt = None, warehouse: WarehouseOpt = None,
+        published: PublishedOpt = None, sources: SourcesOpt = None, checks: ChecksOpt = None,
+        verbose: Annotated[bool, typer.Option("--verbose", help="show dbt's own output")] = False) -> None:
+    """Materialise the whole nightly (ingest, dbt, checks, publish) in-process through Dagster."""
+    from cx_unify.nightly import run_nightly
+    from cx_unify.runlock import RunInProgress
+
+    settings = _settings(home, landing, warehouse, published, sources, checks)
+    console.print(f"nightly run: landing {settings.landing} -> warehouse {settings.warehouse}")
+    try:
+        summary = run_nightly(settings, verbose=verbose)
+    except RunInProgress as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(75) from exc
+    _print_summary(settings, summary)
+    if not summary.success:
+        raise typer.Exit(1)
+
+
+def _print_summary(settings: Settings, summary) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title="rows per table", show_edge=False)
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in summary.tables.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+    own = [c for c in summary.checks if not c[0].startswith(("not_null", "unique", "accepted_values", "relationships"))]
+    dbt_tests = [c for c in summary.checks if c not in own]
+    failed = [c for c in own if not c[3]]
+    console.print(f"checks: {sum(c[3] for c in own)} passed, {len(failed)} failed "
+                  f"(+ dbt tests: {sum(c[3] for c in dbt_tests)} passed, {sum(not c[3] for c in dbt_tests)} failed)")
+    for name, asset, severity, _ in failed:
+        console.print(f"  [{'red' if severity == 'ERROR' else 'yellow'}]{severity}[/] {name} on {asset}")
+    for name, asset, severity, passed in dbt_tests:
+        if not passed:
+            console.print(f"  [red]{severity}[/] dbt test {name} on {asset}")
+    state = "[green]succeeded[/green]" if summary.success else "[red]FAILED[/red]"
+    console.print(f"run {summary.run_id} {state} in {summary.seconds:.0f} s"
+                  + (f"; failed steps: {', '.join(summary.failed_steps)}" if summary.failed_steps else ""))
+    console.print(f"warehouse:      {settings.warehouse}")
+    if settings.published_db.exists():
+        console.print(f"analyst file:   {settings.published_db}")
+        console.print(f"report:         {settings.report_html}")
+    console.print(f"run log:        {summary.log_file}")
+
+
+@app.command()
+def evaluate(
+    truth: Annotated[Path | None, typer.Option("--truth", help="ground_truth.json (default $CX_LANDING/ground_truth.json)")] = None,
+    details: Annotated[bool, typer.Option("--details", help="list every fault, not only totals")] = False,
+    home: HomeOpt = None, warehouse: WarehouseOpt = None,
+) -> None:
+    """Identity precision / recall / F1 and fault detection of the last run, as JSON."""
+    from cx_unify.evaluate import evaluate as run_evaluate
+
+    settings = _settings(home=home, warehouse=warehouse)
+    truth_path = truth or settings.landing / "ground_truth.json"
+    if not truth_path.exists():
+        console.print(f"[red]ground truth not found: {truth_path} (cx-unify generate writes it)[/red]")
+        raise typer.Exit(2)
+    print(json.dumps(run_evaluate(settings.warehouse, truth_path, details=details), indent=2, default=str))
+
+
+@app.command()
+def demo(
+    scale: Annotated[float, typer.Option("--scale", help="scale factor of the demo data")] = 0.1,
+    seed: Annotated[int, typer.Option("--seed")] = 42,
+    home: HomeOpt = None,
+) -> None:
+    """Generate demo data (if the landing folder is empty), run the nightly, print where everything is."""
+    from cx_unify.evaluate import evaluate as run_evaluate
+    from cx_unify.generate import generate as run_generate
+    from cx_unify.nightly import run_nightly
+
+    settings = _settings(home=home)
+    truth_path = settings.landing / "ground_truth.json"
+    if not truth_path.exists():
+        summary = run_generate(settings.landing, scale=scale, seed=seed, clean=False, wipe=False)
+        console.print(f"demo data: {summary['signal_rows']:,} signal rows, {summary['faults']} injected faults "
+                      f"-> {settings.landing}")
+    result = run_nightly(settings)
+    _print_summary(settings, result)
+    if result.success:
+        scores = run_evaluate(settings.warehouse, truth_path)
+        identity, faults = scores["identity"], scores["faults"]
+        console.print(f"against ground truth: identity precision {identity['pairwise_precision']}, recall "
+                      f"{identity['pairwise_recall']}; faults detected {faults['detected']}/{faults['injected']}"
+                      f" (cx-unify evaluate for details)")
+        console.print("query it:  duckdb -readonly " + str(settings.published_db)
+                      + "  or  python -c \"import duckdb; print(duckdb.connect('"
+                      + str(settings.published_db) + "', read_only=True).sql('from main.readme'))\"")
+    else:
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,40 @@
+{#- Identifier normalisation. DuckDB-specific functions stay behind adapter.dispatch so the project
+    can move to another adapter by adding that adapter's variant. -#}
+
+{% macro normalize_email(col) -%}{{ return(adapter.dispatch('normalize_email', 'cx_unify')(col)) }}{%- endmacro %}
+{% macro default__normalize_email(col) -%}
+    case
+        when regexp_matches(lower(trim(replace({{ col }}, 'mailto:', ''))), '^[^@\s]+@[^@\s]+\.[a-z]{2,}$')
+            then lower(trim(replace({{ col }}, 'mailto:', '')))
+    end
+{%- endmacro %}
+
+{% macro normalize_phone(col) -%}{{ return(adapter.dispatch('normalize_phone', 'cx_unify')(col)) }}{%- endmacro %}
+{% macro duckdb__normalize_phone(col) -%}
+    cx_e164({{ col }}, '{{ var("phone_region") }}')
+{%- endmacro %}
+{% macro default__normalize_phone(col) -%}
+    nullif(regexp_replace({{ col }}, '[^0-9+]', '', 'g'), '')
+{%- endmacro %}
+
+{#- Folded text for matching: lower case, accents stripped, only letters, digits and single spaces. -#}
+{% macro fold_text(col) -%}{{ return(adapter.dispatch('fold_text', 'cx_unify')(col)) }}{%- endmacro %}
+{% macro duckdb__fold_text(col) -%}
+    nullif(trim(regexp_replace(lower(strip_accents(replace(replace(replace({{ col }}, 'ø', 'o'), 'ł', 'l'), 'ı', 'i'))),
+        '[^a-z0-9]+', ' ', 'g')), '')
+{%- endmacro %}
+{% macro default__fold_text(col) -%}
+    nullif(trim(regexp_replace(lower({{ col }}), '[^a-z0-9]+', ' ', 'g')), '')
+{%- endmacro %}
+
+{#- "Last, First" -> "First Last", then folded. -#}
+{% macro fold_person_name(col) -%}
+    {{ fold_text("case when " ~ col ~ " like '%,%' then trim(split_part(" ~ col ~ ", ',', 2)) || ' ' || trim(split_part(" ~ col ~ ", ',', 1)) else " ~ col ~ " end") }}
+{%- endmacro %}
+
+{% macro hours_between(start_col, end_col) -%}
+    {{ return(adapter.dispatch('hours_between', 'cx_unify')(start_col, end_col)) }}
+{%- endmacro %}
+{% macro default__hours_between(start_col, end_col) -%}
+    (epoch({{ end_col }}) - epoch({{ start_col }})) / 3600.0
+{%- endmacro %}

@@ -1,0 +1,96 @@
+-- One row per record that names a customer (complaint, survey response, identified contact): the
+-- identity graph's nodes, with every identifier the record carries, normalised.
+with
+
+complaints as (
+    select * from {{ ref('stg_service__complaints') }}
+),
+
+survey_responses as (
+    select * from {{ ref('stg_marketing__survey_responses') }}
+),
+
+contacts as (
+    select * from {{ ref('stg_operations__contacts') }}
+),
+
+complaint_nodes as (
+    select
+        record_key as node_id,
+        source,
+        'complaint' as record_kind,
+        complaint_id as record_id,
+        created_at as seen_at,
+        case when customer_id is not null then source || ':' || customer_id end as system_id_key,
+        nullif(trim(customer_crm_id), '') as crm_id,
+        email_norm,
+        phone_e164,
+        name_folded,
+        birth_date,
+        postcode_norm,
+        city_folded,
+        cast(null as varchar) as linked_complaint_id
+    from complaints
+),
+
+survey_nodes as (
+    select
+        record_key as node_id,
+        source,
+        'survey_response' as record_kind,
+        response_id as record_id,
+        submitted_at as seen_at,
+        case when customer_id is not null then source || ':' || customer_id end as system_id_key,
+        nullif(trim(customer_crm_id), '') as crm_id,
+        email_norm,
+        phone_e164,
+        name_folded,
+        birth_date,
+        postcode_norm,
+        city_folded,
+        complaint_id as linked_complaint_id
+    from survey_responses
+),
+
+contact_nodes as (
+    select
+        record_key as node_id,
+        source,
+        'contact' as record_kind,
+        contact_id as record_id,
+        started_at as seen_at,
+        case when customer_id is not null then source || ':' || customer_id end as system_id_key,
+        nullif(trim(customer_crm_id), '') as crm_id,
+        cast(null as varchar) as email_norm,
+        cast(null as varchar) as phone_e164,
+        cast(null as varchar) as name_folded,
+        birth_date,
+        postcode_norm,
+        city_folded,
+        cast(null as varchar) as linked_complaint_id
+    from contacts
+    where customer_id is not null or customer_crm_id is not null
+),
+
+unioned as (
+    select * from complaint_nodes
+    union all
+    select * from survey_nodes
+    union all
+    select * from contact_nodes
+),
+
+final as (
+    select
+        *,
+        -- name tokens in sorted order: "smith john" and "john smith" agree
+        case when name_folded is not null
+            then array_to_string(list_sort(string_split(name_folded, ' ')), ' ') end as name_key,
+        split_part(name_folded, ' ', 1) as first_name_folded,
+        case when name_folded is not null then string_split(name_folded, ' ')[-1] end as last_name_folded
+    from unioned
+    where system_id_key is not null or crm_id is not null or email_norm is not null
+        or phone_e164 is not null or name_folded is not null or linked_complaint_id is not null
+)
+
+select * from final

@@ -1,0 +1,51 @@
+-- One row per record that names a customer, with the unified customer it belongs to.
+with
+
+nodes as (
+    select * from {{ ref('int_identity_nodes') }}
+),
+
+clusters as (
+    select * from {{ ref('int_identity_clusters') }}
+),
+
+edges as (
+    select * from {{ ref('int_identity_edges') }}
+),
+
+incident as (
+    select node_a as node_id, match_rule, match_probability from edges
+    union all
+    select node_b as node_id, match_rule, match_probability from edges
+),
+
+node_rule as (
+    -- the strongest rule that ties the node to another record
+    select node_id, match_rule, match_probability
+    from incident
+    qualify row_number() over (
+        partition by node_id
+        order by
+            case match_rule
+                when 'system_id' then 1 when 'crm_id' then 2 when 'ticket_link' then 3
+                when 'email' then 4 when 'phone_name' then 5 else 9
+            end,
+            match_probability desc
+    ) = 1
+),
+
+final as (
+    select
+        nodes.source::varchar as source,
+        nodes.record_kind::varchar as record_kind,
+        nodes.record_id::varchar as source_record_id,
+        nodes.node_id::varchar as node_id,
+        ('C' || left(md5(clusters.cluster_node_id), 15))::varchar as customer_key,
+        coalesce(node_rule.match_rule, 'singleton')::varchar as match_rule,
+        coalesce(node_rule.match_probability, 1.0)::double as match_probability
+    from nodes
+    inner join clusters on nodes.node_id = clusters.node_id
+    left join node_rule on nodes.node_id = node_rule.node_id
+)
+
+select * from final

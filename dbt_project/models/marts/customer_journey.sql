@@ -1,0 +1,177 @@
+-- One row per touchpoint of a unified customer, in order: complaints opened, handed off, resolved and
+-- reopened, survey responses and contact-centre contacts.
+with
+
+identity_map as (
+    select * from {{ ref('customer_identity_map') }}
+),
+
+complaints as (
+    select * from {{ ref('stg_service__complaints') }}
+),
+
+complaint_events as (
+    select * from {{ ref('int_complaint_events_linked') }}
+),
+
+survey_responses as (
+    select * from {{ ref('stg_marketing__survey_responses') }}
+),
+
+contacts as (
+    select * from {{ ref('stg_operations__contacts') }}
+),
+
+team_map as (
+    select distinct team, department from {{ ref('team_mapping') }}
+),
+
+first_values as (
+    -- team and owner a complaint started with, from its history
+    select
+        complaint_key,
+        arg_min(new_team, event_at) filter (where field = 'team') as first_team,
+        arg_min(new_value, event_at) filter (where field = 'assignee' and new_value is not null) as first_owner
+    from complaint_events
+    group by complaint_key
+),
+
+has_status_history as (
+    select distinct complaint_key from complaint_events where field = 'status'
+),
+
+complaint_rows as (
+    select
+        complaints.record_key,
+        complaints.source,
+        complaints.complaint_id,
+        coalesce(first_values.first_team, complaints.team) as first_team,
+        coalesce(first_values.first_owner, complaints.owner) as first_owner,
+        complaints.team,
+        complaints.owner,
+        complaints.channel,
+        complaints.category,
+        complaints.created_at,
+        complaints.resolved_at,
+        has_status_history.complaint_key is not null as has_status_history
+    from complaints
+    left join first_values on complaints.record_key = first_values.complaint_key
+    left join has_status_history on complaints.record_key = has_status_history.complaint_key
+),
+
+opened as (
+    select
+        record_key as node_id, created_at as event_at, 'complaint_opened' as event_type, first_team as team,
+        channel, category, source, complaint_id as source_record_id, complaint_id,
+        null::double as score, null::varchar as scale, first_owner as owner
+    from complaint_rows
+),
+
+handoffs as (
+    select
+        complaint_events.complaint_key, complaint_events.event_at, 'complaint_handoff', complaint_events.new_team,
+        complaint_rows.channel, complaint_rows.category, complaint_events.source, complaint_events.complaint_id,
+        complaint_events.complaint_id, null::double, null::varchar, null::varchar
+    from complaint_events
+    inner join complaint_rows on complaint_events.complaint_key = complaint_rows.record_key
+    where complaint_events.field = 'team' and complaint_events.field_change_number > 1
+        and complaint_events.new_value is distinct from complaint_events.old_value
+),
+
+status_changes as (
+    select
+        complaint_events.complaint_key, complaint_events.event_at,
+        case
+            when complaint_events.new_value = 'solved' and coalesce(complaint_events.old_value, '') not in ('solved', 'closed')
+                then 'complaint_resolved'
+            when complaint_events.new_value = 'closed' and coalesce(complaint_events.old_value, '') not in ('solved', 'closed')
+                then 'complaint_resolved'
+            when complaint_events.old_value in ('solved', 'closed') and complaint_events.new_value not in ('solved', 'closed')
+                then 'complaint_reopened'
+        end as event_type,
+        complaint_rows.team, complaint_rows.channel, complaint_rows.category, complaint_events.source,
+        complaint_events.complaint_id, complaint_events.complaint_id, null::double, null::varchar, complaint_events.actor
+    from complaint_events
+    inner join complaint_rows on complaint_events.complaint_key = complaint_rows.record_key
+    where complaint_events.field = 'status'
+),
+
+resolved_without_history as (
+    select
+        record_key, resolved_at, 'complaint_resolved', team, channel, category, source, complaint_id,
+        complaint_id, null::double, null::varchar, owner
+    from complaint_rows
+    where not has_status_history and resolved_at is not null
+),
+
+surveys as (
+    select
+        survey_responses.record_key, survey_responses.submitted_at, 'survey_response',
+        complaint_rows.team, null::varchar, complaint_rows.category, survey_responses.source,
+        survey_responses.response_id, survey_responses.complaint_id, survey_responses.score,
+        survey_responses.scale, null::varchar
+    from survey_responses
+    left join complaint_rows on survey_responses.complaint_id = complaint_rows.complaint_id
+),
+
+contact_rows as (
+    select
+        record_key, started_at, 'contact', team, channel, null::varchar, source, contact_id,
+        null::varchar, null::double, null::varchar, agent
+    from contacts
+),
+
+events as (
+    select * from opened
+    union all select * from handoffs
+    union all select * from status_changes where event_type is not null
+    union all select * from resolved_without_history
+    union all select * from surveys
+    union all select * from contact_rows
+),
+
+keyed as (
+    select
+        identity_map.customer_key,
+        events.*
+    from events
+    inner join identity_map on events.node_id = identity_map.node_id
+),
+
+final as (
+    select
+        keyed.customer_key::varchar as customer_key,
+        keyed.event_at::timestamp as event_at,
+        row_number() over (
+            partition by keyed.customer_key
+            order by keyed.event_at,
+                case keyed.event_type
+                    when 'contact' then 1 when 'complaint_opened' then 2 when 'complaint_handoff' then 3
+                    when 'complaint_resolved' then 4 when 'complaint_reopened' then 5 else 6
+                end,
+                keyed.source_record_id
+        )::bigint as seq,
+        keyed.event_type::varchar as event_type,
+        keyed.team::varchar as team,
+        team_map.department::varchar as department,
+        keyed.channel::varchar as channel,
+        keyed.category::varchar as category,
+        keyed.source::varchar as source,
+        keyed.source_record_id::varchar as source_record_id,
+        keyed.complaint_id::varchar as complaint_id,
+        keyed.score::double as score,
+        keyed.scale::varchar as scale,
+        keyed.owner::varchar as owner
+    from keyed
+    left join team_map on keyed.team = team_map.team
+),
+
+with_gaps as (
+    select
+        *,
+        ({{ hours_between("lag(event_at) over (partition by customer_key order by seq)", "event_at") }} / 24.0)::double
+            as days_since_previous
+    from final
+)
+
+select * from with_gaps

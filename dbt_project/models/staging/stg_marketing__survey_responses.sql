@@ -1,0 +1,74 @@
+-- One row per survey response (latest version), with normalised customer identifiers and whether
+-- the score counts as happy on its scale (CSAT >= 4 of 5, NPS >= 9 of 10, CES >= 6 of 7).
+with
+
+source as (
+    select * from {{ source('raw', 'survey_responses') }}
+),
+
+latest as (
+    select
+        *,
+        row_number() over (
+            partition by _source, response_id order by _ingested_at desc, _file desc, _row desc
+        ) as version_rank
+    from source
+),
+
+renamed as (
+    select
+        _source as source,
+        response_id,
+        _source || '|survey_response|' || response_id as record_key,
+        survey,
+        submitted_at,
+        score,
+        scale,
+        comment,
+        touchpoint,
+        nullif(trim(complaint_id), '') as complaint_id,
+        customer_id,
+        customer_crm_id,
+        customer_email,
+        customer_phone,
+        customer_name,
+        customer_birth_date,
+        customer_city,
+        customer_postcode,
+        _file as source_file,
+        _row as source_row
+    from latest
+    where version_rank = 1
+),
+
+final as (
+    select
+        renamed.source,
+        renamed.response_id,
+        renamed.record_key,
+        renamed.survey,
+        renamed.submitted_at,
+        renamed.score,
+        renamed.scale,
+        case renamed.scale
+            when 'csat_5' then renamed.score >= 4
+            when 'nps_10' then renamed.score >= 9
+            when 'ces_7' then renamed.score >= 6
+        end as is_happy,
+        case renamed.scale
+            when 'csat_5' then renamed.score <= 2
+            when 'nps_10' then renamed.score <= 6
+            when 'ces_7' then renamed.score <= 3
+        end as is_unhappy,
+        renamed.comment,
+        renamed.touchpoint,
+        renamed.complaint_id,
+        renamed.customer_id,
+        renamed.customer_crm_id,
+        {{ customer_identifiers('renamed') }},
+        renamed.source_file,
+        renamed.source_row
+    from renamed
+)
+
+select * from final

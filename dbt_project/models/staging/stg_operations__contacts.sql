@@ -1,0 +1,77 @@
+-- One row per contact-centre contact with its team (through the queue or team mapping) and outcome.
+with
+
+source as (
+    select * from {{ source('raw', 'contacts') }}
+),
+
+team_map as (
+    select * from {{ ref('team_mapping') }}
+),
+
+outcome_map as (
+    select * from {{ ref('contact_outcome_mapping') }}
+),
+
+latest as (
+    select
+        *,
+        row_number() over (
+            partition by _source, contact_id order by _ingested_at desc, _file desc, _row desc
+        ) as version_rank
+    from source
+),
+
+renamed as (
+    select
+        _source as source,
+        contact_id,
+        _source || '|contact|' || contact_id as record_key,
+        customer_id,
+        customer_crm_id,
+        started_at,
+        coalesce(team, queue) as team_raw,
+        queue,
+        lower(trim(channel)) as channel,
+        outcome as outcome_raw,
+        wait_seconds,
+        handle_seconds,
+        agent,
+        customer_birth_date,
+        customer_city,
+        customer_postcode,
+        _file as source_file,
+        _row as source_row
+    from latest
+    where version_rank = 1
+),
+
+final as (
+    select
+        renamed.source,
+        renamed.contact_id,
+        renamed.record_key,
+        renamed.customer_id,
+        renamed.customer_crm_id,
+        renamed.started_at,
+        renamed.team_raw,
+        team_map.team,
+        team_map.department,
+        renamed.team_raw is null or team_map.source_value is not null as is_team_mapped,
+        renamed.queue,
+        coalesce(renamed.channel, 'phone') as channel,
+        coalesce(outcome_map.outcome, lower(trim(renamed.outcome_raw))) as outcome,
+        renamed.wait_seconds,
+        renamed.handle_seconds,
+        renamed.agent,
+        renamed.customer_birth_date as birth_date,
+        nullif(upper(regexp_replace(renamed.customer_postcode, '\s+', '', 'g')), '') as postcode_norm,
+        {{ fold_text('renamed.customer_city') }} as city_folded,
+        renamed.source_file,
+        renamed.source_row
+    from renamed
+    left join team_map on lower(trim(renamed.team_raw)) = team_map.source_value
+    left join outcome_map on lower(trim(renamed.outcome_raw)) = outcome_map.source_value
+)
+
+select * from final

@@ -1,0 +1,70 @@
+-- One row per change of a complaint's owner, team, status or priority, with the value before the
+-- change derived from the history when the export does not carry it.
+with
+
+source as (
+    select * from {{ source('raw', 'complaint_events') }}
+),
+
+team_map as (
+    select * from {{ ref('team_mapping') }}
+),
+
+renamed as (
+    select
+        _source as source,
+        complaint_id,
+        event_at,
+        lower(trim(field)) as field,
+        case when lower(trim(field)) in ('status', 'priority') then lower(trim(old_value)) else old_value end
+            as old_value_raw,
+        case when lower(trim(field)) in ('status', 'priority') then lower(trim(new_value)) else new_value end
+            as new_value,
+        actor,
+        _file as source_file,
+        _row as source_row
+    from source
+),
+
+deduplicated as (
+    -- the same change exported in two overlapping files is one change
+    select * from renamed
+    qualify row_number() over (
+        partition by source, complaint_id, event_at, field, new_value order by source_file, source_row
+    ) = 1
+),
+
+with_previous as (
+    select
+        *,
+        coalesce(
+            old_value_raw,
+            lag(new_value) over (partition by source, complaint_id, field order by event_at, source_file, source_row)
+        ) as old_value,
+        row_number() over (partition by source, complaint_id, field order by event_at, source_file, source_row)
+            as field_change_number
+    from deduplicated
+),
+
+final as (
+    select
+        with_previous.source,
+        with_previous.complaint_id,
+        with_previous.event_at,
+        with_previous.field,
+        with_previous.old_value,
+        with_previous.new_value,
+        case when with_previous.field = 'team' then old_team.team end as old_team,
+        case when with_previous.field = 'team' then new_team.team end as new_team,
+        with_previous.actor,
+        with_previous.field_change_number,
+        with_previous.source_file,
+        with_previous.source_row
+    from with_previous
+    left join team_map as old_team
+        on with_previous.field = 'team' and lower(trim(with_previous.old_value)) = old_team.source_value
+    left join team_map as new_team
+        on with_previous.field = 'team' and lower(trim(with_previous.new_value)) = new_team.source_value
+)
+
+select * from final

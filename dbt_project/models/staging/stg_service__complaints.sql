@@ -1,0 +1,97 @@
+-- One row per complaint (latest exported version), with mapped team / category / channel and
+-- normalised customer identifiers.
+with
+
+source as (
+    select * from {{ source('raw', 'complaints') }}
+),
+
+team_map as (
+    select * from {{ ref('team_mapping') }}
+),
+
+category_map as (
+    select * from {{ ref('category_mapping') }}
+),
+
+channel_map as (
+    select * from {{ ref('channel_mapping') }}
+),
+
+latest as (
+    -- an incremental export carries a ticket again each time it changes: keep its newest version
+    select
+        *,
+        row_number() over (
+            partition by _source, complaint_id
+            order by updated_at desc nulls last, _ingested_at desc, _file desc, _row desc
+        ) as version_rank
+    from source
+),
+
+renamed as (
+    select
+        _source as source,
+        complaint_id,
+        _source || '|complaint|' || complaint_id as record_key,
+        created_at,
+        updated_at,
+        resolved_at,
+        lower(trim(status)) as status,
+        nullif(lower(trim(priority)), '-') as priority,
+        channel as channel_raw,
+        category as category_raw,
+        subject,
+        team as team_raw,
+        owner,
+        customer_id,
+        customer_crm_id,
+        satisfaction_score,
+        customer_email,
+        customer_phone,
+        customer_name,
+        customer_birth_date,
+        customer_city,
+        customer_postcode,
+        _file as source_file,
+        _row as source_row
+    from latest
+    where version_rank = 1
+),
+
+final as (
+    select
+        renamed.source,
+        renamed.complaint_id,
+        renamed.record_key,
+        renamed.created_at,
+        renamed.updated_at,
+        renamed.resolved_at,
+        renamed.status,
+        renamed.status in ('solved', 'closed') as is_resolved,
+        renamed.priority,
+        coalesce(channel_map.channel, lower(trim(renamed.channel_raw))) as channel,
+        renamed.channel_raw,
+        renamed.category_raw,
+        category_map.category,
+        category_map.category_group,
+        renamed.category_raw is null or category_map.source_value is not null as is_category_mapped,
+        renamed.subject,
+        renamed.team_raw,
+        team_map.team,
+        team_map.department,
+        renamed.team_raw is null or team_map.source_value is not null as is_team_mapped,
+        renamed.owner,
+        renamed.customer_id,
+        renamed.customer_crm_id,
+        renamed.satisfaction_score,
+        {{ customer_identifiers('renamed') }},
+        renamed.source_file,
+        renamed.source_row
+    from renamed
+    left join team_map on lower(trim(renamed.team_raw)) = team_map.source_value
+    left join category_map on lower(trim(renamed.category_raw)) = category_map.source_value
+    left join channel_map on lower(trim(renamed.channel_raw)) = channel_map.source_value
+)
+
+select * from final

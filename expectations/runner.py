@@ -1,0 +1,95 @@
+"""Run a CheckSpec: SQL in DuckDB -> pandas (via Arrow) -> Great Expectations -> a plain result.
+
+Great Expectations is imported once, lazily (its import costs ~5 s), into one ephemeral context.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import duckdb
+
+from expectations.spec import CheckSpec
+
+SAMPLE_ROWS = 10
+
+
+@dataclass
+class CheckOutcome:
+    spec: CheckSpec
+    passed: bool
+    observed_value: float | None
+    threshold: float
+    severity: str
+    rows_checked: int
+    failing_sample: list[dict[str, Any]] = field(default_factory=list)
+    expectation_results: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+
+@lru_cache(maxsize=1)
+def _gx() -> Any:
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch_definition = (context.data_sources.add_pandas("cx_frames").add_dataframe_asset("frame")
+                        .add_batch_definition_whole_dataframe("whole"))
+    return gx, batch_definition
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def run_check(con: duckdb.DuckDBPyConnection, spec: CheckSpec, severity: str | None = None,
+              threshold: float | None = None) -> CheckOutcome:
+    threshold = spec.threshold if threshold is None else threshold
+    severity = (severity or spec.severity).upper()
+    sql = spec.sql.format(threshold=threshold)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _check_frame AS {sql}")
+        frame = con.execute("SELECT * FROM _check_frame").df()
+        observed_row = con.execute(f"SELECT {spec.observed} FROM _check_frame f").fetchone()
+    except duckdb.Error as exc:
+        return CheckOutcome(spec, False, None, threshold, severity, 0, error=str(exc).splitlines()[0])
+    observed = _plain(observed_row[0]) if observed_row else None
+    gx, batch_definition = _gx()
+    suite = gx.ExpectationSuite(name=spec.name, expectations=spec.expectations(threshold))
+    result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+        suite, result_format={"result_format": "COMPLETE"})
+    details = []
+    unexpected_rows: set[int] = set()
+    for r in result.results:
+        info = r.result or {}
+        details.append({
+            "expectation": r.expectation_config.type,
+            "kwargs": {k: _plain(v) for k, v in r.expectation_config.kwargs.items() if k != "batch_id"},
+            "success": bool(r.success),
+            "observed_value": _plain(info.get("observed_value")),
+            "unexpected_count": info.get("unexpected_count"),
+        })
+        for item in info.get("unexpected_index_list") or []:
+            if isinstance(item, dict):
+                continue
+            unexpected_rows.add(int(item))
+    failing = frame.loc[sorted(unexpected_rows)] if unexpected_rows else frame.iloc[0:0]
+    if failing.empty and not result.success:
+        failing = frame
+    sample = [{k: _plain(v) for k, v in row.items()} for row in failing.head(SAMPLE_ROWS).to_dict("records")]
+    return CheckOutcome(spec, bool(result.success), observed, threshold, severity, len(frame),
+                        failing_sample=json.loads(json.dumps(sample, default=str)), expectation_results=details)

@@ -1,0 +1,1 @@
+"""Dagster definitions: ingest -> dbt -> checks -> publish, and the nightly job that runs them all."""

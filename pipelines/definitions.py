@@ -1,0 +1,18 @@
+"""The code location: each domain's definitions merged, plus the shared resources. Nothing else."""
+
+import dagster as dg
+
+from pipelines import resources
+from pipelines.ingest import definitions as ingest
+from pipelines.nightly import definitions as nightly
+from pipelines.publish import definitions as publish
+from pipelines.quality import definitions as quality
+from pipelines.transform import definitions as transform
+from pipelines.transform.resources import dbt_resource
+
+settings = resources.current_settings()
+
+defs = dg.Definitions.merge(
+    ingest.defs, transform.defs, quality.defs, publish.defs, nightly.defs,
+    dg.Definitions(resources={"warehouse": resources.warehouse_resource(settings), "dbt": dbt_resource()}),
+)

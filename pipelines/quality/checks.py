@@ -1,0 +1,57 @@
+"""The fragmentation and validity catalogue (expectations/) as Dagster asset checks beside their assets.
+
+Severity and threshold come from checks.yml; ERROR checks are blocking (a failure stops what is
+downstream, publishing included). Each result also goes to quality.check_results.
+"""
+
+
+import dagster as dg
+from pipelines.resources import WarehouseResource
+
+from cx_unify.settings import load_settings
+from expectations.runner import CheckOutcome, run_check
+from expectations.spec import CheckSpec
+from expectations.suites import all_checks
+from pipelines.quality.config import load_check_settings
+from pipelines.quality.results import CheckRecord, write_check_records
+
+
+def _sample_table(outcome: CheckOutcome) -> str:
+    rows = outcome.failing_sample
+    if not rows:
+        return "no failing rows"
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(row.get(c, "")) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def build_check(spec: CheckSpec, severity: str, threshold: float) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=dg.AssetKey(list(spec.asset)), name=spec.name, blocking=severity == "ERROR",
+                    description=f"{spec.description} [{severity}, threshold {threshold:g}]")
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.get_connection() as con:
+            outcome = run_check(con, spec, severity=severity, threshold=threshold)
+            write_check_records(con, context.run.run_id, [CheckRecord(
+                check=spec.name, asset="/".join(spec.asset), severity=severity, passed=outcome.passed,
+                observed_value=outcome.observed_value, threshold=threshold,
+                failing_sample=outcome.failing_sample, description=spec.description)])
+        metadata: dict[str, dg.RawMetadataValue] = {
+            "observed_value": outcome.observed_value if outcome.observed_value is not None else "n/a",
+            "threshold": threshold,
+            "unit": spec.unit,
+            "rows_checked": outcome.rows_checked,
+            "failing_sample": dg.MetadataValue.md(_sample_table(outcome)),
+        }
+        if outcome.error:
+            metadata["error"] = outcome.error
+        return dg.AssetCheckResult(passed=outcome.passed, severity=dg.AssetCheckSeverity(severity),
+                                   metadata=metadata)
+
+    return _check
+
+
+def build_checks() -> list[dg.AssetChecksDefinition]:
+    specs = all_checks()
+    settings = load_check_settings(load_settings().checks, specs)
+    return [build_check(spec, settings[spec.name].severity, settings[spec.name].threshold) for spec in specs]

@@ -1,0 +1,50 @@
+"""Resources shared by every domain: the settings (from CX_* variables) and the warehouse connection."""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+import duckdb
+
+from cx_unify.settings import Settings, load_settings
+
+
+def current_settings() -> Settings:
+    """Settings as the environment says now, exported so dbt and a code server see the same values."""
+    settings = load_settings()
+    settings.export()
+    return settings
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The warehouse DuckDB file. A step opens a connection when it works and closes it when done, error or
+    not (DuckDB allows one writing process), waiting briefly if another process holds the lock."""
+
+    path: str
+    memory_limit: str = "4GB"
+    threads: int = 2
+    lock_wait_seconds: float = 30.0
+
+    @contextmanager
+    def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        deadline = time.monotonic() + self.lock_wait_seconds
+        while True:
+            try:
+                con = duckdb.connect(self.path, read_only=read_only,
+                                     config={"memory_limit": self.memory_limit, "threads": self.threads})
+                break
+            except duckdb.IOException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            yield con
+        finally:
+            con.close()
+
+
+def warehouse_resource(settings: Settings) -> WarehouseResource:
+    return WarehouseResource(path=str(settings.warehouse), memory_limit=settings.duckdb_memory_limit,
+                             threads=settings.duckdb_threads)

@@ -1,0 +1,41 @@
+"""Every dbt model, seed and test as Dagster assets and checks, built with `dbt build`.
+
+dbt tests surface as Dagster asset checks (error severity blocks what is downstream); their results
+are also written to quality.check_results once dbt has finished (one writer at a time).
+"""
+
+
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+from pipelines.resources import WarehouseResource
+
+from pipelines.quality.results import CheckRecord, write_check_records
+from pipelines.transform.resources import dbt_project, ensure_manifest
+from pipelines.transform.translator import CxDbtTranslator
+
+ensure_manifest()
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=CxDbtTranslator())
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+               ) -> Iterator[Any]:
+    """staging -> intermediate (identity graph) -> marts, with dbt tests as asset checks."""
+    records: list[CheckRecord] = []
+    try:
+        for event in dbt.cli(["build"], context=context).stream():
+            if isinstance(event, dg.AssetCheckResult):
+                failures = event.metadata.get("dagster_dbt/failed_row_count")
+                records.append(CheckRecord(
+                    check=f"dbt:{event.check_name}",
+                    asset=event.asset_key.to_user_string() if event.asset_key else "",
+                    severity=event.severity.value, passed=bool(event.passed),
+                    observed_value=float(failures.value) if failures is not None else None,
+                    threshold=0.0, failing_sample=[]))
+            yield event
+    finally:
+        if records:
+            with warehouse.get_connection() as con:
+                write_check_records(con, context.run_id, records)
