@@ -53,7 +53,8 @@ CUSTOMER_ATTRIBUTES = (
 
 CONTRACTS: dict[str, Contract] = {
     "complaints": Contract(
-        "complaints", "One row per complaint / support ticket as the ticket system exported it.",
+        "complaints",
+        "One row per complaint / support ticket as the ticket system exported it.",
         (
             Column("complaint_id", "VARCHAR", True, "ticket id in the source system"),
             Column("created_at", "TIMESTAMP", True, "when the ticket was opened (UTC)"),
@@ -77,7 +78,8 @@ CONTRACTS: dict[str, Contract] = {
         record_id="complaint_id",
     ),
     "complaint_events": Contract(
-        "complaint_events", "One row per change of a ticket field (owner, team, status, priority).",
+        "complaint_events",
+        "One row per change of a ticket field (owner, team, status, priority).",
         (
             Column("complaint_id", "VARCHAR", True, "ticket id"),
             Column("event_at", "TIMESTAMP", True, "when the change happened (UTC)"),
@@ -88,7 +90,8 @@ CONTRACTS: dict[str, Contract] = {
         ),
     ),
     "survey_responses": Contract(
-        "survey_responses", "One row per survey response (CSAT, NPS, CES).",
+        "survey_responses",
+        "One row per survey response (CSAT, NPS, CES).",
         (
             Column("response_id", "VARCHAR", True, "response id in the survey tool"),
             Column("survey", "VARCHAR", True, "survey name"),
@@ -108,7 +111,8 @@ CONTRACTS: dict[str, Contract] = {
         record_id="response_id",
     ),
     "workload": Contract(
-        "workload", "One row per team or queue and period of the contact centre's workload.",
+        "workload",
+        "One row per team or queue and period of the contact centre's workload.",
         (
             Column("period_start", "TIMESTAMP", True, "period start (UTC)"),
             Column("period_end", "TIMESTAMP", True, "period end, exclusive (UTC)"),
@@ -125,7 +129,8 @@ CONTRACTS: dict[str, Contract] = {
         ),
     ),
     "contacts": Contract(
-        "contacts", "One row per call / contact with its customer when the system identified one.",
+        "contacts",
+        "One row per call / contact with its customer when the system identified one.",
         (
             Column("contact_id", "VARCHAR", True, "call id"),
             Column("customer_id", "VARCHAR", False, "the system's customer id; empty when unknown"),
@@ -143,7 +148,8 @@ CONTRACTS: dict[str, Contract] = {
         record_id="contact_id",
     ),
     "dashboard_kpis": Contract(
-        "dashboard_kpis", "One row per KPI value a dashboard showed (metric x period x dimension).",
+        "dashboard_kpis",
+        "One row per KPI value a dashboard showed (metric x period x dimension).",
         (
             Column("dashboard", "VARCHAR", True, "dashboard name"),
             Column("exported_at", "TIMESTAMP", True, "when the export was taken (UTC)"),

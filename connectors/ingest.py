@@ -46,9 +46,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for contract in CONTRACTS.values():
         con.execute(ddl(contract))
         # a warehouse made by an older version gains the contract's new columns (never loses any)
-        have = {r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ?",
-            [contract.table]).fetchall()}
+        have = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ?",
+                [contract.table],
+            ).fetchall()
+        }
         for column in (*contract.columns, *LINEAGE):
             if column.name not in have:
                 con.execute(f'ALTER TABLE raw."{contract.table}" ADD COLUMN "{column.name}" {column.type}')
@@ -68,8 +72,9 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def ingest_sources(con: duckdb.DuckDBPyConnection, sources: list[Source], landing: Path,
-                   run_id: str = "manual") -> list[FileResult]:
+def ingest_sources(
+    con: duckdb.DuckDBPyConnection, sources: list[Source], landing: Path, run_id: str = "manual"
+) -> list[FileResult]:
     con.execute("SET TimeZone = 'UTC'")  # naive timestamps in raw are UTC; zones are converted explicitly
     ensure_schema(con)
     results: list[FileResult] = []
@@ -83,17 +88,22 @@ def _previous(con: duckdb.DuckDBPyConnection, source: Source, rel: str, sha: str
     """(sha last loaded at this path, whether these bytes are already loaded under another path)."""
     row = con.execute(
         "SELECT sha256 FROM ops.ingest_files WHERE source = ? AND file = ? AND status IN ('loaded', 'replaced')"
-        " ORDER BY ingested_at DESC LIMIT 1", [source.name, rel]).fetchone()
+        " ORDER BY ingested_at DESC LIMIT 1",
+        [source.name, rel],
+    ).fetchone()
     elsewhere = con.execute(
         "SELECT count(*) FROM ops.ingest_files f WHERE source = ? AND sha256 = ? AND file <> ?"
         " AND status IN ('loaded', 'replaced') AND sha256 = (SELECT g.sha256 FROM ops.ingest_files g"
         "  WHERE g.source = f.source AND g.file = f.file AND g.status IN ('loaded', 'replaced')"
-        "  ORDER BY g.ingested_at DESC LIMIT 1)", [source.name, sha, rel]).fetchone()
+        "  ORDER BY g.ingested_at DESC LIMIT 1)",
+        [source.name, sha, rel],
+    ).fetchone()
     return (row[0] if row else None), bool(elsewhere and elsewhere[0])
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, landing: Path,
-                run_id: str = "manual") -> FileResult:
+def ingest_file(
+    con: duckdb.DuckDBPyConnection, source: Source, path: Path, landing: Path, run_id: str = "manual"
+) -> FileResult:
     rel = path.relative_to(landing).as_posix() if path.is_relative_to(landing) else str(path)
     sha = sha256_of(path)
     result = FileResult(source.name, source.kind, rel, sha, path.stat().st_size)
@@ -102,8 +112,11 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, land
         result.status = "unchanged"
         return result
     if duplicate_elsewhere and last_sha is None:
-        already = con.execute("SELECT count(*) FROM ops.ingest_files WHERE source = ? AND file = ? AND sha256 = ?"
-                              " AND status = 'skipped_duplicate'", [source.name, rel, sha]).fetchone()
+        already = con.execute(
+            "SELECT count(*) FROM ops.ingest_files WHERE source = ? AND file = ? AND sha256 = ?"
+            " AND status = 'skipped_duplicate'",
+            [source.name, rel, sha],
+        ).fetchone()
         result.status = "unchanged" if already and already[0] else "skipped_duplicate"
         if result.status == "skipped_duplicate":
             _manifest(con, result, run_id)
@@ -130,8 +143,15 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, land
     return result
 
 
-def _load(con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str, sha: str, now: datetime,
-          result: FileResult) -> None:
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    path: Path,
+    rel: str,
+    sha: str,
+    now: datetime,
+    result: FileResult,
+) -> None:
     read = read_file(con, path, source)
     result.rows_read = read.rows + len(read.rejects)
     if read.rows == 0 and not read.rejects and not read.columns:
@@ -140,23 +160,38 @@ def _load(con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str, 
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _mapped AS {sql}")
     except duckdb.Error as exc:
-        raise MappingError(f"mapping of source '{source.name}' does not apply to this file: "
-                           f"{str(exc).splitlines()[0]}") from exc
+        raise MappingError(
+            f"mapping of source '{source.name}' does not apply to this file: {str(exc).splitlines()[0]}"
+        ) from exc
     contract = CONTRACTS[source.kind]
-    lineage = {"_source": lit(source.name), "_file": lit(rel), "_file_sha256": lit(sha), "_row": "_row",
-               "_ingested_at": f"TIMESTAMP {lit(now.isoformat(sep=' '))}", "_extra": "_extra"}
+    lineage = {
+        "_source": lit(source.name),
+        "_file": lit(rel),
+        "_file_sha256": lit(sha),
+        "_row": "_row",
+        "_ingested_at": f"TIMESTAMP {lit(now.isoformat(sep=' '))}",
+        "_extra": "_extra",
+    }
     target_cols = [*contract.names, *(c.name for c in LINEAGE)]
     select_cols = [q(n) for n in contract.names] + [lineage[c.name] for c in LINEAGE]
-    con.execute(f'INSERT INTO raw."{source.kind}" ({", ".join(q(c) for c in target_cols)}) '
-                f"SELECT {', '.join(select_cols)} FROM _mapped WHERE _reason IS NULL")
-    con.execute("INSERT INTO ops.quarantine SELECT ?, ?, ?, ?, _row, _raw_record, _reason, ? "
-                "FROM _mapped WHERE _reason IS NOT NULL", [source.name, source.kind, rel, sha, now])
+    con.execute(
+        f'INSERT INTO raw."{source.kind}" ({", ".join(q(c) for c in target_cols)}) '
+        f"SELECT {', '.join(select_cols)} FROM _mapped WHERE _reason IS NULL"
+    )
+    con.execute(
+        "INSERT INTO ops.quarantine SELECT ?, ?, ?, ?, _row, _raw_record, _reason, ? "
+        "FROM _mapped WHERE _reason IS NOT NULL",
+        [source.name, source.kind, rel, sha, now],
+    )
     for row, raw_line, error in read.rejects:
-        con.execute("INSERT INTO ops.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [source.name, source.kind, rel, sha, row, raw_line,
-                     f"record could not be parsed: {error}", now])
-    counts = con.execute("SELECT count(*) FILTER (WHERE _reason IS NULL), count(*) FILTER (WHERE _reason IS NOT NULL)"
-                         " FROM _mapped").fetchone()
+        con.execute(
+            "INSERT INTO ops.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [source.name, source.kind, rel, sha, row, raw_line, f"record could not be parsed: {error}", now],
+        )
+    counts = con.execute(
+        "SELECT count(*) FILTER (WHERE _reason IS NULL), count(*) FILTER (WHERE _reason IS NOT NULL)"
+        " FROM _mapped"
+    ).fetchone()
     assert counts is not None
     result.rows_loaded, result.rows_quarantined = int(counts[0]), int(counts[1]) + len(read.rejects)
     if source.preset.derive_workload:
@@ -165,7 +200,9 @@ def _load(con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str, 
     con.execute(f"DROP TABLE IF EXISTS {read.table}")
 
 
-def _derive_workload(con: duckdb.DuckDBPyConnection, source: Source, rel: str, sha: str, now: datetime) -> None:
+def _derive_workload(
+    con: duckdb.DuckDBPyConnection, source: Source, rel: str, sha: str, now: datetime
+) -> None:
     """Per queue and UTC day: offered (answered + abandoned), handled, abandoned, waits, agents."""
     con.execute(f"""
 INSERT INTO raw.workload (period_start, period_end, team, queue, channel, contacts_offered, contacts_handled,
@@ -179,13 +216,29 @@ SELECT date_trunc('day', started_at), date_trunc('day', started_at) + INTERVAL 1
   avg(wait_seconds) FILTER (WHERE upper(outcome) IN ('AGENT', 'HANG')),
   avg(handle_seconds) FILTER (WHERE upper(outcome) = 'AGENT'),
   count(DISTINCT agent),
-  {lit(source.name)}, {lit(rel)}, {lit(sha)}, NULL, TIMESTAMP {lit(now.isoformat(sep=' '))},
+  {lit(source.name)}, {lit(rel)}, {lit(sha)}, NULL, TIMESTAMP {lit(now.isoformat(sep=" "))},
   '{{"derived_from": "raw.contacts"}}'
 FROM raw.contacts WHERE _source = {lit(source.name)} AND _file = {lit(rel)}
 GROUP BY ALL""")
 
 
-def _manifest(con: duckdb.DuckDBPyConnection, r: FileResult, run_id: str, now: datetime | None = None) -> None:
-    con.execute("INSERT INTO ops.ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [r.source, r.kind, r.file, r.sha256, r.size, r.rows_read, r.rows_loaded, r.rows_quarantined,
-                 r.status, r.error, now or _now(), run_id])
+def _manifest(
+    con: duckdb.DuckDBPyConnection, r: FileResult, run_id: str, now: datetime | None = None
+) -> None:
+    con.execute(
+        "INSERT INTO ops.ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            r.source,
+            r.kind,
+            r.file,
+            r.sha256,
+            r.size,
+            r.rows_read,
+            r.rows_loaded,
+            r.rows_quarantined,
+            r.status,
+            r.error,
+            now or _now(),
+            run_id,
+        ],
+    )

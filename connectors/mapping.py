@@ -38,7 +38,9 @@ class CompiledColumn:
 def _resolve(source: Source, column: Column, headers: list[str]) -> CompiledColumn | None:
     name = column.name
     if name in source.constants:
-        return CompiledColumn(column, lit(source.constants[name]), f"constant {source.constants[name]!r}", None)
+        return CompiledColumn(
+            column, lit(source.constants[name]), f"constant {source.constants[name]!r}", None
+        )
     spec = source.mapping.get(name)
     if spec is None:
         return None
@@ -104,7 +106,8 @@ def compile_select(source: Source, headers: list[str], table: str) -> tuple[str,
                 missing.append(
                     f"required column '{column.name}' not found: the file has none of "
                     f"{spec if spec is not None else '(no mapping)'}; fix sources.yml source "
-                    f"'{source.name}' mapping.{column.name} (file headers: {headers})")
+                    f"'{source.name}' mapping.{column.name} (file headers: {headers})"
+                )
                 continue
             resolved = CompiledColumn(column, "NULL", "not mapped", None)
         compiled.append(resolved)
@@ -123,25 +126,33 @@ def compile_select(source: Source, headers: list[str], table: str) -> tuple[str,
         if c.column.required:
             reasons.append(f"CASE WHEN {t} IS NULL THEN {lit(where + ': required value is missing')} END")
         if c.column.type != "VARCHAR":
-            reasons.append(f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN "
-                           f"{lit(where + ': expected ' + _expected(c.column, source) + ', got ')} "
-                           f"|| '''' || left({t}, 80) || '''' END")
+            reasons.append(
+                f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN "
+                f"{lit(where + ': expected ' + _expected(c.column, source) + ', got ')} "
+                f"|| '''' || left({t}, 80) || '''' END"
+            )
         if c.column.type in ("TIMESTAMP", "DATE") and name not in ("period_end",):
-            reasons.append(f"CASE WHEN {v} > now()::TIMESTAMP + INTERVAL 1 DAY THEN "
-                           f"{lit(where + ': ')} || {v}::VARCHAR || ' is in the future' END")
+            reasons.append(
+                f"CASE WHEN {v} > now()::TIMESTAMP + INTERVAL 1 DAY THEN "
+                f"{lit(where + ': ')} || {v}::VARCHAR || ' is in the future' END"
+            )
     if source.kind == "survey_responses":
-        bounds = " ".join(f"WHEN {lit(s)} THEN {lo} <= \"score\" AND \"score\" <= {hi}"
-                          for s, (lo, hi) in SCALES.items())
-        reasons.append(f"CASE WHEN \"scale\" IS NOT NULL AND \"scale\" NOT IN ({', '.join(lit(s) for s in SCALES)})"
-                       f" THEN 'column ''scale'': expected one of {', '.join(SCALES)}, got ''' || \"scale\" || ''''"
-                       f" WHEN \"score\" IS NOT NULL AND NOT (CASE \"scale\" {bounds} ELSE true END) THEN "
-                       f"'column ''score'': ' || \"score\"::VARCHAR || ' is outside the ' || \"scale\" || ' scale' END")
+        bounds = " ".join(
+            f'WHEN {lit(s)} THEN {lo} <= "score" AND "score" <= {hi}' for s, (lo, hi) in SCALES.items()
+        )
+        reasons.append(
+            f'CASE WHEN "scale" IS NOT NULL AND "scale" NOT IN ({", ".join(lit(s) for s in SCALES)})'
+            f" THEN 'column ''scale'': expected one of {', '.join(SCALES)}, got ''' || \"scale\" || ''''"
+            f' WHEN "score" IS NOT NULL AND NOT (CASE "scale" {bounds} ELSE true END) THEN '
+            f"'column ''score'': ' || \"score\"::VARCHAR || ' is outside the ' || \"scale\" || ' scale' END"
+        )
     if contract.record_id:
         rid = q(contract.record_id)
         reasons.append(
             f"CASE WHEN {rid} IS NOT NULL AND row_number() OVER (PARTITION BY {rid} ORDER BY _row) > 1 THEN "
             f"'column ''{contract.record_id}'': duplicate value ''' || {rid} || ''' within the file (first at row '"
-            f" || min(_row) OVER (PARTITION BY {rid}) || ')' END")
+            f" || min(_row) OVER (PARTITION BY {rid}) || ')' END"
+        )
 
     used = {c.header for c in compiled if c.header}
     extra_headers = [h for h in headers if h not in used and not h.startswith("_")]
@@ -153,11 +164,11 @@ def compile_select(source: Source, headers: list[str], table: str) -> tuple[str,
     raw_record = "to_json(struct_pack(" + ", ".join(f"{q(h)} := {q(h)}" for h in headers) + "))::VARCHAR"
     sql = f"""
 WITH texts AS (
-  SELECT _row, {', '.join(text_cols)}, {extra} AS _extra, {raw_record} AS _raw_record FROM {table}
+  SELECT _row, {", ".join(text_cols)}, {extra} AS _extra, {raw_record} AS _raw_record FROM {table}
 ), typed AS (
-  SELECT *, {', '.join(typed_cols)} FROM texts
+  SELECT *, {", ".join(typed_cols)} FROM texts
 )
 SELECT {names}, _row, _extra, _raw_record,
-  nullif(array_to_string(list_filter([{', '.join(reasons)}], lambda x: x IS NOT NULL), '; '), '') AS _reason
+  nullif(array_to_string(list_filter([{", ".join(reasons)}], lambda x: x IS NOT NULL), '; '), '') AS _reason
 FROM typed"""
     return sql, compiled

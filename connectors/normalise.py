@@ -7,6 +7,7 @@ implementation. Arrow-vectorised with a cache: exports repeat the same numbers m
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 
 import duckdb
@@ -41,15 +42,24 @@ def to_e164(text: str | None, region: str = "GB") -> str | None:
 def _e164_arrow(texts: pa.Array, regions: pa.Array) -> pa.Array:
     values = texts.to_pylist()
     region_values = regions.to_pylist()
-    return pa.array([to_e164(v, r or "GB") if v is not None else None for v, r in zip(values, region_values,
-                                                                                       strict=True)],
-                    type=pa.string())
+    return pa.array(
+        [
+            to_e164(v, r or "GB") if v is not None else None
+            for v, r in zip(values, region_values, strict=True)
+        ],
+        type=pa.string(),
+    )
 
 
 def register_functions(con: duckdb.DuckDBPyConnection) -> None:
     """Adds cx_e164(VARCHAR, VARCHAR) -> VARCHAR to a DuckDB connection (idempotent)."""
-    try:
-        con.create_function("cx_e164", _e164_arrow, [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
-                            duckdb.sqltype("VARCHAR"), type="arrow", null_handling="special", side_effects=False)
-    except duckdb.CatalogException:
-        pass  # already registered on this connection
+    with contextlib.suppress(duckdb.CatalogException):  # already registered on this connection
+        con.create_function(  # type: ignore[call-overload]
+            "cx_e164",
+            _e164_arrow,
+            [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
+            duckdb.sqltype("VARCHAR"),
+            type="arrow",
+            null_handling="special",
+            side_effects=False,
+        )

@@ -35,15 +35,27 @@ def detect_format(path: Path, configured: str) -> str:
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     ext = name.rsplit(".", 1)[-1] if "." in name else ""
-    return {"csv": "csv", "tsv": "tsv", "tab": "tsv", "txt": "csv", "json": "json", "jsonl": "jsonl",
-            "ndjson": "jsonl", "parquet": "parquet", "xlsx": "xlsx", "xls": "xlsx"}.get(ext, "csv")
+    return {
+        "csv": "csv",
+        "tsv": "tsv",
+        "tab": "tsv",
+        "txt": "csv",
+        "json": "json",
+        "jsonl": "jsonl",
+        "ndjson": "jsonl",
+        "parquet": "parquet",
+        "xlsx": "xlsx",
+        "xls": "xlsx",
+    }.get(ext, "csv")
 
 
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def read_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, table: str = "_landing") -> ReadResult:
+def read_file(
+    con: duckdb.DuckDBPyConnection, path: Path, source: Source, table: str = "_landing"
+) -> ReadResult:
     fmt = detect_format(path, source.format)
     con.execute(f"DROP TABLE IF EXISTS {table}")
     rejects: list[tuple[int, str, str]] = []
@@ -52,8 +64,10 @@ def read_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source, table:
             rejects = _read_csv(con, path, source, fmt, table)
         elif fmt in ("json", "jsonl"):
             records = "'newline_delimited'" if fmt == "jsonl" else "'auto'"
-            con.execute(f"CREATE TEMP TABLE {table}_src AS SELECT * FROM read_json({_sql_str(str(path))}, "
-                        f"format={records}, union_by_name=true)")
+            con.execute(
+                f"CREATE TEMP TABLE {table}_src AS SELECT * FROM read_json({_sql_str(str(path))}, "
+                f"format={records}, union_by_name=true)"
+            )
             _as_text(con, f"{table}_src", table)
         elif fmt == "parquet":
             con.execute(f"CREATE TEMP TABLE {table}_src AS SELECT * FROM read_parquet({_sql_str(str(path))})")
@@ -76,10 +90,17 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source, fmt: str, table: str
-              ) -> list[tuple[int, str, str]]:
-    options = ["all_varchar=true", "header=true", "store_rejects=true",
-               "rejects_table='_rejects'", "rejects_scan='_reject_scans'", "auto_detect=true"]
+def _read_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, source: Source, fmt: str, table: str
+) -> list[tuple[int, str, str]]:
+    options = [
+        "all_varchar=true",
+        "header=true",
+        "store_rejects=true",
+        "rejects_table='_rejects'",
+        "rejects_scan='_reject_scans'",
+        "auto_detect=true",
+    ]
     delimiter = source.delimiter or ("\t" if fmt == "tsv" else None)
     if delimiter:
         options.append(f"delim={_sql_str(delimiter)}")
@@ -89,21 +110,25 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source, fmt: s
     con.execute("DROP TABLE IF EXISTS _reject_scans")
     extra_headers = max(0, source.header_rows - 1)
     con.execute(
-        f"CREATE TEMP TABLE {table}_src AS SELECT * FROM read_csv({_sql_str(str(path))}, {', '.join(options)})")
+        f"CREATE TEMP TABLE {table}_src AS SELECT * FROM read_csv({_sql_str(str(path))}, {', '.join(options)})"
+    )
     # record numbers count data records after all header rows; extra header rows are dropped
     # temp-table rowids start at an offset but follow insertion (= file) order
-    con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM (SELECT *, "
-                f"(rowid - min(rowid) OVER () + 1 - {extra_headers})::BIGINT AS _row FROM {table}_src) "
-                f"WHERE _row >= 1 ORDER BY _row")
+    con.execute(
+        f"CREATE TEMP TABLE {table} AS SELECT * FROM (SELECT *, "
+        f"(rowid - min(rowid) OVER () + 1 - {extra_headers})::BIGINT AS _row FROM {table}_src) "
+        f"WHERE _row >= 1 ORDER BY _row"
+    )
     con.execute(f"DROP TABLE {table}_src")
-    rejects = con.execute(
-        "SELECT line, csv_line, error_message FROM _rejects ORDER BY line").fetchall()
+    rejects = con.execute("SELECT line, csv_line, error_message FROM _rejects ORDER BY line").fetchall()
     return [(int(line) - source.header_rows, str(raw), str(err)) for line, raw, err in rejects]
 
 
 def _as_text(con: duckdb.DuckDBPyConnection, src: str, table: str) -> None:
-    con.execute(f"CREATE TEMP TABLE {table} AS SELECT COLUMNS(*)::VARCHAR, "
-                f"(rowid - min(rowid) OVER () + 1)::BIGINT AS _row FROM {src} ORDER BY _row")
+    con.execute(
+        f"CREATE TEMP TABLE {table} AS SELECT COLUMNS(*)::VARCHAR, "
+        f"(rowid - min(rowid) OVER () + 1)::BIGINT AS _row FROM {src} ORDER BY _row"
+    )
     con.execute(f"DROP TABLE {src}")
 
 

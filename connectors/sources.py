@@ -44,9 +44,25 @@ class Source:
         return sorted(p for p in landing.glob(self.path) if p.is_file())
 
 
-KNOWN_KEYS = {"name", "team", "kind", "path", "preset", "timezone", "mapping", "constants", "value_maps",
-              "timestamp_formats", "date_formats", "format", "header_rows", "delimiter", "encoding",
-              "extra_columns", "description"}
+KNOWN_KEYS = {
+    "name",
+    "team",
+    "kind",
+    "path",
+    "preset",
+    "timezone",
+    "mapping",
+    "constants",
+    "value_maps",
+    "timestamp_formats",
+    "date_formats",
+    "format",
+    "header_rows",
+    "delimiter",
+    "encoding",
+    "extra_columns",
+    "description",
+}
 
 
 def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: str) -> Source:
@@ -83,27 +99,42 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
         if target not in contract.names:
             raise SourceConfigError(
                 f"{where}: mapping/constants target '{target}' is not a column of raw.{kind}; "
-                f"columns: {contract.names}")
+                f"columns: {contract.names}"
+            )
     for target, value in mapping.items():
         if value is None:
             continue
-        if not isinstance(value, (str, list, dict)) or (isinstance(value, dict) and not (
-                set(value) == {"sql"} or set(value) == {"const"})):
-            raise SourceConfigError(f"{where}: mapping.{target} must be a header, a list of headers, "
-                                    f"{{sql: ...}} or {{const: ...}}, got {value!r}")
+        if not isinstance(value, (str, list, dict)) or (
+            isinstance(value, dict) and not (set(value) == {"sql"} or set(value) == {"const"})
+        ):
+            raise SourceConfigError(
+                f"{where}: mapping.{target} must be a header, a list of headers, "
+                f"{{sql: ...}} or {{const: ...}}, got {value!r}"
+            )
     if kind == "survey_responses" and "scale" in constants and constants["scale"] not in SCALES:
-        raise SourceConfigError(f"{where}: constants.scale '{constants['scale']}' is not one of {list(SCALES)}")
+        raise SourceConfigError(
+            f"{where}: constants.scale '{constants['scale']}' is not one of {list(SCALES)}"
+        )
     extra = raw.get("extra_columns", "keep")
     if extra not in ("keep", "ignore"):
         raise SourceConfigError(f"{where}: extra_columns must be 'keep' or 'ignore'")
     return Source(
-        name=str(name), team=str(raw.get("team", "")), kind=kind, path=str(raw["path"]), preset=preset,
-        timezone=timezone, mapping=mapping, constants=constants,
+        name=str(name),
+        team=str(raw.get("team", "")),
+        kind=kind,
+        path=str(raw["path"]),
+        preset=preset,
+        timezone=timezone,
+        mapping=mapping,
+        constants=constants,
         value_maps={**preset.value_maps, **(raw.get("value_maps") or {})},
         timestamp_formats=tuple(raw.get("timestamp_formats") or preset.timestamp_formats),
         date_formats=tuple(raw.get("date_formats") or preset.date_formats),
-        format=str(raw.get("format", preset.format)), header_rows=int(raw.get("header_rows", preset.header_rows)),
-        delimiter=raw.get("delimiter", preset.delimiter), encoding=raw.get("encoding"), extra_columns=extra,
+        format=str(raw.get("format", preset.format)),
+        header_rows=int(raw.get("header_rows", preset.header_rows)),
+        delimiter=raw.get("delimiter", preset.delimiter),
+        encoding=raw.get("encoding"),
+        extra_columns=extra,
     )
 
 

@@ -13,50 +13,91 @@ from rich.table import Table
 
 from cx_unify.settings import Settings, load_settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="cx-unify: one customer reality from four team views, every night.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="cx-unify: one customer reality from four team views, every night.",
+)
 console = Console(stderr=True)
 
-HomeOpt = Annotated[Path | None, typer.Option("--home", help="CX_HOME: where everything lives (default ./.cx)")]
+HomeOpt = Annotated[
+    Path | None, typer.Option("--home", help="CX_HOME: where everything lives (default ./.cx)")
+]
 LandingOpt = Annotated[Path | None, typer.Option("--landing", help="CX_LANDING (default $CX_HOME/landing)")]
-WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", help="CX_WAREHOUSE (default $CX_HOME/warehouse.duckdb)")]
-PublishedOpt = Annotated[Path | None, typer.Option("--published", help="CX_PUBLISHED (default $CX_HOME/published)")]
-SourcesOpt = Annotated[Path | None, typer.Option("--sources", help="CX_SOURCES (default sources.yml in the repo)")]
-ChecksOpt = Annotated[Path | None, typer.Option("--checks", help="CX_CHECKS (default checks.yml in the repo)")]
+WarehouseOpt = Annotated[
+    Path | None, typer.Option("--warehouse", help="CX_WAREHOUSE (default $CX_HOME/warehouse.duckdb)")
+]
+PublishedOpt = Annotated[
+    Path | None, typer.Option("--published", help="CX_PUBLISHED (default $CX_HOME/published)")
+]
+SourcesOpt = Annotated[
+    Path | None, typer.Option("--sources", help="CX_SOURCES (default sources.yml in the repo)")
+]
+ChecksOpt = Annotated[
+    Path | None, typer.Option("--checks", help="CX_CHECKS (default checks.yml in the repo)")
+]
 
 
-def _settings(home: Path | None = None, landing: Path | None = None, warehouse: Path | None = None,
-              published: Path | None = None, sources: Path | None = None, checks: Path | None = None) -> Settings:
-    return load_settings().with_overrides(home=home, landing=landing, warehouse=warehouse, published=published,
-                                          sources=sources, checks=checks)
+def _settings(
+    home: Path | None = None,
+    landing: Path | None = None,
+    warehouse: Path | None = None,
+    published: Path | None = None,
+    sources: Path | None = None,
+    checks: Path | None = None,
+) -> Settings:
+    return load_settings().with_overrides(
+        home=home, landing=landing, warehouse=warehouse, published=published, sources=sources, checks=checks
+    )
 
 
 @app.command()
 def generate(
-    scale: Annotated[float, typer.Option("--scale", help="scale factor: 1 ~ 1 M signal rows; 0.01 for tests")] = 0.1,
+    scale: Annotated[
+        float, typer.Option("--scale", help="scale factor: 1 ~ 1 M signal rows; 0.01 for tests")
+    ] = 0.1,
     seed: Annotated[int, typer.Option("--seed", help="same seed, same bytes")] = 42,
-    out: Annotated[Path | None, typer.Option("--out", help="landing folder to write (default CX_LANDING)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="landing folder to write (default CX_LANDING)")
+    ] = None,
     clean: Annotated[bool, typer.Option("--clean", help="inject no fragmentation faults")] = False,
-    force: Annotated[bool, typer.Option("--force", help="write into a folder not made by the generator")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="write into a folder not made by the generator")
+    ] = False,
     home: HomeOpt = None,
 ) -> None:
     """Write vendor-shaped exports of all four team views plus ground_truth.json."""
     from cx_unify.generate import generate as run_generate
 
     target = out.resolve() if out else _settings(home=home).landing
-    if target.exists() and any(target.iterdir()) and not (target / "ground_truth.json").exists() and not force:
-        console.print(f"[red]{target} holds files the generator did not write; use another --out or --force[/red]")
+    if (
+        target.exists()
+        and any(target.iterdir())
+        and not (target / "ground_truth.json").exists()
+        and not force
+    ):
+        console.print(
+            f"[red]{target} holds files the generator did not write; use another --out or --force[/red]"
+        )
         raise typer.Exit(2)
     summary = run_generate(target, scale=scale, seed=seed, clean=clean, wipe=True)
-    console.print(f"generated {summary['signal_rows']:,} signal rows for {summary['people']:,} people "
-                  f"in {summary['files']} files, {summary['faults']} faults injected")
+    console.print(
+        f"generated {summary['signal_rows']:,} signal rows for {summary['people']:,} people "
+        f"in {summary['files']} files, {summary['faults']} faults injected"
+    )
     print(json.dumps(summary, indent=2))
 
 
 @app.command()
-def run(home: HomeOpt = None, landing: LandingOpt = None, warehouse: WarehouseOpt = None,
-        published: PublishedOpt = None, sources: SourcesOpt = None, checks: ChecksOpt = None,
-        verbose: Annotated[bool, typer.Option("--verbose", help="show dbt's own output")] = False) -> None:
+def run(
+    home: HomeOpt = None,
+    landing: LandingOpt = None,
+    warehouse: WarehouseOpt = None,
+    published: PublishedOpt = None,
+    sources: SourcesOpt = None,
+    checks: ChecksOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="show dbt's own output")] = False,
+) -> None:
     """Materialise the whole nightly (ingest, dbt, checks, publish) in-process through Dagster."""
     from cx_unify.nightly import run_nightly
     from cx_unify.runlock import RunInProgress
@@ -80,19 +121,27 @@ def _print_summary(settings: Settings, summary) -> None:  # type: ignore[no-unty
     for name, rows in summary.tables.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)
-    own = [c for c in summary.checks if not c[0].startswith(("not_null", "unique", "accepted_values", "relationships"))]
+    own = [
+        c
+        for c in summary.checks
+        if not c[0].startswith(("not_null", "unique", "accepted_values", "relationships"))
+    ]
     dbt_tests = [c for c in summary.checks if c not in own]
     failed = [c for c in own if not c[3]]
-    console.print(f"checks: {sum(c[3] for c in own)} passed, {len(failed)} failed "
-                  f"(+ dbt tests: {sum(c[3] for c in dbt_tests)} passed, {sum(not c[3] for c in dbt_tests)} failed)")
+    console.print(
+        f"checks: {sum(c[3] for c in own)} passed, {len(failed)} failed "
+        f"(+ dbt tests: {sum(c[3] for c in dbt_tests)} passed, {sum(not c[3] for c in dbt_tests)} failed)"
+    )
     for name, asset, severity, _ in failed:
         console.print(f"  [{'red' if severity == 'ERROR' else 'yellow'}]{severity}[/] {name} on {asset}")
     for name, asset, severity, passed in dbt_tests:
         if not passed:
             console.print(f"  [red]{severity}[/] dbt test {name} on {asset}")
     state = "[green]succeeded[/green]" if summary.success else "[red]FAILED[/red]"
-    console.print(f"run {summary.run_id} {state} in {summary.seconds:.0f} s"
-                  + (f"; failed steps: {', '.join(summary.failed_steps)}" if summary.failed_steps else ""))
+    console.print(
+        f"run {summary.run_id} {state} in {summary.seconds:.0f} s"
+        + (f"; failed steps: {', '.join(summary.failed_steps)}" if summary.failed_steps else "")
+    )
     console.print(f"warehouse:      {settings.warehouse}")
     if settings.published_db.exists():
         console.print(f"analyst file:   {settings.published_db}")
@@ -102,9 +151,12 @@ def _print_summary(settings: Settings, summary) -> None:  # type: ignore[no-unty
 
 @app.command()
 def evaluate(
-    truth: Annotated[Path | None, typer.Option("--truth", help="ground_truth.json (default $CX_LANDING/ground_truth.json)")] = None,
+    truth: Annotated[
+        Path | None, typer.Option("--truth", help="ground_truth.json (default $CX_LANDING/ground_truth.json)")
+    ] = None,
     details: Annotated[bool, typer.Option("--details", help="list every fault, not only totals")] = False,
-    home: HomeOpt = None, warehouse: WarehouseOpt = None,
+    home: HomeOpt = None,
+    warehouse: WarehouseOpt = None,
 ) -> None:
     """Identity precision / recall / F1 and fault detection of the last run, as JSON."""
     from cx_unify.evaluate import evaluate as run_evaluate
@@ -132,19 +184,27 @@ def demo(
     truth_path = settings.landing / "ground_truth.json"
     if not truth_path.exists():
         summary = run_generate(settings.landing, scale=scale, seed=seed, clean=False, wipe=False)
-        console.print(f"demo data: {summary['signal_rows']:,} signal rows, {summary['faults']} injected faults "
-                      f"-> {settings.landing}")
+        console.print(
+            f"demo data: {summary['signal_rows']:,} signal rows, {summary['faults']} injected faults "
+            f"-> {settings.landing}"
+        )
     result = run_nightly(settings)
     _print_summary(settings, result)
     if result.success:
         scores = run_evaluate(settings.warehouse, truth_path)
         identity, faults = scores["identity"], scores["faults"]
-        console.print(f"against ground truth: identity precision {identity['pairwise_precision']}, recall "
-                      f"{identity['pairwise_recall']}; faults detected {faults['detected']}/{faults['injected']}"
-                      f" (cx-unify evaluate for details)")
-        console.print("query it:  duckdb -readonly " + str(settings.published_db)
-                      + "  or  python -c \"import duckdb; print(duckdb.connect('"
-                      + str(settings.published_db) + "', read_only=True).sql('from main.readme'))\"")
+        console.print(
+            f"against ground truth: identity precision {identity['pairwise_precision']}, recall "
+            f"{identity['pairwise_recall']}; faults detected {faults['detected']}/{faults['injected']}"
+            f" (cx-unify evaluate for details)"
+        )
+        console.print(
+            "query it:  duckdb -readonly "
+            + str(settings.published_db)
+            + "  or  python -c \"import duckdb; print(duckdb.connect('"
+            + str(settings.published_db)
+            + "', read_only=True).sql('from main.readme'))\""
+        )
     else:
         raise typer.Exit(1)
 

@@ -22,10 +22,22 @@ KIND_OF_TRUTH = {"complaints": "complaint", "survey_responses": "survey_response
 def _truth_records(truth: dict) -> pl.DataFrame:
     frames = []
     for kind, table in truth["records"].items():
-        frames.append(pl.DataFrame({"record_kind": KIND_OF_TRUTH[kind], "source_record_id": table["record_id"],
-                                    "person_id": table["person_id"], "variant": table["variant"]},
-                                   schema={"record_kind": pl.String, "source_record_id": pl.String,
-                                           "person_id": pl.String, "variant": pl.String}))
+        frames.append(
+            pl.DataFrame(
+                {
+                    "record_kind": KIND_OF_TRUTH[kind],
+                    "source_record_id": table["record_id"],
+                    "person_id": table["person_id"],
+                    "variant": table["variant"],
+                },
+                schema={
+                    "record_kind": pl.String,
+                    "source_record_id": pl.String,
+                    "person_id": pl.String,
+                    "variant": pl.String,
+                },
+            )
+        )
     return pl.concat(frames)
 
 
@@ -74,18 +86,27 @@ def identity_scores(con: duckdb.DuckDBPyConnection, records: pl.DataFrame) -> di
     """).fetchall()
     con.unregister("truth_records")
     return {
-        "pairwise_precision": round(precision, 4), "pairwise_recall": round(recall, 4), "f1": round(f1, 4),
-        "true_pairs": int(actual), "predicted_pairs": int(pred), "correct_pairs": int(tp),
-        "records_in_truth": int(truth_n), "records_matched": int(matched), "records_in_map": int(map_n),
+        "pairwise_precision": round(precision, 4),
+        "pairwise_recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "true_pairs": int(actual),
+        "predicted_pairs": int(pred),
+        "correct_pairs": int(tp),
+        "records_in_truth": int(truth_n),
+        "records_matched": int(matched),
+        "records_in_map": int(map_n),
         "coverage": round(matched / truth_n, 4) if truth_n else None,
-        "customers_predicted": int(customers), "people_true": int(people),
+        "customers_predicted": int(customers),
+        "people_true": int(people),
         "by_variant": {tag: {"records": n, "share_in_main_cluster": share} for tag, n, share in per_variant},
     }
 
 
 def _latest_results(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'quality' "
-                         "AND table_name = 'check_results'").fetchone()
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'quality' "
+        "AND table_name = 'check_results'"
+    ).fetchone()
     if not exists or not exists[0]:
         return []
     rows = con.execute("""
@@ -108,12 +129,26 @@ def fault_detection(results: list[dict[str, Any]], faults: list[dict]) -> dict[s
     for fault in faults:
         family = _family(fault["check"])
         hits = [r for r in failed if _family(r["check"]) == family]
-        detail.append({"id": fault["id"], "kind": fault["kind"], "check": fault["check"],
-                       "detected": bool(hits), "by": sorted({r["check"] for r in hits})})
+        detail.append(
+            {
+                "id": fault["id"],
+                "kind": fault["kind"],
+                "check": fault["check"],
+                "detected": bool(hits),
+                "by": sorted({r["check"] for r in hits}),
+            }
+        )
     injected_families = {_family(f["check"]) for f in faults}
-    false_alarms = [{"check": r["check"], "asset": r["asset"], "observed_value": r["observed_value"],
-                     "threshold": r["threshold"]}
-                    for r in failed if _family(r["check"]) not in injected_families]
+    false_alarms = [
+        {
+            "check": r["check"],
+            "asset": r["asset"],
+            "observed_value": r["observed_value"],
+            "threshold": r["threshold"],
+        }
+        for r in failed
+        if _family(r["check"]) not in injected_families
+    ]
     detected = sum(1 for d in detail if d["detected"])
     by_kind: dict[str, dict[str, int]] = {}
     for d in detail:
@@ -121,10 +156,15 @@ def fault_detection(results: list[dict[str, Any]], faults: list[dict]) -> dict[s
         entry["injected"] += 1
         entry["detected"] += int(d["detected"])
     return {
-        "injected": len(faults), "detected": detected,
+        "injected": len(faults),
+        "detected": detected,
         "detected_share": round(detected / len(faults), 4) if faults else None,
-        "by_kind": by_kind, "checks_run": len(results), "checks_failed": len(failed),
-        "failed_check_families": sorted(failed_families), "false_alarms": false_alarms, "faults": detail,
+        "by_kind": by_kind,
+        "checks_run": len(results),
+        "checks_failed": len(failed),
+        "failed_check_families": sorted(failed_families),
+        "false_alarms": false_alarms,
+        "faults": detail,
     }
 
 
@@ -140,5 +180,10 @@ def evaluate(warehouse: Path, truth_path: Path, details: bool = False) -> dict[s
         con.close()
     if not details:
         faults.pop("faults")
-    return {"truth": str(truth_path), "warehouse": str(warehouse), "generation": truth["meta"],
-            "identity": identity, "faults": faults}
+    return {
+        "truth": str(truth_path),
+        "warehouse": str(warehouse),
+        "generation": truth["meta"],
+        "identity": identity,
+        "faults": faults,
+    }

@@ -28,7 +28,8 @@ class RunSummary:
         return [c for c in self.checks if not c[3] and c[2] == "ERROR"]
 
 
-def run_nightly(settings: Settings, verbose: bool = False) -> RunSummary:
+def run_nightly(settings: Settings, verbose: bool = False, instance: object | None = None) -> RunSummary:
+    """Runs the nightly job; `instance` defaults to the persistent one under DAGSTER_HOME (shown in the UI)."""
     settings.export()
     log_dir = settings.home / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -36,17 +37,22 @@ def run_nightly(settings: Settings, verbose: bool = False) -> RunSummary:
     with run_lock(settings.home):
         import dagster as dg
 
-        from pipelines.definitions import defs
+        from pipelines.definitions import build_definitions
 
-        job = defs.resolve_job_def("nightly")
+        job = build_definitions(settings).resolve_job_def("nightly")
         started = time.monotonic()
         with log_file.open("w") as log, contextlib.redirect_stdout(log if not verbose else None):  # type: ignore[arg-type]
             result = job.execute_in_process(
-                instance=dg.DagsterInstance.get(), raise_on_error=False,
-                run_config={"loggers": {"progress": {}}}, tags={"cx/trigger": "cli"})
+                instance=instance or dg.DagsterInstance.get(),
+                raise_on_error=False,
+                run_config={"loggers": {"progress": {}}},
+                tags={"cx/trigger": "cli"},
+            )
         seconds = time.monotonic() - started
-        checks = [(e.check_name, e.asset_key.to_user_string(), e.severity.value, bool(e.passed))
-                  for e in result.get_asset_check_evaluations()]
+        checks = [
+            (e.check_name, e.asset_key.to_user_string(), e.severity.value, bool(e.passed))
+            for e in result.get_asset_check_evaluations()
+        ]
         failed = [e.step_key or "?" for e in result.get_step_failure_events()]
         summary = RunSummary(result.run_id, result.success, seconds, failed, checks, log_file=log_file)
         summary.tables = table_counts(settings.warehouse)
@@ -58,8 +64,10 @@ def table_counts(warehouse: Path) -> dict[str, int]:
         return {}
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        rows = con.execute("SELECT schema_name, table_name, estimated_size FROM duckdb_tables() "
-                           "WHERE schema_name IN ('raw', 'ops', 'marts', 'quality') ORDER BY 1, 2").fetchall()
+        rows = con.execute(
+            "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() "
+            "WHERE schema_name IN ('raw', 'ops', 'marts', 'quality') ORDER BY 1, 2"
+        ).fetchall()
         counts = {}
         for schema, table, _ in rows:
             row = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()

@@ -52,8 +52,11 @@ class Settings:
                 given[key] = Path(value).expanduser().resolve()
         updated = replace(self, **given)  # type: ignore[arg-type]
         if "home" in given:  # derived paths follow a new home unless also given
-            for key, sub in (("landing", "landing"), ("warehouse", "warehouse.duckdb"),
-                             ("published", "published")):
+            for key, sub in (
+                ("landing", "landing"),
+                ("warehouse", "warehouse.duckdb"),
+                ("published", "published"),
+            ):
                 if key not in given and _env(f"CX_{key.upper()}") is None:
                     updated = replace(updated, **{key: updated.home / sub})
         return updated

@@ -41,8 +41,11 @@ def _gx() -> Any:
     logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch_definition = (context.data_sources.add_pandas("cx_frames").add_dataframe_asset("frame")
-                        .add_batch_definition_whole_dataframe("whole"))
+    batch_definition = (
+        context.data_sources.add_pandas("cx_frames")
+        .add_dataframe_asset("frame")
+        .add_batch_definition_whole_dataframe("whole")
+    )
     return gx, batch_definition
 
 
@@ -56,8 +59,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def run_check(con: duckdb.DuckDBPyConnection, spec: CheckSpec, severity: str | None = None,
-              threshold: float | None = None) -> CheckOutcome:
+def run_check(
+    con: duckdb.DuckDBPyConnection,
+    spec: CheckSpec,
+    severity: str | None = None,
+    threshold: float | None = None,
+) -> CheckOutcome:
     threshold = spec.threshold if threshold is None else threshold
     severity = (severity or spec.severity).upper()
     sql = spec.sql.format(threshold=threshold)
@@ -71,18 +78,21 @@ def run_check(con: duckdb.DuckDBPyConnection, spec: CheckSpec, severity: str | N
     gx, batch_definition = _gx()
     suite = gx.ExpectationSuite(name=spec.name, expectations=spec.expectations(threshold))
     result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
-        suite, result_format={"result_format": "COMPLETE"})
+        suite, result_format={"result_format": "COMPLETE"}
+    )
     details = []
     unexpected_rows: set[int] = set()
     for r in result.results:
         info = r.result or {}
-        details.append({
-            "expectation": r.expectation_config.type,
-            "kwargs": {k: _plain(v) for k, v in r.expectation_config.kwargs.items() if k != "batch_id"},
-            "success": bool(r.success),
-            "observed_value": _plain(info.get("observed_value")),
-            "unexpected_count": info.get("unexpected_count"),
-        })
+        details.append(
+            {
+                "expectation": r.expectation_config.type,
+                "kwargs": {k: _plain(v) for k, v in r.expectation_config.kwargs.items() if k != "batch_id"},
+                "success": bool(r.success),
+                "observed_value": _plain(info.get("observed_value")),
+                "unexpected_count": info.get("unexpected_count"),
+            }
+        )
         for item in info.get("unexpected_index_list") or []:
             if isinstance(item, dict):
                 continue
@@ -91,5 +101,13 @@ def run_check(con: duckdb.DuckDBPyConnection, spec: CheckSpec, severity: str | N
     if failing.empty and not result.success:
         failing = frame
     sample = [{k: _plain(v) for k, v in row.items()} for row in failing.head(SAMPLE_ROWS).to_dict("records")]
-    return CheckOutcome(spec, bool(result.success), observed, threshold, severity, len(frame),
-                        failing_sample=json.loads(json.dumps(sample, default=str)), expectation_results=details)
+    return CheckOutcome(
+        spec,
+        bool(result.success),
+        observed,
+        threshold,
+        severity,
+        len(frame),
+        failing_sample=json.loads(json.dumps(sample, default=str)),
+        expectation_results=details,
+    )

@@ -31,8 +31,11 @@ class WarehouseResource(dg.ConfigurableResource):
         deadline = time.monotonic() + self.lock_wait_seconds
         while True:
             try:
-                con = duckdb.connect(self.path, read_only=read_only,
-                                     config={"memory_limit": self.memory_limit, "threads": self.threads})
+                con = duckdb.connect(
+                    self.path,
+                    read_only=read_only,
+                    config={"memory_limit": self.memory_limit, "threads": self.threads},
+                )
                 break
             except duckdb.IOException:
                 if time.monotonic() > deadline:
@@ -46,5 +49,8 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 def warehouse_resource(settings: Settings) -> WarehouseResource:
-    return WarehouseResource(path=str(settings.warehouse), memory_limit=settings.duckdb_memory_limit,
-                             threads=settings.duckdb_threads)
+    return WarehouseResource(
+        path=str(settings.warehouse),
+        memory_limit=settings.duckdb_memory_limit,
+        threads=settings.duckdb_threads,
+    )

@@ -24,12 +24,28 @@ PEOPLE_PER_SF = 70_000
 CHUNK = 20_000
 
 SCHEMAS = {
-    "tickets": {"requester_id": pl.Int64, "requester_external_id": pl.Int64, "solved_at": pl.Datetime("us"),
-                "satisfaction": pl.String, "requester_email": pl.String, "requester_phone": pl.String,
-                "requester_city": pl.String, "requester_postcode": pl.String,
-                "requester_birth_date": pl.String, "fault": pl.String},
-    "surveys": {"email": pl.String, "external_ref": pl.Int64, "phone": pl.String, "city": pl.String,
-                "postcode": pl.String, "birth_date": pl.String, "ticket_id": pl.Int64, "fault": pl.String},
+    "tickets": {
+        "requester_id": pl.Int64,
+        "requester_external_id": pl.Int64,
+        "solved_at": pl.Datetime("us"),
+        "satisfaction": pl.String,
+        "requester_email": pl.String,
+        "requester_phone": pl.String,
+        "requester_city": pl.String,
+        "requester_postcode": pl.String,
+        "requester_birth_date": pl.String,
+        "fault": pl.String,
+    },
+    "surveys": {
+        "email": pl.String,
+        "external_ref": pl.Int64,
+        "phone": pl.String,
+        "city": pl.String,
+        "postcode": pl.String,
+        "birth_date": pl.String,
+        "ticket_id": pl.Int64,
+        "fault": pl.String,
+    },
     "calls": {"person_id": pl.String},
     "ticket_updates": {},
 }
@@ -39,8 +55,15 @@ def _frame(rows: list[dict], table: str) -> pl.DataFrame:
     return pl.DataFrame(rows, schema_overrides=SCHEMAS[table], infer_schema_length=None)
 
 
-def generate(out: Path, scale: float, seed: int, clean: bool = False, start: date = DEFAULT_START,
-             days: int = DEFAULT_DAYS, wipe: bool = False) -> dict:
+def generate(
+    out: Path,
+    scale: float,
+    seed: int,
+    clean: bool = False,
+    start: date = DEFAULT_START,
+    days: int = DEFAULT_DAYS,
+    wipe: bool = False,
+) -> dict:
     """Writes the landing folder and ground truth; returns a summary (row counts, paths)."""
     if scale <= 0:
         raise ValueError("--scale must be positive, e.g. 0.01 (tests), 1 (~1 M signal rows)")
@@ -76,19 +99,26 @@ def generate(out: Path, scale: float, seed: int, clean: bool = False, start: dat
         recent = [r for r in recorder.rows["surveys"] if r["survey"] == survey]
         last_day = window.end - timedelta(days=1)
         if not any(r["submitted"] >= last_day for r in recent) and not any(
-                frame.filter((pl.col("survey") == survey) & (pl.col("submitted") >= last_day)).height
-                for frame in frames["surveys"]):
+            frame.filter((pl.col("survey") == survey) & (pl.col("submitted") >= last_day)).height
+            for frame in frames["surveys"]
+        ):
             person = population.person(extra)
             extra += 1
-            activity._response(person, survey, window.end - timedelta(hours=3), 3 if survey == "csat" else 5,
-                               crm=person.crm_ids[0] if survey == "ces" else None)
+            activity._response(
+                person,
+                survey,
+                window.end - timedelta(hours=3),
+                3 if survey == "csat" else 5,
+                crm=person.crm_ids[0] if survey == "ces" else None,
+            )
     flush()
     tables = {table: pl.concat(parts, how="diagonal_relaxed") for table, parts in frames.items()}
     faults = _table_faults(tables, plan, window)
 
     months = writers.month_starts(start, (window.end).date())
-    dashboards, kpi_faults = kpis.compute(tables["tickets"], tables["surveys"], tables["calls"], months,
-                                          plan, window.end)
+    dashboards, kpi_faults = kpis.compute(
+        tables["tickets"], tables["surveys"], tables["calls"], months, plan, window.end
+    )
     faults += kpi_faults
     landing_paths = {
         "zendesk_tickets": writers.write_tickets(tables["tickets"], out / "zendesk"),
@@ -98,23 +128,40 @@ def generate(out: Path, scale: float, seed: int, clean: bool = False, start: dat
         "bi": writers.write_dashboards(dashboards, out / "bi"),
     }
     faults += _row_faults(tables, plan)
-    truth = build_truth(tables, faults, plan, population_size=extra, meta={
-        "generator_version": GENERATOR_VERSION, "scale": scale, "seed": seed, "clean": clean,
-        "window_start": start.isoformat(), "window_end_exclusive": window.end.date().isoformat(),
-        "local_timezone": writers.LOCAL_TZ,
-    })
+    truth = build_truth(
+        tables,
+        faults,
+        plan,
+        population_size=extra,
+        meta={
+            "generator_version": GENERATOR_VERSION,
+            "scale": scale,
+            "seed": seed,
+            "clean": clean,
+            "window_start": start.isoformat(),
+            "window_end_exclusive": window.end.date().isoformat(),
+            "local_timezone": writers.LOCAL_TZ,
+        },
+    )
     truth["identity_stats"]["email_linkability"] = email_linkability(tables)
-    (out / "ground_truth.json").write_text(json.dumps(truth, sort_keys=True, indent=1, default=str) + "\n",
-                                           encoding="utf-8")
+    (out / "ground_truth.json").write_text(
+        json.dumps(truth, sort_keys=True, indent=1, default=str) + "\n", encoding="utf-8"
+    )
     rows = {
-        "complaints": tables["tickets"].height, "complaint_events": tables["ticket_updates"].height,
-        "survey_responses": tables["surveys"].height, "contacts": tables["calls"].height,
+        "complaints": tables["tickets"].height,
+        "complaint_events": tables["ticket_updates"].height,
+        "survey_responses": tables["surveys"].height,
+        "contacts": tables["calls"].height,
         "dashboard_kpis": dashboards.height,
     }
     return {
-        "out": str(out), "people": extra, "rows": rows, "signal_rows": sum(rows.values()),
+        "out": str(out),
+        "people": extra,
+        "rows": rows,
+        "signal_rows": sum(rows.values()),
         "files": sum(len(v) for v in landing_paths.values()),
-        "faults": len(truth["faults"]), "ground_truth": str(out / "ground_truth.json"),
+        "faults": len(truth["faults"]),
+        "ground_truth": str(out / "ground_truth.json"),
     }
 
 
@@ -130,27 +177,55 @@ def _table_faults(tables: dict[str, pl.DataFrame], plan, window: Window) -> list
     in_range = (pl.col("started_utc") >= day0) & (pl.col("started_utc") < day1)
     calls = tables["calls"]
     tables["calls"] = calls.with_columns(
-        type=pl.when(in_range & (pl.col("type") == TEAMS[team][2])).then(pl.lit(TEAMS[to_team][2]))
-        .otherwise(pl.col("type")))
+        type=pl.when(in_range & (pl.col("type") == TEAMS[team][2]))
+        .then(pl.lit(TEAMS[to_team][2]))
+        .otherwise(pl.col("type"))
+    )
     # the team-days where service logged phone complaints that operations now shows no calls for
     tickets = tables["tickets"].filter(pl.col("valid") & (pl.col("via") == "phone"))
-    first_group = tables["ticket_updates"].filter(pl.col("field") == "Group").sort("ts").group_by(
-        "ticket_id", maintain_order=True).first().select("ticket_id", first_group="new")
+    first_group = (
+        tables["ticket_updates"]
+        .filter(pl.col("field") == "Group")
+        .sort("ts")
+        .group_by("ticket_id", maintain_order=True)
+        .first()
+        .select("ticket_id", first_group="new")
+    )
     phone = tickets.with_columns(ticket_id=pl.col("id").cast(pl.Int64)).join(first_group, on="ticket_id")
-    days = phone.filter((pl.col("created_at") >= day0) & (pl.col("created_at") < day1)
-                        & (pl.col("first_group") == TEAMS[team][1])).select(
-        pl.col("created_at").dt.date().alias("day")).unique().sort("day")["day"].to_list()
+    days = (
+        phone.filter(
+            (pl.col("created_at") >= day0)
+            & (pl.col("created_at") < day1)
+            & (pl.col("first_group") == TEAMS[team][1])
+        )
+        .select(pl.col("created_at").dt.date().alias("day"))
+        .unique()
+        .sort("day")["day"]
+        .to_list()
+    )
     if days:
-        faults.append({"kind": "workload_misrouted", "team": team, "logged_as_team": to_team,
-                       "days": [d.isoformat() for d in days]})
+        faults.append(
+            {
+                "kind": "workload_misrouted",
+                "team": team,
+                "logged_as_team": to_team,
+                "days": [d.isoformat() for d in days],
+            }
+        )
     stale = plan.stale_survey
     if stale:
         cut = window.end - timedelta(days=plan.stale_source_days)
         surveys = tables["surveys"]
         tables["surveys"] = surveys.filter((pl.col("survey") != stale) | (pl.col("submitted") < cut))
-        faults.append({"kind": "stale_source", "source_file_prefix": f"qualtrics/{stale}_",
-                       "survey": writers.SURVEYS[stale][1], "last_record_before": cut.date().isoformat(),
-                       "days_behind": plan.stale_source_days})
+        faults.append(
+            {
+                "kind": "stale_source",
+                "source_file_prefix": f"qualtrics/{stale}_",
+                "survey": writers.SURVEYS[stale][1],
+                "last_record_before": cut.date().isoformat(),
+                "days_behind": plan.stale_source_days,
+            }
+        )
     return faults
 
 
@@ -167,14 +242,26 @@ def _row_faults(tables: dict[str, pl.DataFrame], plan) -> list[dict]:
         if kind == "unmapped_team":
             entry["team"] = row["group"]
         if kind in ("ticket_created_in_future", "ticket_missing_id"):
-            entry = {"kind": "invalid_row", "rule": kind, "source": "zendesk_tickets",
-                     "requester_id": row["requester_id"], "person_id": row["person_id"]}
+            entry = {
+                "kind": "invalid_row",
+                "rule": kind,
+                "source": "zendesk_tickets",
+                "requester_id": row["requester_id"],
+                "person_id": row["person_id"],
+            }
         faults.append(entry)
     for row in tables["surveys"].filter(pl.col("fault").is_not_null()).iter_rows(named=True):
         kind = row["fault"]
         if kind in ("csat_score_out_of_scale", "nps_score_not_a_number"):
-            faults.append({"kind": "invalid_row", "rule": kind, "response_id": row["response_id"],
-                           "survey": writers.SURVEYS[row["survey"]][1], "person_id": row["person_id"]})
+            faults.append(
+                {
+                    "kind": "invalid_row",
+                    "rule": kind,
+                    "response_id": row["response_id"],
+                    "survey": writers.SURVEYS[row["survey"]][1],
+                    "person_id": row["person_id"],
+                }
+            )
         else:
             faults.append({"kind": kind, "response_id": row["response_id"], "person_id": row["person_id"]})
     return faults

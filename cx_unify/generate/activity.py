@@ -39,8 +39,13 @@ CHANNELS = (("email", 0.4), ("web", 0.2), ("phone", 0.3), ("chat", 0.1))
 HAPPY = {"csat": 4, "nps": 9, "ces": 6}
 SCALES = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
 COMMENTS = {
-    "low": ("Still waiting for a fix.", "Nobody owned my problem.", "Passed from team to team.",
-            "Had to explain everything three times.", ""),
+    "low": (
+        "Still waiting for a fix.",
+        "Nobody owned my problem.",
+        "Passed from team to team.",
+        "Had to explain everything three times.",
+        "",
+    ),
     "mid": ("It was ok.", "Took a while but sorted.", "", "Average."),
     "high": ("Quick and friendly, thank you!", "Great help from the agent.", "", "Sorted first time."),
 }
@@ -81,14 +86,23 @@ class Window:
 class Activity:
     """Simulates people one by one and appends rows to the recorder's tables."""
 
-    def __init__(self, rng: random.Random, window: Window, plan: FaultPlan, population: Population,
-                 recorder: Recorder, scale: float) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        window: Window,
+        plan: FaultPlan,
+        population: Population,
+        recorder: Recorder,
+        scale: float,
+    ) -> None:
         self.rng, self.window, self.plan, self.population = rng, window, plan, population
         self.rec, self.clean = recorder, plan.clean
         per_team = max(3, round(12 * math.sqrt(scale)))
         self.agents = {
-            team: [f"{AGENT_FIRST[(i * 7 + t) % len(AGENT_FIRST)]} {SURNAMES[(i * 13 + t * 5) % 60]}"
-                   for i in range(per_team)]
+            team: [
+                f"{AGENT_FIRST[(i * 7 + t) % len(AGENT_FIRST)]} {SURNAMES[(i * 13 + t * 5) % 60]}"
+                for i in range(per_team)
+            ]
             for t, team in enumerate(sorted(TEAMS))
         }
         self.ticket_seq = 100_000
@@ -143,7 +157,7 @@ class Activity:
         phone = None
         if rng.random() < (0.95 if email is None else 0.6):
             number = person.mobile
-            if person.landline and (number is None or rng.random() < 0.25):
+            if person.landline and not self.clean and (number is None or rng.random() < 0.25):
                 number = person.landline
                 tags.append("household_phone")
             if number:
@@ -155,7 +169,9 @@ class Activity:
         user = {
             "id": 1_500_000_000_000 + self.user_seq * 17,
             "name": full_name(first, last, name_tag),
-            "email": email, "phone": phone, "external_id": external,
+            "email": email,
+            "phone": phone,
+            "external_id": external,
             "city": person.city if rng.random() < 0.3 else None,
             "postcode": person.postcode if rng.random() < 0.3 else None,
             "birth_date": person.birth_date.isoformat() if rng.random() < 0.3 else None,
@@ -164,8 +180,9 @@ class Activity:
         users[key] = user
         return user
 
-    def _ticket(self, person: Person, users: dict[str, dict], fault: str | None,
-                force_primary: bool) -> tuple[datetime, datetime | None] | None:
+    def _ticket(
+        self, person: Person, users: dict[str, dict], fault: str | None, force_primary: bool
+    ) -> tuple[datetime, datetime | None] | None:
         rng, w = self.rng, self.window
         end = w.end
         priority = rng.choices([p for p, _ in PRIORITIES], [x for _, x in PRIORITIES])[0]
@@ -189,20 +206,21 @@ class Activity:
         user = self._zendesk_user(person, users, force_primary)
         ticket_id = self._ticket_id()
         if channel == "phone":
-            self._call(person, TEAMS[team0][2], created - timedelta(minutes=rng.uniform(3, 15)), outcome="AGENT")
+            self._call(
+                person, TEAMS[team0][2], created - timedelta(minutes=rng.uniform(3, 15)), outcome="AGENT"
+            )
 
         events: list[tuple[datetime, str, str, str, str]] = []
         events.append((created, "Status", "", "new", "Zendesk"))
         events.append((created, "Group", "", TEAMS[team0][1], "Zendesk"))
         events.append((created, "Priority", "", priority, "Zendesk"))
-        team, assignee, status = team0, "", "new"
+        team, assignee = team0, ""
         t = created
         if fault != "complaint_no_owner":
             t = created + timedelta(hours=min(8.0, rng.lognormvariate(math.log(1.5), 0.8)))
             assignee = rng.choice(self.agents[team])
             events.append((t, "Assignee", "", assignee, assignee))
             events.append((t, "Status", "new", "open", assignee))
-            status = "open"
         resolve_hours = rng.lognormvariate(math.log(RESOLUTION_MEDIAN_HOURS[priority]), 0.9)
         solved_at: datetime | None = t + timedelta(hours=resolve_hours)
         handoffs = 0
@@ -237,7 +255,12 @@ class Activity:
             th = t + (solved_at - t) * 0.5
             events.append((th, "Group", TEAMS[team][1], UNMAPPED_TEAM, assignee))
             t = th
-        if fault is None and solved_at is not None and rng.random() < 0.3 and solved_at - t > timedelta(hours=2):
+        if (
+            fault is None
+            and solved_at is not None
+            and rng.random() < 0.3
+            and solved_at - t > timedelta(hours=2)
+        ):
             tp = t + (solved_at - t) * rng.uniform(0.2, 0.5)
             events.append((tp, "Status", "open", "pending", assignee))
             events.append((tp + (solved_at - tp) * 0.5, "Status", "pending", "open", "Zendesk"))
@@ -279,24 +302,47 @@ class Activity:
             invalid = self._take_invalid(("ticket_created_in_future", "ticket_missing_id"))
         row = {
             "id": "" if invalid == "ticket_missing_id" else str(ticket_id),
-            "requester": user["name"], "requester_id": user["id"],
-            "requester_external_id": user["external_id"], "requester_email": user["email"],
-            "requester_phone": user["phone"], "requester_city": user["city"],
-            "requester_postcode": user["postcode"], "requester_birth_date": user["birth_date"],
-            "assignee": current_assignee, "group": current_group,
+            "requester": user["name"],
+            "requester_id": user["id"],
+            "requester_external_id": user["external_id"],
+            "requester_email": user["email"],
+            "requester_phone": user["phone"],
+            "requester_city": user["city"],
+            "requester_postcode": user["postcode"],
+            "requester_birth_date": user["birth_date"],
+            "assignee": current_assignee,
+            "group": current_group,
             "subject": rng.choice(SUBJECTS[category.split("__")[0]]),
-            "status": final_status, "priority": priority, "via": channel, "category": category,
+            "status": final_status,
+            "priority": priority,
+            "via": channel,
+            "category": category,
             "created_at": created if invalid != "ticket_created_in_future" else created.replace(year=2031),
-            "updated_at": events[-1][0], "solved_at": solved_final, "satisfaction": satisfaction,
-            "person_id": person.person_id, "variant": user["tags"], "fault": fault or invalid,
-            "valid": invalid is None, "reopened": reopened, "handoffs": handoffs,
+            "updated_at": events[-1][0],
+            "solved_at": solved_final,
+            "satisfaction": satisfaction,
+            "person_id": person.person_id,
+            "variant": user["tags"],
+            "fault": fault or invalid,
+            "valid": invalid is None,
+            "reopened": reopened,
+            "handoffs": handoffs,
         }
         self.rec.add("tickets", row)
         self.rec.ticket_index[ticket_id] = row
         if invalid is None:
             for ts, field, old, new, actor in events:
-                self.rec.add("ticket_updates", {"ticket_id": ticket_id, "ts": ts, "field": field,
-                                                "previous": old, "new": new, "updater": actor})
+                self.rec.add(
+                    "ticket_updates",
+                    {
+                        "ticket_id": ticket_id,
+                        "ts": ts,
+                        "field": field,
+                        "previous": old,
+                        "new": new,
+                        "updater": actor,
+                    },
+                )
         if solved_final is not None and fault is None and invalid is None and rng.random() < 0.35:
             self.rec.pending_csat.append((person, ticket_id, solved_final, reopened, handoffs))
         if invalid is not None:
@@ -340,19 +386,28 @@ class Activity:
         team = next(t for t, v in TEAMS.items() if v[2] == queue)
         server = rng.choice(self.agents[team]).split()[0].upper() if outcome == "AGENT" else "NO_SERVER"
         row = {
-            "call_id": self.call_seq, "customer_id": crm, "priority": rng.choice((0, 0, 1, 2)),
-            "type": queue, "started_utc": started_utc, "vru_time": rng.randrange(3, 20),
-            "q_time": q_time, "outcome": outcome, "ser_time": ser_time, "server": server,
+            "call_id": self.call_seq,
+            "customer_id": crm,
+            "priority": rng.choice((0, 0, 1, 2)),
+            "type": queue,
+            "started_utc": started_utc,
+            "vru_time": rng.randrange(3, 20),
+            "q_time": q_time,
+            "outcome": outcome,
+            "ser_time": ser_time,
+            "server": server,
             "vru_line": f"AA{rng.randrange(1, 7):02d}{rng.randrange(1, 17):02d}",
-            "person_id": person.person_id if crm else None, "variant": variant,
+            "person_id": person.person_id if crm else None,
+            "variant": variant,
         }
         self.rec.add("calls", row)
         if crm and outcome == "AGENT" and rng.random() < 0.15 and person is not None:
             self.rec.pending_ces.append((person, crm, started_utc))
 
     # ------------------------------------------------------------------ surveys
-    def _surveys(self, person: Person, open_intervals: list[tuple[datetime, datetime | None]],
-                 faults: list[str]) -> None:
+    def _surveys(
+        self, person: Person, open_intervals: list[tuple[datetime, datetime | None]], faults: list[str]
+    ) -> None:
         rng, w = self.rng, self.window
         end = w.end
 
@@ -387,14 +442,36 @@ class Activity:
                     score = rng.randrange(0, 7)
                 self._response(person, "nps", at, score)
         if "happy_survey_open_complaint" in faults:
-            self._response(person, "nps", end - timedelta(hours=rng.uniform(2, 20)), rng.choice((9, 10)),
-                           force_primary=True, fault="happy_survey_open_complaint")
+            self._response(
+                person,
+                "nps",
+                end - timedelta(hours=rng.uniform(2, 20)),
+                rng.choice((9, 10)),
+                force_primary=True,
+                fault="happy_survey_open_complaint",
+            )
         if "duplicate_crm_id" in faults:
-            self._response(person, "nps", w.random_time(rng, 7, 22), max(0, min(10, round(7 + rng.gauss(0, 1)))),
-                           force_primary=True, crm=person.crm_ids[1], fault="duplicate_crm_id")
+            self._response(
+                person,
+                "nps",
+                w.random_time(rng, 7, 22),
+                max(0, min(10, round(7 + rng.gauss(0, 1)))),
+                force_primary=True,
+                crm=person.crm_ids[1],
+                fault="duplicate_crm_id",
+            )
 
-    def _response(self, person: Person, survey: str, at: datetime, score: int, ticket_id: int | None = None,
-                  crm: int | None = None, force_primary: bool = False, fault: str | None = None) -> None:
+    def _response(
+        self,
+        person: Person,
+        survey: str,
+        at: datetime,
+        score: int,
+        ticket_id: int | None = None,
+        crm: int | None = None,
+        force_primary: bool = False,
+        fault: str | None = None,
+    ) -> None:
         rng, clean = self.rng, self.clean
         tags: list[str] = []
         anonymous = survey == "nps" and not clean and not force_primary and rng.random() < 0.15
@@ -416,7 +493,9 @@ class Activity:
             else:
                 email, email_tag = pick_email(rng, person, self.population, clean, (0.5, 0.2, 0.15, 0.15))
             tags += [email_tag, name_tag]
-            external = crm if crm is not None else (person.crm_ids[0] if (clean or rng.random() < 0.5) else None)
+            external = (
+                crm if crm is not None else (person.crm_ids[0] if (clean or rng.random() < 0.5) else None)
+            )
             if person.mobile and not clean and rng.random() < 0.3:
                 phone, phone_tag = render_phone(rng, person.mobile, clean)
                 tags.append(phone_tag)
@@ -428,22 +507,40 @@ class Activity:
                 invalid = self._take_invalid(("csat_score_out_of_scale",))
             elif survey == "nps":
                 invalid = self._take_invalid(("nps_score_not_a_number",))
-        score_text = {"csat_score_out_of_scale": "9", "nps_score_not_a_number": "ten"}.get(invalid or "", str(score))
+        score_text = {"csat_score_out_of_scale": "9", "nps_score_not_a_number": "ten"}.get(
+            invalid or "", str(score)
+        )
         low, high = SCALES[survey]
         band = "low" if score < low + (high - low) * 0.5 else ("high" if score >= HAPPY[survey] else "mid")
         anon_fields = anonymous and rng.random() < 0.3
-        self.rec.add("surveys", {
-            "survey": survey, "response_id": self._response_id(), "submitted": at,
-            "duration": rng.randrange(20, 600), "score": score_text,
-            "comment": rng.choice(COMMENTS[band]), "first": first, "last": last, "email": email,
-            "external_ref": external, "phone": phone,
-            "city": person.city if (anonymous or rng.random() < 0.6) and not anon_fields else None,
-            "postcode": person.postcode if (anonymous or rng.random() < 0.6) else None,
-            "birth_date": person.birth_date.isoformat() if rng.random() < (0.5 if anonymous else 0.4) else None,
-            "ticket_id": ticket_id, "person_id": person.person_id,
-            "variant": "+".join(t for t in tags if t not in ("primary_email", "formal", "e164")) or "exact",
-            "fault": fault or invalid, "valid": invalid is None, "channel": "anonymous" if anonymous else "email",
-        })
+        self.rec.add(
+            "surveys",
+            {
+                "survey": survey,
+                "response_id": self._response_id(),
+                "submitted": at,
+                "duration": rng.randrange(20, 600),
+                "score": score_text,
+                "comment": rng.choice(COMMENTS[band]),
+                "first": first,
+                "last": last,
+                "email": email,
+                "external_ref": external,
+                "phone": phone,
+                "city": person.city if (anonymous or rng.random() < 0.6) and not anon_fields else None,
+                "postcode": person.postcode if (anonymous or rng.random() < 0.6) else None,
+                "birth_date": person.birth_date.isoformat()
+                if rng.random() < (0.5 if anonymous else 0.4)
+                else None,
+                "ticket_id": ticket_id,
+                "person_id": person.person_id,
+                "variant": "+".join(t for t in tags if t not in ("primary_email", "formal", "e164"))
+                or "exact",
+                "fault": fault or invalid,
+                "valid": invalid is None,
+                "channel": "anonymous" if anonymous else "email",
+            },
+        )
 
 
 class Recorder:

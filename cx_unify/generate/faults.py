@@ -14,14 +14,20 @@ from cx_unify.generate.names import TEAMS
 # fault kind -> (check that must flag it, what the fault is)
 FAULT_KINDS: dict[str, tuple[str, str]] = {
     "duplicate_crm_id": ("F1_identity", "one person holds two CRM customer numbers"),
-    "happy_survey_open_complaint": ("F2_coverage", "promoter NPS while the same person has an open complaint"),
+    "happy_survey_open_complaint": (
+        "F2_coverage",
+        "promoter NPS while the same person has an open complaint",
+    ),
     "kpi_counts_only_closed": ("F3_kpi_agreement", "dashboard counts only solved/closed tickets as received"),
     "kpi_stale_export": ("F3_kpi_agreement", "dashboard exported before the period ended"),
     "kpi_filter_error": ("F3_kpi_agreement", "dashboard average leaves out one-star responses"),
     "workload_misrouted": ("F4_volume_agreement", "a team's calls logged under another team's queue"),
     "complaint_no_owner": ("F5_ownership", "complaint never assigned to anyone"),
     "handoff_loop": ("F5_ownership", "complaint bounced between two teams"),
-    "open_past_sla_no_owner_change": ("F5_ownership", "complaint open past its SLA with the same owner throughout"),
+    "open_past_sla_no_owner_change": (
+        "F5_ownership",
+        "complaint open past its SLA with the same owner throughout",
+    ),
     "unmapped_category": ("F6_taxonomy", "ticket category missing from the category mapping"),
     "unmapped_team": ("F6_taxonomy", "ticket group missing from the team mapping"),
     "stale_source": ("F7_timeliness", "one source's export stops days before the others"),
@@ -70,7 +76,7 @@ def plan_faults(rng: random.Random, n_people: int, n_days: int, clean: bool) -> 
     cursor = 0
     for kind, rate in PERSON_FAULT_RATES.items():
         k = max(2, round(rate * n_people))
-        for index in candidates[cursor:cursor + k]:
+        for index in candidates[cursor : cursor + k]:
             plan.person_faults.setdefault(index, []).append(kind)
         cursor += k
     teams = sorted(TEAMS)
@@ -82,6 +88,10 @@ def plan_faults(rng: random.Random, n_people: int, n_days: int, clean: bool) -> 
     plan.misrouted_day_offsets = (first, first + 9)
     plan.stale_dashboard = "Contact Centre"
     plan.stale_survey = "ces"
-    plan.invalid_rows = ["csat_score_out_of_scale", "nps_score_not_a_number", "ticket_created_in_future",
-                         "ticket_missing_id"]
+    plan.invalid_rows = [
+        "csat_score_out_of_scale",
+        "nps_score_not_a_number",
+        "ticket_created_in_future",
+        "ticket_missing_id",
+    ]
     return plan

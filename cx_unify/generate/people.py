@@ -96,8 +96,14 @@ class Population:
         surname = ascii_fold(last).lower().replace("'", "").replace(" ", "").replace("-", "")
         domain = rng.choices(self._domains, self._domain_weights)[0]
         pattern = rng.randrange(6)
-        local = [f"{f}.{surname}", f"{f}{surname}", f"{f[0]}.{surname}", f"{f}_{surname}",
-                 f"{surname}.{f}", f"{f}{surname[0]}"][pattern]
+        local = [
+            f"{f}.{surname}",
+            f"{f}{surname}",
+            f"{f[0]}.{surname}",
+            f"{f}_{surname}",
+            f"{surname}.{f}",
+            f"{f}{surname[0]}",
+        ][pattern]
         candidate = f"{local}@{domain}"
         while candidate in self.emails_taken:
             candidate = f"{local}{rng.randrange(1, 999)}@{domain}"
@@ -120,9 +126,9 @@ class Population:
                     continue
                 i = rng.randrange(len(local) - 1)
                 if kind == 0:  # swap neighbours
-                    local = local[:i] + local[i + 1] + local[i] + local[i + 2:]
+                    local = local[:i] + local[i + 1] + local[i] + local[i + 2 :]
                 elif kind == 1:  # drop a letter
-                    local = local[:i] + local[i + 1:]
+                    local = local[:i] + local[i + 1 :]
                 else:  # double a letter
                     local = local[:i] + local[i] + local[i:]
             candidate = f"{local}@{domain}"
@@ -144,15 +150,17 @@ class Population:
             last = rng.choices(SURNAMES, self._surname_weights)[0]
             city = rng.choice(list(CITIES))
             outward, area = CITIES[city]
-            postcode = f"{rng.choice(outward)} {rng.randrange(1, 10)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}" \
-                       f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+            postcode = (
+                f"{rng.choice(outward)} {rng.randrange(1, 10)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+                f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+            )
             self._household_id += 1
             household = self._household_id
             landline = None
             if rng.random() < 0.22:  # starts a household of 2-4 sharing a landline and address
                 self._household_left = rng.choice((1, 1, 2, 3))
                 digits = 10 - len(area)
-                landline = f"{area}{rng.randrange(10 ** (digits - 1), 10 ** digits)}"
+                landline = f"{area}{rng.randrange(10 ** (digits - 1), 10**digits)}"
         first = rng.choice(FIRST_NAMES)
         birth = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 65 * 365))
         emails = [self._email(first, last)]
@@ -162,9 +170,17 @@ class Population:
             if rng.random() < 0.10:
                 emails.append(self._email(first, last))
         person = Person(
-            index=index, first=first, last=last, birth_date=birth, city=city, postcode=postcode,
-            mobile=self._mobile() if rng.random() < 0.92 else None, landline=landline,
-            emails=emails, crm_ids=[self._crm()], household=household,
+            index=index,
+            first=first,
+            last=last,
+            birth_date=birth,
+            city=city,
+            postcode=postcode,
+            mobile=self._mobile() if rng.random() < 0.92 else None,
+            landline=landline,
+            emails=emails,
+            crm_ids=[self._crm()],
+            household=household,
         )
         if first in NICKNAMES:
             person.nickname = rng.choice(NICKNAMES[first])
@@ -176,8 +192,15 @@ class Population:
 # ---------------------------------------------------------------- how systems write people down
 
 PHONE_FORMATS_MOBILE = (
-    "+44{n}", "0{a} {b}", "0{n}", "+44 {a} {b}", "+44 (0){a} {b}", "(0{a}) {b3} {b4}",
-    "0{a}-{b3}-{b4}", "0044 {a} {b}", "44{n}",
+    "+44{n}",
+    "0{a} {b}",
+    "0{n}",
+    "+44 {a} {b}",
+    "+44 (0){a} {b}",
+    "(0{a}) {b3} {b4}",
+    "0{a}-{b3}-{b4}",
+    "0044 {a} {b}",
+    "44{n}",
 )
 
 
@@ -193,13 +216,18 @@ def render_phone(rng: random.Random, national: str, clean: bool) -> tuple[str, s
     return text, ("e164" if fmt == "+44{n}" else "phone_format")
 
 
-def render_name(rng: random.Random, person: Person, clean: bool,
-                weights: tuple[float, ...] = (0.55, 0.15, 0.08, 0.07, 0.05, 0.05, 0.05)) -> tuple[str, str, str]:
+def render_name(
+    rng: random.Random,
+    person: Person,
+    clean: bool,
+    weights: tuple[float, ...] = (0.55, 0.15, 0.08, 0.07, 0.05, 0.05, 0.05),
+) -> tuple[str, str, str]:
     """(first, last, tag) as one system holds them; formal in a clean generation."""
     if clean:
         return person.first, person.last, "formal"
-    kind = rng.choices(("formal", "nickname", "swapped", "accent_stripped", "lower", "upper", "initial"),
-                       weights)[0]
+    kind = rng.choices(
+        ("formal", "nickname", "swapped", "accent_stripped", "lower", "upper", "initial"), weights
+    )[0]
     first, last = person.first, person.last
     if kind == "nickname" and person.nickname:
         return person.nickname, last, "nickname"
@@ -225,8 +253,13 @@ def full_name(first: str, last: str, tag: str) -> str:
     return f"{first} {last}"
 
 
-def pick_email(rng: random.Random, person: Person, population: Population, clean: bool,
-               weights: tuple[float, float, float, float]) -> tuple[str | None, str]:
+def pick_email(
+    rng: random.Random,
+    person: Person,
+    population: Population,
+    clean: bool,
+    weights: tuple[float, float, float, float],
+) -> tuple[str | None, str]:
     """(email or None, tag) by weights for (primary, another address, typo, none)."""
     if clean:
         return person.emails[0], "primary_email"

@@ -34,8 +34,10 @@ def _local(col: str, fmt: str) -> pl.Expr:
 
 def _month_files(df: pl.DataFrame, ts_col: str) -> list[tuple[str, pl.DataFrame]]:
     months = df.with_columns(_m=pl.col(ts_col).dt.strftime("%Y-%m"))
-    return [(str(key[0]), part.drop("_m"))
-            for key, part in sorted(months.partition_by("_m", as_dict=True).items())]
+    return [
+        (str(key[0]), part.drop("_m"))
+        for key, part in sorted(months.partition_by("_m", as_dict=True).items())
+    ]
 
 
 def write_tickets(df: pl.DataFrame, folder: Path) -> list[Path]:
@@ -91,11 +93,16 @@ def write_ticket_updates(df: pl.DataFrame, folder: Path) -> list[Path]:
 
 
 QUALTRICS_COLUMNS = [
-    ("StartDate", "Start Date", "startDate"), ("EndDate", "End Date", "endDate"),
-    ("Status", "Response Type", "status"), ("IPAddress", "IP Address", "ipAddress"),
-    ("Progress", "Progress", "progress"), ("Duration (in seconds)", "Duration (in seconds)", "duration"),
-    ("Finished", "Finished", "finished"), ("RecordedDate", "Recorded Date", "recordedDate"),
-    ("ResponseId", "Response ID", "_recordId"), ("RecipientLastName", "Recipient Last Name", "recipientLastName"),
+    ("StartDate", "Start Date", "startDate"),
+    ("EndDate", "End Date", "endDate"),
+    ("Status", "Response Type", "status"),
+    ("IPAddress", "IP Address", "ipAddress"),
+    ("Progress", "Progress", "progress"),
+    ("Duration (in seconds)", "Duration (in seconds)", "duration"),
+    ("Finished", "Finished", "finished"),
+    ("RecordedDate", "Recorded Date", "recordedDate"),
+    ("ResponseId", "Response ID", "_recordId"),
+    ("RecipientLastName", "Recipient Last Name", "recipientLastName"),
     ("RecipientFirstName", "Recipient First Name", "recipientFirstName"),
     ("RecipientEmail", "Recipient Email", "recipientEmail"),
     ("ExternalReference", "External Data Reference", "externalDataReference"),
@@ -104,8 +111,13 @@ QUALTRICS_COLUMNS = [
     ("DistributionChannel", "Distribution Channel", "distributionChannel"),
     ("UserLanguage", "User Language", "userLanguage"),
 ]
-EMBEDDED = [("ticket_id", "ticket_id"), ("Phone", "phone"), ("City", "city"), ("Postcode", "postcode"),
-            ("BirthDate", "birth_date")]
+EMBEDDED = [
+    ("ticket_id", "ticket_id"),
+    ("Phone", "phone"),
+    ("City", "city"),
+    ("Postcode", "postcode"),
+    ("BirthDate", "birth_date"),
+]
 
 
 def _csv_line(values: list[str]) -> str:
@@ -116,33 +128,51 @@ def write_surveys(df: pl.DataFrame, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for key, (stem, _, question) in SURVEYS.items():
-        part_all = df.filter(pl.col("survey") == key).sort("submitted", "response_id").with_columns(
-            start=pl.col("submitted") - pl.duration(seconds=pl.col("duration")))
+        part_all = (
+            df.filter(pl.col("survey") == key)
+            .sort("submitted", "response_id")
+            .with_columns(start=pl.col("submitted") - pl.duration(seconds=pl.col("duration")))
+        )
         if part_all.is_empty():
             continue
         out = part_all.select(
             _local("start", "%Y-%m-%d %H:%M:%S").alias("StartDate"),
             _local("submitted", "%Y-%m-%d %H:%M:%S").alias("EndDate"),
-            pl.lit("0").alias("Status"), pl.lit("").alias("IPAddress"), pl.lit("100").alias("Progress"),
-            pl.col("duration").cast(pl.String).alias("Duration (in seconds)"), pl.lit("1").alias("Finished"),
+            pl.lit("0").alias("Status"),
+            pl.lit("").alias("IPAddress"),
+            pl.lit("100").alias("Progress"),
+            pl.col("duration").cast(pl.String).alias("Duration (in seconds)"),
+            pl.lit("1").alias("Finished"),
             _local("submitted", "%Y-%m-%d %H:%M:%S").alias("RecordedDate"),
             pl.col("response_id").alias("ResponseId"),
-            pl.col("last").alias("RecipientLastName"), pl.col("first").alias("RecipientFirstName"),
+            pl.col("last").alias("RecipientLastName"),
+            pl.col("first").alias("RecipientFirstName"),
             pl.col("email").alias("RecipientEmail"),
             pl.col("external_ref").cast(pl.String).alias("ExternalReference"),
-            pl.lit("").alias("LocationLatitude"), pl.lit("").alias("LocationLongitude"),
-            pl.col("channel").alias("DistributionChannel"), pl.lit("EN-GB").alias("UserLanguage"),
-            pl.col("score").alias("Q1"), pl.col("comment").alias("Q2"),
-            pl.col("ticket_id").cast(pl.String).alias("ticket_id"), pl.col("phone").alias("Phone"),
-            pl.col("city").alias("City"), pl.col("postcode").alias("Postcode"),
-            pl.col("birth_date").alias("BirthDate"), pl.col("submitted").alias("_ts"),
+            pl.lit("").alias("LocationLatitude"),
+            pl.lit("").alias("LocationLongitude"),
+            pl.col("channel").alias("DistributionChannel"),
+            pl.lit("EN-GB").alias("UserLanguage"),
+            pl.col("score").alias("Q1"),
+            pl.col("comment").alias("Q2"),
+            pl.col("ticket_id").cast(pl.String).alias("ticket_id"),
+            pl.col("phone").alias("Phone"),
+            pl.col("city").alias("City"),
+            pl.col("postcode").alias("Postcode"),
+            pl.col("birth_date").alias("BirthDate"),
+            pl.col("submitted").alias("_ts"),
         )
         names = [c for c, _, _ in QUALTRICS_COLUMNS] + ["Q1", "Q2"] + [e for e, _ in EMBEDDED]
-        texts = [t for _, t, _ in QUALTRICS_COLUMNS] + [question, "Anything else you want to tell us?"] + \
-                [e for e, _ in EMBEDDED]
-        imports = [json.dumps({"ImportId": i}, separators=(",", ":")) for _, _, i in QUALTRICS_COLUMNS] + \
-                  ['{"ImportId":"QID1"}', '{"ImportId":"QID2_TEXT"}'] + \
-                  [json.dumps({"ImportId": i}, separators=(",", ":")) for _, i in EMBEDDED]
+        texts = (
+            [t for _, t, _ in QUALTRICS_COLUMNS]
+            + [question, "Anything else you want to tell us?"]
+            + [e for e, _ in EMBEDDED]
+        )
+        imports = (
+            [json.dumps({"ImportId": i}, separators=(",", ":")) for _, _, i in QUALTRICS_COLUMNS]
+            + ['{"ImportId":"QID1"}', '{"ImportId":"QID2_TEXT"}']
+            + [json.dumps({"ImportId": i}, separators=(",", ":")) for _, i in EMBEDDED]
+        )
         header = "\n".join(_csv_line(row) for row in (names, texts, imports)) + "\n"
         for month, part in _month_files(out, "_ts"):
             path = folder / f"{stem}_{month}.csv"
@@ -154,34 +184,52 @@ def write_surveys(df: pl.DataFrame, folder: Path) -> list[Path]:
 
 def _clock(seconds: pl.Expr) -> pl.Expr:
     """Seconds after local midnight -> 'H:MM:SS' as the bank log writes it."""
-    return pl.format("{}:{}:{}", seconds // 3600, (seconds % 3600 // 60).cast(pl.String).str.zfill(2),
-                     (seconds % 60).cast(pl.String).str.zfill(2))
+    return pl.format(
+        "{}:{}:{}",
+        seconds // 3600,
+        (seconds % 3600 // 60).cast(pl.String).str.zfill(2),
+        (seconds % 60).cast(pl.String).str.zfill(2),
+    )
 
 
 def write_calls(df: pl.DataFrame, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     local = pl.col("started_utc").dt.replace_time_zone("UTC").dt.convert_time_zone(LOCAL_TZ)
-    base = df.sort("started_utc", "call_id").with_columns(
-        _date=local.dt.strftime("%y%m%d"),
-        _entry=(local.dt.hour().cast(pl.Int64) * 3600 + local.dt.minute().cast(pl.Int64) * 60
-                + local.dt.second().cast(pl.Int64)),
-    ).with_columns(_vexit=pl.col("_entry") + pl.col("vru_time"))
+    base = (
+        df.sort("started_utc", "call_id")
+        .with_columns(
+            _date=local.dt.strftime("%y%m%d"),
+            _entry=(
+                local.dt.hour().cast(pl.Int64) * 3600
+                + local.dt.minute().cast(pl.Int64) * 60
+                + local.dt.second().cast(pl.Int64)
+            ),
+        )
+        .with_columns(_vexit=pl.col("_entry") + pl.col("vru_time"))
+    )
     queued = pl.col("q_time") > 0
     agent = pl.col("outcome") == "AGENT"
     ser_start = pl.when(queued).then(pl.col("_vexit") + pl.col("q_time")).otherwise(pl.col("_vexit"))
     zero = pl.lit("0:00:00")
     out = base.select(
-        pl.col("vru_line").alias("vru+line"), pl.col("call_id").alias("call_id"),
-        pl.col("customer_id").alias("customer_id"), pl.col("priority").alias("priority"),
-        pl.col("type").alias("type"), pl.col("_date").alias("date"),
-        _clock(pl.col("_entry")).alias("vru_entry"), _clock(pl.col("_vexit")).alias("vru_exit"),
+        pl.col("vru_line").alias("vru+line"),
+        pl.col("call_id").alias("call_id"),
+        pl.col("customer_id").alias("customer_id"),
+        pl.col("priority").alias("priority"),
+        pl.col("type").alias("type"),
+        pl.col("_date").alias("date"),
+        _clock(pl.col("_entry")).alias("vru_entry"),
+        _clock(pl.col("_vexit")).alias("vru_exit"),
         pl.col("vru_time"),
         pl.when(queued).then(_clock(pl.col("_vexit"))).otherwise(zero).alias("q_start"),
         pl.when(queued).then(_clock(pl.col("_vexit") + pl.col("q_time"))).otherwise(zero).alias("q_exit"),
-        pl.col("q_time"), pl.col("outcome"),
+        pl.col("q_time"),
+        pl.col("outcome"),
         pl.when(agent).then(_clock(ser_start)).otherwise(zero).alias("ser_start"),
         pl.when(agent).then(_clock(ser_start + pl.col("ser_time"))).otherwise(zero).alias("ser_exit"),
-        pl.col("ser_time"), pl.col("server"), pl.col("started_utc").alias("_ts"),
+        pl.col("ser_time"),
+        pl.col("server"),
+        pl.col("started_utc").alias("_ts"),
     )
     paths = []
     for month, part in _month_files(out, "_ts"):
@@ -197,11 +245,14 @@ def write_dashboards(kpis: pl.DataFrame, folder: Path) -> list[Path]:
     for dashboard in sorted(kpis["dashboard"].unique().to_list()):
         part = kpis.filter(pl.col("dashboard") == dashboard).sort("metric", "team", "period_start")
         out = part.select(
-            pl.col("dashboard").alias("Dashboard"), pl.col("exported_at").alias("Exported At"),
+            pl.col("dashboard").alias("Dashboard"),
+            pl.col("exported_at").alias("Exported At"),
             pl.col("period_start").dt.strftime("%Y-%m-%d").alias("Period Start"),
             pl.col("period_end").dt.strftime("%Y-%m-%d").alias("Period End"),
-            pl.col("metric").alias("Metric"), pl.col("team").alias("Team"),
-            pl.col("value").alias("Value"), pl.col("unit").alias("Unit"),
+            pl.col("metric").alias("Metric"),
+            pl.col("team").alias("Team"),
+            pl.col("value").alias("Value"),
+            pl.col("unit").alias("Unit"),
         )
         path = folder / f"{dashboard.lower().replace(' ', '_')}.csv"
         out.write_csv(path)
@@ -215,7 +266,11 @@ def month_starts(start: date, end_exclusive: date) -> list[tuple[datetime, datet
     cursor = date(start.year, start.month, 1)
     while cursor < end_exclusive:
         nxt = date(cursor.year + (cursor.month == 12), cursor.month % 12 + 1, 1)
-        months.append((datetime.combine(max(cursor, start), datetime.min.time()),
-                       datetime.combine(min(nxt, end_exclusive), datetime.min.time())))
+        months.append(
+            (
+                datetime.combine(max(cursor, start), datetime.min.time()),
+                datetime.combine(min(nxt, end_exclusive), datetime.min.time()),
+            )
+        )
         cursor = nxt
     return months

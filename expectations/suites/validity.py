@@ -16,8 +16,14 @@ from expectations.spec import CheckSpec
 def _violations(column: str, threshold: float) -> list[Any]:
     import great_expectations.expectations as gxe
 
-    return [gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, max_value=threshold,
-                                              meta={"what": f"{column} per rule at most the threshold"})]
+    return [
+        gxe.ExpectColumnValuesToBeBetween(
+            column=column,
+            min_value=0,
+            max_value=threshold,
+            meta={"what": f"{column} per rule at most the threshold"},
+        )
+    ]
 
 
 def _rules_sql(contract: Contract) -> str:
@@ -25,17 +31,25 @@ def _rules_sql(contract: Contract) -> str:
     parts = []
     for column in contract.columns:
         if column.required:
-            parts.append(f"SELECT 'required {column.name}' AS rule, count(*) FILTER (WHERE \"{column.name}\" IS NULL)"
-                         f" AS violations FROM {table}")
+            parts.append(
+                f"SELECT 'required {column.name}' AS rule, count(*) FILTER (WHERE \"{column.name}\" IS NULL)"
+                f" AS violations FROM {table}"
+            )
         if column.type == "TIMESTAMP":
-            parts.append(f"SELECT 'not in the future: {column.name}', count(*) FILTER (WHERE \"{column.name}\" > "
-                         f"now()::TIMESTAMP + INTERVAL 1 DAY) FROM {table}")
+            parts.append(
+                f"SELECT 'not in the future: {column.name}', count(*) FILTER (WHERE \"{column.name}\" > "
+                f"now()::TIMESTAMP + INTERVAL 1 DAY) FROM {table}"
+            )
     if contract.record_id:
         rid = contract.record_id
-        parts.append(f"SELECT 'unique {rid} per source and file', count(*) FROM (SELECT _source, _file, \"{rid}\" "
-                     f"FROM {table} GROUP BY ALL HAVING count(*) > 1)")
+        parts.append(
+            f"SELECT 'unique {rid} per source and file', count(*) FROM (SELECT _source, _file, \"{rid}\" "
+            f"FROM {table} GROUP BY ALL HAVING count(*) > 1)"
+        )
     if contract.table == "survey_responses":
-        bounds = " OR ".join(f"(scale = '{s}' AND score BETWEEN {lo} AND {hi})" for s, (lo, hi) in SCALES.items())
+        bounds = " OR ".join(
+            f"(scale = '{s}' AND score BETWEEN {lo} AND {hi})" for s, (lo, hi) in SCALES.items()
+        )
         parts.append(f"SELECT 'score within its scale', count(*) FILTER (WHERE NOT ({bounds})) FROM {table}")
     return "\nUNION ALL\n".join(parts)
 
@@ -43,24 +57,32 @@ def _rules_sql(contract: Contract) -> str:
 def checks() -> list[CheckSpec]:
     specs = []
     for contract in CONTRACTS.values():
-        specs.append(CheckSpec(
-            name=f"F8_validity__{contract.table}",
-            asset=("raw", contract.table),
-            description=f"raw.{contract.table} keeps its contract: required fields, no future timestamps, "
-                        "unique ids per source and file, scores within scale",
-            severity="ERROR", threshold=0,
-            sql=_rules_sql(contract),
-            expectations=lambda threshold: _violations("violations", threshold),
-            observed="coalesce(sum(violations), 0)", unit="rows breaking a rule",
-        ))
-        specs.append(CheckSpec(
-            name=f"F8_quarantine__{contract.table}",
-            asset=("raw", contract.table),
-            description=f"records of kind {contract.table} that ingest quarantined (ops.quarantine)",
-            severity="WARN", threshold=0,
-            sql=f"SELECT source, file, count(*) AS quarantined, min(\"row\") AS first_row, any_value(reason) AS reason "
+        specs.append(
+            CheckSpec(
+                name=f"F8_validity__{contract.table}",
+                asset=("raw", contract.table),
+                description=f"raw.{contract.table} keeps its contract: required fields, no future timestamps, "
+                "unique ids per source and file, scores within scale",
+                severity="ERROR",
+                threshold=0,
+                sql=_rules_sql(contract),
+                expectations=lambda threshold: _violations("violations", threshold),
+                observed="coalesce(sum(violations), 0)",
+                unit="rows breaking a rule",
+            )
+        )
+        specs.append(
+            CheckSpec(
+                name=f"F8_quarantine__{contract.table}",
+                asset=("raw", contract.table),
+                description=f"records of kind {contract.table} that ingest quarantined (ops.quarantine)",
+                severity="WARN",
+                threshold=0,
+                sql=f'SELECT source, file, count(*) AS quarantined, min("row") AS first_row, any_value(reason) AS reason '
                 f"FROM ops.quarantine WHERE kind = '{contract.table}' GROUP BY ALL ORDER BY source, file",
-            expectations=lambda threshold: _violations("quarantined", threshold),
-            observed="coalesce(sum(quarantined), 0)", unit="quarantined records",
-        ))
+                expectations=lambda threshold: _violations("quarantined", threshold),
+                observed="coalesce(sum(quarantined), 0)",
+                unit="quarantined records",
+            )
+        )
     return specs

@@ -1,15 +1,14 @@
 """One asset per raw table: load every configured source of that kind from the landing folder."""
 
-
 from typing import Any
 
 import dagster as dg
-from pipelines.resources import WarehouseResource
 
 from connectors.contracts import CONTRACTS
 from connectors.ingest import DERIVED_KINDS, FileResult, ingest_sources
 from connectors.sources import load_sources
 from cx_unify.settings import load_settings
+from pipelines.resources import WarehouseResource
 
 GROUP = "ingest"
 
@@ -18,12 +17,14 @@ def _summary_table(results: list[FileResult]) -> str:
     lines = ["| file | status | read | loaded | quarantined |", "|---|---|---|---|---|"]
     for r in results:
         if r.status != "unchanged":
-            lines.append(f"| {r.file} | {r.status} | {r.rows_read} | {r.rows_loaded} | {r.rows_quarantined} |")
+            lines.append(
+                f"| {r.file} | {r.status} | {r.rows_read} | {r.rows_loaded} | {r.rows_quarantined} |"
+            )
     return "\n".join(lines) if len(lines) > 2 else "nothing new in the landing folder"
 
 
 def _preview(con: Any, table: str) -> str:
-    frame = con.sql(f"SELECT * EXCLUDE (_extra) FROM raw.\"{table}\" ORDER BY _ingested_at DESC LIMIT 5").pl()
+    frame = con.sql(f'SELECT * EXCLUDE (_extra) FROM raw."{table}" ORDER BY _ingested_at DESC LIMIT 5').pl()
     return str(frame)
 
 
@@ -32,17 +33,19 @@ def build_ingest_asset(kind: str) -> dg.AssetsDefinition:
     upstream_kinds = [k for k, derived in DERIVED_KINDS.items() if kind in derived]
 
     @dg.asset(
-        key=["raw", kind], group_name=GROUP, kinds={"duckdb", "python"},
+        key=["raw", kind],
+        group_name=GROUP,
+        kinds={"duckdb", "python"},
         deps=[dg.AssetKey(["raw", k]) for k in upstream_kinds],
         description=f"{contract.description} Loaded from every source of kind '{kind}' in sources.yml "
-                    "(raw contract in connectors/contracts.py); bad rows go to ops.quarantine.",
+        "(raw contract in connectors/contracts.py); bad rows go to ops.quarantine.",
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         settings = load_settings()
         sources = [s for s in load_sources(settings.sources) if s.kind == kind]
         with warehouse.get_connection() as con:
             results = ingest_sources(con, sources, settings.landing, run_id=context.run_id)
-            rows = con.execute(f"SELECT count(*) FROM raw.\"{kind}\"").fetchall()[0][0]
+            rows = con.execute(f'SELECT count(*) FROM raw."{kind}"').fetchall()[0][0]
             preview = _preview(con, kind)
         failed = [r for r in results if r.status == "failed"]
         for r in failed:
@@ -51,17 +54,19 @@ def build_ingest_asset(kind: str) -> dg.AssetsDefinition:
             if r.rows_quarantined:
                 context.log.warning(f"{r.file}: {r.rows_quarantined} of {r.rows_read} rows quarantined")
         new = [r for r in results if r.status != "unchanged"]
-        return dg.MaterializeResult(metadata={
-            "rows": dg.MetadataValue.int(int(rows)),
-            "files_seen": dg.MetadataValue.int(len(results)),
-            "files_new_or_changed": dg.MetadataValue.int(len(new)),
-            "files_failed": dg.MetadataValue.int(len(failed)),
-            "rows_loaded_now": dg.MetadataValue.int(sum(r.rows_loaded for r in new)),
-            "rows_quarantined_now": dg.MetadataValue.int(sum(r.rows_quarantined for r in new)),
-            "files": dg.MetadataValue.md(_summary_table(results)),
-            "preview": dg.MetadataValue.md(f"```\n{preview}\n```"),
-            "sources": dg.MetadataValue.text(", ".join(s.name for s in sources) or "(none configured)"),
-        })
+        return dg.MaterializeResult(
+            metadata={
+                "rows": dg.MetadataValue.int(int(rows)),
+                "files_seen": dg.MetadataValue.int(len(results)),
+                "files_new_or_changed": dg.MetadataValue.int(len(new)),
+                "files_failed": dg.MetadataValue.int(len(failed)),
+                "rows_loaded_now": dg.MetadataValue.int(sum(r.rows_loaded for r in new)),
+                "rows_quarantined_now": dg.MetadataValue.int(sum(r.rows_quarantined for r in new)),
+                "files": dg.MetadataValue.md(_summary_table(results)),
+                "preview": dg.MetadataValue.md(f"```\n{preview}\n```"),
+                "sources": dg.MetadataValue.text(", ".join(s.name for s in sources) or "(none configured)"),
+            }
+        )
 
     return _ingest
 

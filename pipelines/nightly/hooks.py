@@ -1,6 +1,5 @@
 """A failure hook: every failed step of the nightly is written to the log and to ops.run_failures."""
 
-
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -17,8 +16,10 @@ def record_failure(run_id: str, job: str, step: str, error: str) -> None:
     try:
         con.execute("CREATE SCHEMA IF NOT EXISTS ops")
         con.execute(DDL)
-        con.execute("INSERT INTO ops.run_failures VALUES (?, ?, ?, ?, ?)",
-                    [run_id, job, step, error[:4000], datetime.now(UTC).replace(tzinfo=None)])
+        con.execute(
+            "INSERT INTO ops.run_failures VALUES (?, ?, ?, ?, ?)",
+            [run_id, job, step, error[:4000], datetime.now(UTC).replace(tzinfo=None)],
+        )
     finally:
         con.close()
 

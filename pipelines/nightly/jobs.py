@@ -10,7 +10,7 @@ nightly_job = dg.define_asset_job(
     "nightly",
     selection=dg.AssetSelection.all(),
     description="Ingest every landed export, build the dbt project, run the checks, publish the analyst file "
-                "and the diagnostic report.",
+    "and the diagnostic report.",
     hooks={record_run_failure},
     tags={"dagster/max_retries": "1", "dagster/retry_on_asset_or_op_failure": "false"},
 )

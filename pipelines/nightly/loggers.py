@@ -1,6 +1,5 @@
 """A console logger for `cx-unify run`: one line per step start / finish / failure and per check."""
 
-
 import logging
 import sys
 import time
@@ -38,7 +37,7 @@ class _ProgressHandler(logging.Handler):
             print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
 
 
-@dg.logger(description="Concise progress on stderr: one line per step and per check")
+@dg.logger(config_schema=None, description="Concise progress on stderr: one line per step and per check")
 def progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     logger = logging.getLogger("cx_unify.progress")
     logger.setLevel(logging.DEBUG)  # Dagster logs its events at DEBUG

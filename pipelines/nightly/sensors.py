@@ -1,6 +1,5 @@
 """A sensor on the landing folder: new or changed export files start the nightly job."""
 
-
 import json
 
 import dagster as dg
@@ -13,12 +12,19 @@ def _landing_state() -> dict[str, list[float]]:
     landing = load_settings().landing
     if not landing.exists():
         return {}
-    return {p.relative_to(landing).as_posix(): [p.stat().st_mtime, p.stat().st_size]
-            for p in landing.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    return {
+        p.relative_to(landing).as_posix(): [p.stat().st_mtime, p.stat().st_size]
+        for p in landing.rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    }
 
 
-@dg.sensor(job=nightly_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Starts the nightly when files appear or change in CX_LANDING.")
+@dg.sensor(
+    job=nightly_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts the nightly when files appear or change in CX_LANDING.",
+)
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     state = _landing_state()
     seen = json.loads(context.cursor) if context.cursor else {}
@@ -27,6 +33,10 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
         return dg.SkipReason("no new or changed files in the landing folder")
     run_key = f"landing-{max(state[name][0] for name in changed):.0f}-{len(changed)}"
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=run_key, tags={"cx/trigger": "landing_sensor",
-                                                          "cx/new_files": str(len(changed))})],
-        cursor=json.dumps(state, sort_keys=True))
+        run_requests=[
+            dg.RunRequest(
+                run_key=run_key, tags={"cx/trigger": "landing_sensor", "cx/new_files": str(len(changed))}
+            )
+        ],
+        cursor=json.dumps(state, sort_keys=True),
+    )

@@ -16,8 +16,19 @@ import duckdb
 
 PUBLISHED_SCHEMAS = ("marts", "quality", "reference")
 PUBLISHED_OPS_TABLES = ("ingest_files", "run_failures")
-PII_COLUMNS = {"customer_email", "customer_phone", "customer_name", "email_norm", "phone_e164", "name_folded",
-               "email", "phone", "name_key", "first_name_folded", "last_name_folded"}
+PII_COLUMNS = {
+    "customer_email",
+    "customer_phone",
+    "customer_name",
+    "email_norm",
+    "phone_e164",
+    "name_folded",
+    "email",
+    "phone",
+    "name_key",
+    "first_name_folded",
+    "last_name_folded",
+}
 
 
 @dataclass
@@ -49,28 +60,37 @@ def publish_analyst_file(warehouse: Path, target: Path, salt: str, mask_pii: boo
                 "SELECT schema_name, table_name, comment FROM duckdb_tables() WHERE database_name = 'wh' "
                 "AND (schema_name IN (SELECT unnest(?::VARCHAR[])) OR (schema_name = 'ops' AND table_name IN "
                 "(SELECT unnest(?::VARCHAR[])))) ORDER BY schema_name, table_name",
-                [list(PUBLISHED_SCHEMAS), list(PUBLISHED_OPS_TABLES)]).fetchall()
+                [list(PUBLISHED_SCHEMAS), list(PUBLISHED_OPS_TABLES)],
+            ).fetchall()
             for schema, table, comment in listing:
                 columns = con.execute(
                     "SELECT column_name, comment FROM duckdb_columns() WHERE database_name = 'wh' AND schema_name = ?"
-                    " AND table_name = ? ORDER BY column_index", [schema, table]).fetchall()
+                    " AND table_name = ? ORDER BY column_index",
+                    [schema, table],
+                ).fetchall()
                 select = []
                 for column, _ in columns:
                     if mask_pii and column in PII_COLUMNS:
-                        select.append(f"CASE WHEN {_q(column)} IS NULL THEN NULL ELSE 'h:' || "
-                                      f"left(sha256({_lit(salt)} || {_q(column)}::VARCHAR), 16) END AS {_q(column)}")
+                        select.append(
+                            f"CASE WHEN {_q(column)} IS NULL THEN NULL ELSE 'h:' || "
+                            f"left(sha256({_lit(salt)} || {_q(column)}::VARCHAR), 16) END AS {_q(column)}"
+                        )
                         masked.append(f"{schema}.{table}.{column}")
                     else:
                         select.append(_q(column))
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(schema)}")
-                con.execute(f"CREATE TABLE {_q(schema)}.{_q(table)} AS SELECT {', '.join(select)} "
-                            f"FROM wh.{_q(schema)}.{_q(table)}")
+                con.execute(
+                    f"CREATE TABLE {_q(schema)}.{_q(table)} AS SELECT {', '.join(select)} "
+                    f"FROM wh.{_q(schema)}.{_q(table)}"
+                )
                 if comment:
                     con.execute(f"COMMENT ON TABLE {_q(schema)}.{_q(table)} IS {_lit(comment)}")
                 for column, column_comment in columns:
                     if column_comment:
-                        con.execute(f"COMMENT ON COLUMN {_q(schema)}.{_q(table)}.{_q(column)} IS "
-                                    f"{_lit(column_comment)}")
+                        con.execute(
+                            f"COMMENT ON COLUMN {_q(schema)}.{_q(table)}.{_q(column)} IS "
+                            f"{_lit(column_comment)}"
+                        )
                 row = con.execute(f"SELECT count(*) FROM {_q(schema)}.{_q(table)}").fetchone()
                 tables[f"{schema}.{table}"] = int(row[0]) if row else 0
             _write_readme(con)
@@ -101,5 +121,7 @@ def _write_readme(con: duckdb.DuckDBPyConnection) -> None:
                estimated_size AS approx_rows
         FROM duckdb_tables() WHERE database_name = current_database() AND table_name <> 'readme'
         ORDER BY schema_name, table_name""")
-    con.execute("COMMENT ON TABLE main.readme IS 'One row per table in this file: what one row of it means. "
-                "Published by cx-unify; read-only snapshot, PII masked.'")
+    con.execute(
+        "COMMENT ON TABLE main.readme IS 'One row per table in this file: what one row of it means. "
+        "Published by cx-unify; read-only snapshot, PII masked.'"
+    )

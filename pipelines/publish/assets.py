@@ -1,6 +1,5 @@
 """Publish: the analyst DuckDB file and the diagnostic report, after every mart is built and checked."""
 
-
 import json
 
 import dagster as dg
@@ -16,8 +15,11 @@ GROUP = "publish"
 def _mart_keys() -> list[dg.AssetKey]:
     ensure_manifest()
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
-    return sorted(dg.AssetKey(["marts", node["name"]]) for node in manifest["nodes"].values()
-                  if node["resource_type"] == "model" and node.get("config", {}).get("schema") == "marts")
+    return sorted(
+        dg.AssetKey(["marts", node["name"]])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node.get("config", {}).get("schema") == "marts"
+    )
 
 
 @dg.asset(key=["published", "analyst_file"], group_name=GROUP, deps=_mart_keys(), kinds={"duckdb"})
@@ -25,14 +27,20 @@ def analyst_file(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """The DuckDB file analysts open (CX_PUBLISHED/cx.duckdb): marts, check history and reference tables,
     PII masked by salted hash, a README table; rebuilt beside the live file and swapped in atomically."""
     settings = load_settings()
-    result = publish_analyst_file(settings.warehouse, settings.published_db, settings.pii_salt, settings.mask_pii)
-    context.log.info(f"published {result.path} ({result.size_bytes / 1e6:.1f} MB, {len(result.tables)} tables)")
-    return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(result.path)),
-        "size_mb": round(result.size_bytes / 1e6, 2),
-        "tables": dg.MetadataValue.md("\n".join(f"- `{t}`: {n} rows" for t, n in result.tables.items())),
-        "pii_masked_columns": dg.MetadataValue.text(", ".join(result.masked_columns) or "none present"),
-    })
+    result = publish_analyst_file(
+        settings.warehouse, settings.published_db, settings.pii_salt, settings.mask_pii
+    )
+    context.log.info(
+        f"published {result.path} ({result.size_bytes / 1e6:.1f} MB, {len(result.tables)} tables)"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(result.path)),
+            "size_mb": round(result.size_bytes / 1e6, 2),
+            "tables": dg.MetadataValue.md("\n".join(f"- `{t}`: {n} rows" for t, n in result.tables.items())),
+            "pii_masked_columns": dg.MetadataValue.text(", ".join(result.masked_columns) or "none present"),
+        }
+    )
 
 
 @dg.asset(key=["published", "diagnostic_report"], group_name=GROUP, deps=[analyst_file], kinds={"html"})

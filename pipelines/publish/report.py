@@ -12,25 +12,42 @@ import duckdb
 
 def _table(headers: list[str], rows: list[tuple]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
-                   for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+        for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def build_report(published_db: Path, target: Path, run_id: str) -> Path:
     con = duckdb.connect(str(published_db), read_only=True)
     try:
-        tables = con.execute("SELECT table_name, one_row_means FROM main.readme ORDER BY table_name").fetchall()
-        counts = [(name, con.execute(f"SELECT count(*) FROM {name}").fetchone()[0], means)  # type: ignore[index]
-                  for name, means in tables]
-        checks = con.execute("""
+        tables = con.execute(
+            "SELECT table_name, one_row_means FROM main.readme ORDER BY table_name"
+        ).fetchall()
+        counts = [
+            (name, con.execute(f"SELECT count(*) FROM {name}").fetchone()[0], means)  # type: ignore[index]
+            for name, means in tables
+        ]
+        checks = (
+            con.execute(
+                """
             SELECT "check", asset, severity, CASE WHEN passed THEN 'passed' ELSE 'FAILED' END, observed_value,
                    threshold
             FROM quality.check_results WHERE run_id = ? AND family <> 'dbt'
-            ORDER BY passed, "check" """, [run_id]).fetchall() if _has(con, "quality", "check_results") else []
-        journey = con.execute("""
+            ORDER BY passed, "check" """,
+                [run_id],
+            ).fetchall()
+            if _has(con, "quality", "check_results")
+            else []
+        )
+        journey = (
+            con.execute("""
             SELECT event_type, count(*), count(DISTINCT customer_key) FROM marts.customer_journey
-            GROUP BY 1 ORDER BY 2 DESC""").fetchall() if _has(con, "marts", "customer_journey") else []
+            GROUP BY 1 ORDER BY 2 DESC""").fetchall()
+            if _has(con, "marts", "customer_journey")
+            else []
+        )
     finally:
         con.close()
     failed = sum(1 for c in checks if c[3] == "FAILED")
@@ -54,6 +71,8 @@ td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}}th{{background
 
 
 def _has(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                      [schema, table]).fetchone()
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, table],
+    ).fetchone()
     return bool(row and row[0])

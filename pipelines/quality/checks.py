@@ -4,9 +4,7 @@ Severity and threshold come from checks.yml; ERROR checks are blocking (a failur
 downstream, publishing included). Each result also goes to quality.check_results.
 """
 
-
 import dagster as dg
-from pipelines.resources import WarehouseResource
 
 from cx_unify.settings import load_settings
 from expectations.runner import CheckOutcome, run_check
@@ -14,6 +12,7 @@ from expectations.spec import CheckSpec
 from expectations.suites import all_checks
 from pipelines.quality.config import load_check_settings
 from pipelines.quality.results import CheckRecord, write_check_records
+from pipelines.resources import WarehouseResource
 
 
 def _sample_table(outcome: CheckOutcome) -> str:
@@ -27,15 +26,31 @@ def _sample_table(outcome: CheckOutcome) -> str:
 
 
 def build_check(spec: CheckSpec, severity: str, threshold: float) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=dg.AssetKey(list(spec.asset)), name=spec.name, blocking=severity == "ERROR",
-                    description=f"{spec.description} [{severity}, threshold {threshold:g}]")
+    @dg.asset_check(
+        asset=dg.AssetKey(list(spec.asset)),
+        name=spec.name,
+        blocking=severity == "ERROR",
+        description=f"{spec.description} [{severity}, threshold {threshold:g}]",
+    )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.get_connection() as con:
             outcome = run_check(con, spec, severity=severity, threshold=threshold)
-            write_check_records(con, context.run.run_id, [CheckRecord(
-                check=spec.name, asset="/".join(spec.asset), severity=severity, passed=outcome.passed,
-                observed_value=outcome.observed_value, threshold=threshold,
-                failing_sample=outcome.failing_sample, description=spec.description)])
+            write_check_records(
+                con,
+                context.run.run_id,
+                [
+                    CheckRecord(
+                        check=spec.name,
+                        asset="/".join(spec.asset),
+                        severity=severity,
+                        passed=outcome.passed,
+                        observed_value=outcome.observed_value,
+                        threshold=threshold,
+                        failing_sample=outcome.failing_sample,
+                        description=spec.description,
+                    )
+                ],
+            )
         metadata: dict[str, dg.RawMetadataValue] = {
             "observed_value": outcome.observed_value if outcome.observed_value is not None else "n/a",
             "threshold": threshold,
@@ -45,8 +60,9 @@ def build_check(spec: CheckSpec, severity: str, threshold: float) -> dg.AssetChe
         }
         if outcome.error:
             metadata["error"] = outcome.error
-        return dg.AssetCheckResult(passed=outcome.passed, severity=dg.AssetCheckSeverity(severity),
-                                   metadata=metadata)
+        return dg.AssetCheckResult(
+            passed=outcome.passed, severity=dg.AssetCheckSeverity(severity), metadata=metadata
+        )
 
     return _check
 

@@ -27,7 +27,7 @@ class CheckSettings:
 
 def load_check_settings(path: Path, specs: list[CheckSpec]) -> dict[str, CheckSettings]:
     """Patterns in checks.yml (`F8_validity__*`) apply in file order; later entries win."""
-    document = {}
+    document: dict = {}
     if path.exists():
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     entries = document.get("checks") or {}

@@ -33,6 +33,20 @@ def write_check_records(con: duckdb.DuckDBPyConnection, run_id: str, records: li
     now = datetime.now(UTC).replace(tzinfo=None)
     con.executemany(
         "INSERT INTO quality.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [[run_id, now, r.check, r.check.split("_", 1)[0] if not r.check.startswith("dbt:") else "dbt", r.asset,
-          r.severity, r.passed, r.observed_value, r.threshold, json.dumps(r.failing_sample, default=str),
-          r.description] for r in records])
+        [
+            [
+                run_id,
+                now,
+                r.check,
+                r.check.split("_", 1)[0] if not r.check.startswith("dbt:") else "dbt",
+                r.asset,
+                r.severity,
+                r.passed,
+                r.observed_value,
+                r.threshold,
+                json.dumps(r.failing_sample, default=str),
+                r.description,
+            ]
+            for r in records
+        ],
+    )

@@ -4,15 +4,14 @@ dbt tests surface as Dagster asset checks (error severity blocks what is downstr
 are also written to quality.check_results once dbt has finished (one writer at a time).
 """
 
-
 from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
-from pipelines.resources import WarehouseResource
 
 from pipelines.quality.results import CheckRecord, write_check_records
+from pipelines.resources import WarehouseResource
 from pipelines.transform.resources import dbt_project, ensure_manifest
 from pipelines.transform.translator import CxDbtTranslator
 
@@ -20,20 +19,26 @@ ensure_manifest()
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=CxDbtTranslator())
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-               ) -> Iterator[Any]:
+def dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
     """staging -> intermediate (identity graph) -> marts, with dbt tests as asset checks."""
     records: list[CheckRecord] = []
     try:
         for event in dbt.cli(["build"], context=context).stream():
             if isinstance(event, dg.AssetCheckResult):
                 failures = event.metadata.get("dagster_dbt/failed_row_count")
-                records.append(CheckRecord(
-                    check=f"dbt:{event.check_name}",
-                    asset=event.asset_key.to_user_string() if event.asset_key else "",
-                    severity=event.severity.value, passed=bool(event.passed),
-                    observed_value=float(failures.value) if failures is not None else None,
-                    threshold=0.0, failing_sample=[]))
+                records.append(
+                    CheckRecord(
+                        check=f"dbt:{event.check_name}",
+                        asset=event.asset_key.to_user_string() if event.asset_key else "",
+                        severity=event.severity.value,
+                        passed=bool(event.passed),
+                        observed_value=float(failures.value) if failures is not None else None,  # type: ignore[arg-type]
+                        threshold=0.0,
+                        failing_sample=[],
+                    )
+                )
             yield event
     finally:
         if records:

@@ -1,0 +1,131 @@
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from connectors.ingest import ingest_sources
+from connectors.sources import load_sources
+from cx_unify.settings import DEFAULT_SOURCES
+
+
+@pytest.fixture
+def landing(faulted_landing: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "landing"
+    shutil.copytree(faulted_landing, copy)
+    return copy
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    yield connection
+    connection.close()
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {
+        t: con.execute(f'SELECT count(*) FROM raw."{t}"').fetchall()[0][0]
+        for t in (
+            "complaints",
+            "complaint_events",
+            "survey_responses",
+            "contacts",
+            "workload",
+            "dashboard_kpis",
+        )
+    }
+
+
+def test_every_row_is_accounted_for(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
+    results = ingest_sources(con, load_sources(DEFAULT_SOURCES), landing)
+    assert results and all(r.status == "loaded" for r in results), [
+        r for r in results if r.status != "loaded"
+    ]
+    for r in results:
+        assert r.rows_read == r.rows_loaded + r.rows_quarantined, r
+    manifest = con.execute(
+        "SELECT sum(rows_read), sum(rows_loaded), sum(rows_quarantined) FROM ops.ingest_files"
+    ).fetchall()[0]
+    assert manifest[0] == manifest[1] + manifest[2]
+    assert con.execute("SELECT count(*) FROM ops.quarantine").fetchall()[0][0] == manifest[2]
+
+
+def test_loaded_rows_match_ground_truth(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
+    ingest_sources(con, load_sources(DEFAULT_SOURCES), landing)
+    truth = json.loads((landing / "ground_truth.json").read_text())
+    counts = _counts(con)
+    assert counts["complaints"] == len(truth["records"]["complaints"]["record_id"])
+    assert counts["survey_responses"] == len(truth["records"]["survey_responses"]["record_id"])
+    identified = con.execute(
+        "SELECT count(*) FROM raw.contacts WHERE customer_crm_id IS NOT NULL"
+    ).fetchall()[0][0]
+    assert identified == len(truth["records"]["contacts"]["record_id"])
+
+
+def test_injected_invalid_rows_are_quarantined_with_reasons(
+    con: duckdb.DuckDBPyConnection, landing: Path
+) -> None:
+    ingest_sources(con, load_sources(DEFAULT_SOURCES), landing)
+    truth = json.loads((landing / "ground_truth.json").read_text())
+    invalid = [f for f in truth["faults"] if f["kind"] == "invalid_row"]
+    reasons = [r[0] for r in con.execute("SELECT reason FROM ops.quarantine ORDER BY file, row").fetchall()]
+    assert len(reasons) == len(invalid)
+    expected = {
+        "csat_score_out_of_scale": "outside the csat_5 scale",
+        "nps_score_not_a_number": "expected a number",
+        "ticket_created_in_future": "is in the future",
+        "ticket_missing_id": "required value is missing",
+    }
+    for fault in invalid:
+        assert any(expected[fault["rule"]] in reason for reason in reasons), fault["rule"]
+    assert all("column '" in reason for reason in reasons)
+
+
+def test_rerun_with_nothing_new_changes_nothing(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
+    sources = load_sources(DEFAULT_SOURCES)
+    ingest_sources(con, sources, landing)
+    before = _counts(con)
+    manifest_rows = con.execute("SELECT count(*) FROM ops.ingest_files").fetchall()[0][0]
+    again = ingest_sources(con, sources, landing)
+    assert {r.status for r in again} == {"unchanged"}
+    assert _counts(con) == before
+    assert con.execute("SELECT count(*) FROM ops.ingest_files").fetchall()[0][0] == manifest_rows
+
+
+def test_same_file_landed_twice_is_skipped(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
+    sources = load_sources(DEFAULT_SOURCES)
+    ingest_sources(con, sources, landing)
+    before = _counts(con)
+    original = sorted(landing.glob("zendesk/tickets_*.csv"))[0]
+    shutil.copy(original, landing / "zendesk" / "tickets_copy_again.csv")
+    results = [r for r in ingest_sources(con, sources, landing) if r.status != "unchanged"]
+    assert [(r.file, r.status) for r in results] == [("zendesk/tickets_copy_again.csv", "skipped_duplicate")]
+    assert _counts(con) == before
+
+
+def test_changed_file_replaces_its_rows(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
+    sources = load_sources(DEFAULT_SOURCES)
+    ingest_sources(con, sources, landing)
+    before = _counts(con)
+    path = sorted(landing.glob("zendesk/tickets_*.csv"))[1]
+    rel = path.relative_to(landing).as_posix()
+    loaded_before = con.execute("SELECT count(*) FROM raw.complaints WHERE _file = ?", [rel]).fetchall()[0][0]
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-2]))  # a corrected export: two tickets fewer
+    results = [r for r in ingest_sources(con, sources, landing) if r.status != "unchanged"]
+    assert [r.status for r in results] == ["replaced"]
+    assert results[0].rows_read == len(lines) - 3
+    assert _counts(con)["complaints"] == before["complaints"] - loaded_before + results[0].rows_loaded
+    shas = con.execute("SELECT DISTINCT _file_sha256 FROM raw.complaints WHERE _file = ?", [rel]).fetchall()
+    assert len(shas) == 1
+
+
+def test_unparseable_file_fails_alone(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
+    (landing / "zendesk" / "tickets_broken.csv").write_bytes(b"\x00\x01\x02 not a csv \xff\xfe")
+    results = ingest_sources(con, load_sources(DEFAULT_SOURCES), landing)
+    failed = [r for r in results if r.status == "failed"]
+    assert [r.file for r in failed] == ["zendesk/tickets_broken.csv"]
+    assert "zendesk/tickets_broken.csv" in (failed[0].error or "")
+    assert sum(r.status == "loaded" for r in results) == len(results) - 1

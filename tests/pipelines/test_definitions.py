@@ -1,0 +1,70 @@
+"""The definitions load, and nothing is renamed by accident (snapshot of keys, checks, jobs, schedules)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _snapshot(defs: dg.Definitions) -> dict:
+    graph = defs.resolve_asset_graph()
+    return {
+        "assets": sorted(k.to_user_string() for k in defs.resolve_all_asset_keys()),
+        "groups": {k.to_user_string(): graph.get(k).group_name for k in sorted(graph.get_all_asset_keys())},
+        "checks": sorted(f"{c.asset_key.to_user_string()}:{c.name}" for c in graph.asset_check_keys),
+        "blocking_checks": sorted(
+            f"{c.asset_key.to_user_string()}:{c.name}"
+            for c in graph.asset_check_keys
+            if graph.get_check_spec(c).blocking
+        ),
+        "jobs": sorted(j.name for j in defs.resolve_all_job_defs() if not j.name.startswith("__")),
+        "schedules": sorted([s.name, s.cron_schedule, s.execution_timezone] for s in defs.schedules or []),
+        "sensors": sorted(s.name for s in defs.sensors or []),
+    }
+
+
+def test_definitions_load_and_match_snapshot(cx_env: Path) -> None:
+    from pipelines.definitions import defs
+
+    dg.Definitions.validate_loadable(defs)
+    current = _snapshot(defs)
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
+        SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
+        SNAPSHOT.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")
+    assert current == json.loads(SNAPSHOT.read_text()), (
+        "definitions changed: rerun with UPDATE_SNAPSHOTS=1 if meant"
+    )
+
+
+def test_nightly_job_covers_every_asset(cx_env: Path) -> None:
+    from pipelines.definitions import defs
+
+    job = defs.resolve_job_def("nightly")
+    graph = defs.resolve_asset_graph()
+    materializable = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
+    assert set(job.asset_layer.selected_asset_keys) == materializable
+    schedule = defs.resolve_schedule_def("nightly_at_0200")
+    assert schedule.cron_schedule == "0 2 * * *" and schedule.job_name == "nightly"
+
+
+@pytest.mark.slow
+def test_dg_check_defs_passes(cx_env: Path) -> None:
+    """What a data engineer runs: `dg check defs` from the repository root."""
+    env = {**os.environ, "CX_HOME": str(cx_env)}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "dg"), "check", "defs"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "loaded successfully" in (done.stdout + done.stderr)

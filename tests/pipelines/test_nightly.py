@@ -1,0 +1,92 @@
+"""The whole nightly, for real: Dagster in-process, DuckDB files, dbt build, GX checks, publish (SF 0.01)."""
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from cx_unify.evaluate import evaluate
+from cx_unify.nightly import run_nightly
+from cx_unify.settings import load_settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def nightly_home(cx_env: Path, faulted_landing: Path) -> Path:
+    shutil.copytree(faulted_landing, cx_env / "landing")
+    return cx_env
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_nightly_end_to_end(nightly_home: Path) -> None:
+    settings = load_settings()
+    summary = run_nightly(settings, instance=dg.DagsterInstance.ephemeral())
+    assert summary.success, summary.failed_steps
+    truth = json.loads((settings.landing / "ground_truth.json").read_text())
+
+    # row counts against the ground truth: every complaint and response, quarantine holds the rest
+    assert summary.tables["raw.complaints"] == len(truth["records"]["complaints"]["record_id"])
+    assert summary.tables["raw.survey_responses"] == len(truth["records"]["survey_responses"]["record_id"])
+    invalid = sum(1 for f in truth["faults"] if f["kind"] == "invalid_row")
+    assert summary.tables["ops.quarantine"] == invalid
+    named = sum(len(t["record_id"]) for t in truth["records"].values())
+    assert summary.tables["marts.customer_identity_map"] == named
+    assert summary.tables["marts.customer_journey"] > named  # records plus handoffs, resolutions, reopens
+
+    # the analyst file opens read-only, carries the journey, comments and the README table
+    con = duckdb.connect(str(settings.published_db), read_only=True)
+    try:
+        journey = con.execute("SELECT count(*) FROM marts.customer_journey").fetchall()[0][0]
+        assert journey == summary.tables["marts.customer_journey"]
+        readme = dict(con.execute("SELECT table_name, one_row_means FROM main.readme").fetchall())
+        assert readme["marts.customer_journey"].startswith("One row per touchpoint")
+        comment = con.execute(
+            "SELECT comment FROM duckdb_columns() WHERE table_name = 'customer_journey' "
+            "AND column_name = 'seq'"
+        ).fetchall()[0][0]
+        assert comment and "position" in comment
+        assert con.execute("SELECT count(*) FROM quality.check_results").fetchall()[0][0] > 0
+        with pytest.raises(duckdb.Error):
+            con.execute("CREATE TABLE marts.x AS SELECT 1")
+    finally:
+        con.close()
+    assert settings.report_html.read_text().startswith("<!doctype html>")
+
+    # evaluate prints real numbers: deterministic identity never merges two people
+    scores = evaluate(settings.warehouse, settings.landing / "ground_truth.json")
+    assert scores["identity"]["pairwise_precision"] == 1.0
+    assert 0.5 < scores["identity"]["pairwise_recall"] <= 1.0
+    assert scores["identity"]["coverage"] == 1.0
+    invalid_rows = scores["faults"]["by_kind"]["invalid_row"]
+    assert invalid_rows["detected"] == invalid_rows["injected"]  # F8 quarantine check flags them
+
+
+def test_blocking_check_failure_keeps_yesterdays_file(nightly_home: Path) -> None:
+    settings = load_settings()
+    assert run_nightly(settings, instance=dg.DagsterInstance.ephemeral()).success
+    published = _sha(settings.published_db)
+    # a broken contract reaches raw without passing ingest (e.g. a manual load): F8 validity must block
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute(
+        "INSERT INTO raw.complaints (complaint_id, created_at, status, _source, _file, _file_sha256, _row,"
+        " _ingested_at) VALUES (NULL, now()::TIMESTAMP, 'open', 'manual', 'manual.csv', 'x', 1, now()::TIMESTAMP)"
+    )
+    con.close()
+    summary = run_nightly(settings, instance=dg.DagsterInstance.ephemeral())
+    assert not summary.success
+    assert ("F8_validity__complaints", "raw/complaints", "ERROR", False) in summary.checks
+    assert _sha(settings.published_db) == published
+    failures = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        steps = [r[0] for r in failures.execute("SELECT step FROM ops.run_failures").fetchall()]
+    finally:
+        failures.close()
+    assert any("F8_validity__complaints" in s for s in steps)
