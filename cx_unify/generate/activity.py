@@ -163,7 +163,7 @@ class Activity:
             if number:
                 phone, phone_tag = render_phone(rng, number, self.clean)
                 tags.append(phone_tag)
-        external = person.crm_ids[0] if (force_primary or rng.random() < 0.4) else None
+        external = person.crm_ids[0] if (force_primary or rng.random() < 0.75) else None
         if email is None and phone is None and external is None:
             tags.append("no_strong_id")
         user = {
@@ -172,9 +172,9 @@ class Activity:
             "email": email,
             "phone": phone,
             "external_id": external,
-            "city": person.city if rng.random() < 0.3 else None,
-            "postcode": person.postcode if rng.random() < 0.3 else None,
-            "birth_date": person.birth_date.isoformat() if rng.random() < 0.3 else None,
+            "city": person.city if rng.random() < 0.45 else None,
+            "postcode": person.postcode if rng.random() < 0.45 else None,
+            "birth_date": person.birth_date.isoformat() if rng.random() < 0.45 else None,
             "tags": "+".join(t for t in tags if t not in ("primary_email", "formal", "e164")) or "exact",
         }
         users[key] = user
@@ -494,7 +494,7 @@ class Activity:
                 email, email_tag = pick_email(rng, person, self.population, clean, (0.5, 0.2, 0.15, 0.15))
             tags += [email_tag, name_tag]
             external = (
-                crm if crm is not None else (person.crm_ids[0] if (clean or rng.random() < 0.5) else None)
+                crm if crm is not None else (person.crm_ids[0] if (clean or rng.random() < 0.8) else None)
             )
             if person.mobile and not clean and rng.random() < 0.3:
                 phone, phone_tag = render_phone(rng, person.mobile, clean)

@@ -38,3 +38,10 @@
 {% macro default__hours_between(start_col, end_col) -%}
     (epoch({{ end_col }}) - epoch({{ start_col }})) / 3600.0
 {%- endmacro %}
+
+{#- String similarity for record linkage (0..1, 1 = equal) and edit distance with transpositions. -#}
+{% macro name_similarity(a, b) -%}{{ return(adapter.dispatch('name_similarity', 'cx_unify')(a, b)) }}{%- endmacro %}
+{% macro duckdb__name_similarity(a, b) -%}jaro_winkler_similarity({{ a }}, {{ b }}){%- endmacro %}
+
+{% macro edit_distance(a, b) -%}{{ return(adapter.dispatch('edit_distance', 'cx_unify')(a, b)) }}{%- endmacro %}
+{% macro duckdb__edit_distance(a, b) -%}damerau_levenshtein({{ a }}, {{ b }}){%- endmacro %}

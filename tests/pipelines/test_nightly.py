@@ -60,10 +60,10 @@ def test_nightly_end_to_end(nightly_home: Path) -> None:
         con.close()
     assert settings.report_html.read_text().startswith("<!doctype html>")
 
-    # evaluate prints real numbers: deterministic identity never merges two people
+    # evaluate prints real numbers: identity favours precision and finds most of the pairs
     scores = evaluate(settings.warehouse, settings.landing / "ground_truth.json")
-    assert scores["identity"]["pairwise_precision"] == 1.0
-    assert 0.5 < scores["identity"]["pairwise_recall"] <= 1.0
+    assert scores["identity"]["pairwise_precision"] >= 0.98
+    assert scores["identity"]["pairwise_recall"] >= 0.9
     assert scores["identity"]["coverage"] == 1.0
     invalid_rows = scores["faults"]["by_kind"]["invalid_row"]
     assert invalid_rows["detected"] == invalid_rows["injected"]  # F8 quarantine check flags them

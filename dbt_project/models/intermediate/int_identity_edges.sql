@@ -1,54 +1,19 @@
--- One row per deterministic link between two identity nodes: same system customer id (within one
--- source), same CRM number, same normalised email, same E.164 phone with the same name tokens, or a
--- survey sent for a ticket. Each group of nodes sharing a key is linked as a star to its first node.
+-- One row per link between two identity nodes: every deterministic link plus, for each accepted
+-- probabilistic match of two deterministic clusters, a link between their first nodes.
 with
 
-nodes as (
-    select * from {{ ref('int_identity_nodes') }}
+deterministic as (
+    select * from {{ ref('int_identity_edges_deterministic') }}
 ),
 
-complaint_nodes as (
-    select node_id, record_id as complaint_id from nodes where record_kind = 'complaint'
-),
-
-keyed as (
-    select node_id, 'system_id' as match_rule, system_id_key as match_key from nodes where system_id_key is not null
-    union all
-    select node_id, 'crm_id', crm_id from nodes where crm_id is not null
-    union all
-    select node_id, 'email', email_norm from nodes where email_norm is not null
-    union all
-    select node_id, 'phone_name', phone_e164 || '|' || name_key from nodes
-    where phone_e164 is not null and name_key is not null
-),
-
-stars as (
-    select
-        node_id as node_a,
-        min(node_id) over (partition by match_rule, match_key) as node_b,
-        match_rule
-    from keyed
-),
-
-unique_complaints as (
-    -- a complaint id that appears in one complaint source only can be linked without ambiguity
-    select complaint_id, min(node_id) as node_id
-    from complaint_nodes
-    group by complaint_id
-    having count(*) = 1
-),
-
-ticket_links as (
-    select nodes.node_id as node_a, unique_complaints.node_id as node_b, 'ticket_link' as match_rule
-    from nodes
-    inner join unique_complaints on nodes.linked_complaint_id = unique_complaints.complaint_id
-    where nodes.record_kind = 'survey_response'
+scored as (
+    select * from {{ ref('int_identity_pairs_scored') }}
 ),
 
 final as (
-    select node_a, node_b, match_rule, 1.0 as match_probability from stars where node_a <> node_b
+    select node_a, node_b, match_rule, match_probability from deterministic
     union all
-    select node_a, node_b, match_rule, 1.0 from ticket_links
+    select cluster_a, cluster_b, 'probabilistic' as match_rule, match_probability from scored where is_match
 )
 
 select * from final

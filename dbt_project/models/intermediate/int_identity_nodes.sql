@@ -1,5 +1,5 @@
 -- One row per record that names a customer (complaint, survey response, identified contact): the
--- identity graph's nodes, with every identifier the record carries, normalised.
+-- identity graph's nodes, with every identifier the record carries, normalised for matching.
 with
 
 complaints as (
@@ -12,6 +12,10 @@ survey_responses as (
 
 contacts as (
     select * from {{ ref('stg_operations__contacts') }}
+),
+
+nicknames as (
+    select nickname, min(formal) as formal from {{ ref('nicknames') }} group by nickname
 ),
 
 complaint_nodes as (
@@ -80,17 +84,30 @@ unioned as (
     select * from contact_nodes
 ),
 
-final as (
+named as (
     select
         *,
         -- name tokens in sorted order: "smith john" and "john smith" agree
         case when name_folded is not null
             then array_to_string(list_sort(string_split(name_folded, ' ')), ' ') end as name_key,
-        split_part(name_folded, ' ', 1) as first_name_folded,
-        case when name_folded is not null then string_split(name_folded, ' ')[-1] end as last_name_folded
+        split_part(name_folded, ' ', 1) as first_name,
+        case when name_folded like '% %' then string_split(name_folded, ' ')[-1] end as last_name,
+        split_part(email_norm, '@', 1) as email_local,
+        split_part(email_norm, '@', 2) as email_domain,
+        nullif(regexp_extract(postcode_norm, '^([A-Z]{1,2}[0-9][0-9A-Z]?)[0-9][A-Z]{2}$', 1), '') as postcode_outward
     from unioned
     where system_id_key is not null or crm_id is not null or email_norm is not null
         or phone_e164 is not null or name_folded is not null or linked_complaint_id is not null
+),
+
+final as (
+    select
+        named.*,
+        coalesce(first_nick.formal, named.first_name) as first_name_canon,
+        coalesce(last_nick.formal, named.last_name) as last_name_canon
+    from named
+    left join nicknames as first_nick on named.first_name = first_nick.nickname
+    left join nicknames as last_nick on named.last_name = last_nick.nickname
 )
 
 select * from final

@@ -28,7 +28,7 @@ node_rule as (
         order by
             case match_rule
                 when 'system_id' then 1 when 'crm_id' then 2 when 'ticket_link' then 3
-                when 'email' then 4 when 'phone_name' then 5 else 9
+                when 'email' then 4 when 'phone_name' then 5 when 'probabilistic' then 6 else 9
             end,
             match_probability desc
     ) = 1

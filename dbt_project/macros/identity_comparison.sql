@@ -1,0 +1,134 @@
+{#- Comparison of two identity profiles (int_identity_profiles + int_identity_profile_names).
+    `identity_compare(pairs_relation)` expects columns cluster_a, cluster_b and returns one row per pair
+    with the best agreement level of every feature, and the value behind exact name / postcode / city
+    agreements (for the common-value adjustment). -#}
+{% macro identity_compare(pairs) -%}
+names_compared as (
+    select
+        p.cluster_a, p.cluster_b,
+        {{ _name_rank('na.first_name', 'na.first_name_canon', 'nb.first_name', 'nb.first_name_canon', 'na.last_name', 'nb.last_name') }} as direct_rank,
+        {{ _name_rank('na.first_name', 'na.first_name_canon', 'nb.last_name', 'nb.last_name_canon', 'na.last_name', 'nb.first_name') }} as swapped_rank,
+        {{ _first_name_level('na.first_name', 'na.first_name_canon', 'nb.first_name', 'nb.first_name_canon') }} as first_direct,
+        {{ _last_name_level('na.last_name', 'nb.last_name') }} as last_direct,
+        {{ _first_name_level('na.first_name', 'na.first_name_canon', 'nb.last_name', 'nb.last_name_canon') }} as first_swapped,
+        {{ _last_name_level('na.last_name', 'nb.first_name') }} as last_swapped,
+        na.first_name as first_value, na.last_name as last_value
+    from {{ pairs }} as p
+    inner join {{ ref('int_identity_profile_names') }} as na on p.cluster_a = na.cluster_node_id
+    inner join {{ ref('int_identity_profile_names') }} as nb on p.cluster_b = nb.cluster_node_id
+),
+
+names_best as (
+    select
+        cluster_a, cluster_b,
+        arg_min(case when direct_rank <= swapped_rank then first_direct else first_swapped end,
+                least(direct_rank, swapped_rank)) as first_name_level,
+        arg_min(case when direct_rank <= swapped_rank then last_direct else last_swapped end,
+                least(direct_rank, swapped_rank)) as last_name_level,
+        arg_min(first_value, least(direct_rank, swapped_rank)) as first_name_value,
+        arg_min(last_value, least(direct_rank, swapped_rank)) as last_name_value
+    from names_compared
+    group by cluster_a, cluster_b
+),
+
+emails_best as (
+    select
+        p.cluster_a, p.cluster_b,
+        min(case
+            when ea = eb then 1
+            -- one or two typing errors; another number or separator ("jo.smith1" / "josmith") is
+            -- how namesakes' addresses differ, not a typo
+            when {{ edit_distance('ea', 'eb') }} <= 2
+                and regexp_replace(ea, '[^a-z]', '', 'g') <> regexp_replace(eb, '[^a-z]', '', 'g') then 2
+            else 3 end) as email_rank
+    from {{ pairs }} as p
+    inner join {{ ref('int_identity_profiles') }} as a on p.cluster_a = a.cluster_node_id
+    inner join {{ ref('int_identity_profiles') }} as b on p.cluster_b = b.cluster_node_id,
+        unnest(a.emails) as ua(ea), unnest(b.emails) as ub(eb)
+    group by p.cluster_a, p.cluster_b
+),
+
+dates_best as (
+    select
+        p.cluster_a, p.cluster_b,
+        min(case
+            when da = db then 1
+            when (year(da) = year(db) and month(da) = day(db) and day(da) = month(db))
+                or ((year(da) = year(db))::int + (month(da) = month(db))::int + (day(da) = day(db))::int) = 2 then 2
+            else 3 end) as birth_date_rank
+    from {{ pairs }} as p
+    inner join {{ ref('int_identity_profiles') }} as a on p.cluster_a = a.cluster_node_id
+    inner join {{ ref('int_identity_profiles') }} as b on p.cluster_b = b.cluster_node_id,
+        unnest(a.birth_dates) as ua(da), unnest(b.birth_dates) as ub(db)
+    group by p.cluster_a, p.cluster_b
+),
+
+compared as (
+    select
+        p.cluster_a,
+        p.cluster_b,
+        coalesce(names_best.first_name_level, 'null') as first_name_level,
+        coalesce(names_best.last_name_level, 'null') as last_name_level,
+        case emails_best.email_rank when 1 then 'exact' when 2 then 'close' when 3 then 'different' else 'null' end
+            as email_level,
+        case
+            when len(a.phones) = 0 or len(b.phones) = 0 then 'null'
+            when list_has_any(a.phones, b.phones) then 'exact'
+            else 'different'
+        end as phone_level,
+        case dates_best.birth_date_rank when 1 then 'exact' when 2 then 'close' when 3 then 'different' else 'null' end
+            as birth_date_level,
+        case
+            when len(a.postcodes) = 0 or len(b.postcodes) = 0 then 'null'
+            when list_has_any(a.postcodes, b.postcodes) then 'exact'
+            when list_has_any(a.postcode_outwards, b.postcode_outwards) then 'outward'
+            else 'different'
+        end as postcode_level,
+        case
+            when len(a.cities) = 0 or len(b.cities) = 0 then 'null'
+            when list_has_any(a.cities, b.cities) then 'exact'
+            else 'different'
+        end as city_level,
+        case
+            when len(a.crm_ids) > 0 and len(b.crm_ids) > 0 and not list_has_any(a.crm_ids, b.crm_ids) then 'conflict'
+            else 'no_conflict'
+        end as crm_id_level,
+        names_best.first_name_value,
+        names_best.last_name_value,
+        list_intersect(a.postcodes, b.postcodes)[1] as postcode_value,
+        list_intersect(a.cities, b.cities)[1] as city_value
+    from {{ pairs }} as p
+    inner join {{ ref('int_identity_profiles') }} as a on p.cluster_a = a.cluster_node_id
+    inner join {{ ref('int_identity_profiles') }} as b on p.cluster_b = b.cluster_node_id
+    left join names_best on p.cluster_a = names_best.cluster_a and p.cluster_b = names_best.cluster_b
+    left join emails_best on p.cluster_a = emails_best.cluster_a and p.cluster_b = emails_best.cluster_b
+    left join dates_best on p.cluster_a = dates_best.cluster_a and p.cluster_b = dates_best.cluster_b
+)
+{%- endmacro %}
+
+{% macro _first_name_level(a_first, a_canon, b_first, b_canon) -%}
+    case
+        when {{ a_first }} is null or {{ b_first }} is null then 'null'
+        when {{ a_first }} = {{ b_first }} then 'exact'
+        when {{ a_canon }} = {{ b_canon }} then 'nickname'
+        when (length({{ a_first }}) = 1 or length({{ b_first }}) = 1) and left({{ a_first }}, 1) = left({{ b_first }}, 1) then 'initial'
+        when {{ name_similarity(a_first, b_first) }} >= 0.88 then 'similar'
+        else 'different'
+    end
+{%- endmacro %}
+
+{% macro _last_name_level(a_last, b_last) -%}
+    case
+        when {{ a_last }} is null or {{ b_last }} is null then 'null'
+        when {{ a_last }} = {{ b_last }} then 'exact'
+        when {{ name_similarity(a_last, b_last) }} >= 0.92 then 'similar'
+        else 'different'
+    end
+{%- endmacro %}
+
+{#- lower is better: how well one reading of two names agrees (exact first and last = 0) -#}
+{% macro _name_rank(a_first, a_canon, b_first, b_canon, a_last, b_last) -%}
+    (case {{ _first_name_level(a_first, a_canon, b_first, b_canon) }}
+        when 'exact' then 0 when 'nickname' then 1 when 'initial' then 2 when 'similar' then 3 when 'null' then 4 else 6 end
+     + case {{ _last_name_level(a_last, b_last) }} when 'exact' then 0 when 'similar' then 2 when 'null' then 4 else 6 end)
+{%- endmacro %}

@@ -1,0 +1,42 @@
+-- One row per comparison level: how often the profiles of two different people agree at that level
+-- (u), measured on pairs of deterministic clusters drawn pseudo-randomly (hash order, fixed offsets).
+with
+
+profiles as (
+    select * from {{ ref('int_identity_profiles') }}
+),
+
+shuffled as (
+    select cluster_node_id, row_number() over (order by hash(cluster_node_id)) as position
+    from profiles
+    where has_name or len(emails) > 0 or len(phones) > 0
+),
+
+random_pairs as (
+    select least(a.cluster_node_id, b.cluster_node_id) as cluster_a, greatest(a.cluster_node_id, b.cluster_node_id) as cluster_b
+    from shuffled as a
+    inner join shuffled as b on b.position in (a.position + 1, a.position + 7, a.position + 31)
+),
+
+{{ identity_compare('random_pairs') }},
+
+levels as (
+    select 'first_name' as feature, first_name_level as level from compared
+    union all select 'last_name', last_name_level from compared
+    union all select 'email', email_level from compared
+    union all select 'phone', phone_level from compared
+    union all select 'birth_date', birth_date_level from compared
+    union all select 'postcode', postcode_level from compared
+    union all select 'city', city_level from compared
+    union all select 'crm_id', crm_id_level from compared
+),
+
+counted as (
+    select feature, level, count(*) as pairs, sum(count(*)) over (partition by feature) as feature_pairs
+    from levels
+    where level <> 'null'
+    group by feature, level
+)
+
+select feature, level, pairs, greatest(pairs, 0.5) / feature_pairs as u_probability
+from counted

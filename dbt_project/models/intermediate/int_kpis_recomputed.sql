@@ -1,0 +1,90 @@
+-- One row per registry metric, team and dashboard period: the value recomputed from the unified data.
+-- Each metric's SQL here is the definition in seeds/metric_registry.csv.
+with
+
+complaints as (
+    select * from {{ ref('stg_service__complaints') }}
+),
+
+survey_responses as (
+    select * from {{ ref('stg_marketing__survey_responses') }}
+),
+
+contacts as (
+    select * from {{ ref('stg_operations__contacts') }}
+),
+
+dashboard_kpis as (
+    select * from {{ ref('stg_management__dashboard_kpis') }}
+),
+
+periods as (
+    select distinct period_start, period_end from dashboard_kpis
+),
+
+unique_complaints as (
+    select complaint_id, min(team) as team from complaints group by complaint_id having count(*) = 1
+),
+
+received as (
+    select 'complaints_received' as metric_key, complaints.team, periods.period_start, periods.period_end,
+        count(*)::double as value
+    from complaints
+    inner join periods
+        on complaints.created_at >= periods.period_start and complaints.created_at < periods.period_end + interval 1 day
+    where complaints.team is not null
+    group by all
+),
+
+resolved as (
+    select 'complaints_resolved', complaints.team, periods.period_start, periods.period_end, count(*)::double
+    from complaints
+    inner join periods
+        on complaints.resolved_at >= periods.period_start and complaints.resolved_at < periods.period_end + interval 1 day
+    where complaints.team is not null and complaints.is_resolved
+    group by all
+),
+
+csat as (
+    select 'avg_csat', unique_complaints.team, periods.period_start, periods.period_end,
+        round(avg(survey_responses.score), 2)
+    from survey_responses
+    inner join unique_complaints on survey_responses.complaint_id = unique_complaints.complaint_id
+    inner join periods
+        on survey_responses.submitted_at >= periods.period_start
+        and survey_responses.submitted_at < periods.period_end + interval 1 day
+    where survey_responses.scale = 'csat_5' and unique_complaints.team is not null
+    group by all
+),
+
+contact_periods as (
+    select contacts.team, contacts.outcome, periods.period_start, periods.period_end
+    from contacts
+    inner join periods
+        on contacts.started_at >= periods.period_start and contacts.started_at < periods.period_end + interval 1 day
+    where contacts.team is not null
+),
+
+handled as (
+    select 'contacts_handled', team, period_start, period_end, (count(*) filter (where outcome = 'handled'))::double
+    from contact_periods
+    group by all
+),
+
+abandoned as (
+    select 'abandon_rate', team, period_start, period_end,
+        round(100.0 * count(*) filter (where outcome = 'abandoned')
+            / nullif(count(*) filter (where outcome in ('handled', 'abandoned')), 0), 2)
+    from contact_periods
+    group by all
+),
+
+final as (
+    select * from received
+    union all select * from resolved
+    union all select * from csat
+    union all select * from handled
+    union all select * from abandoned
+)
+
+select * from final

@@ -1,0 +1,185 @@
+-- One row per complaint: who owned it from beginning to resolution, how often it changed hands and
+-- teams, how long nobody owned it, how long it took, and whether it breached its SLA.
+with
+
+complaints as (
+    select * from {{ ref('stg_service__complaints') }}
+),
+
+events as (
+    select * from {{ ref('int_complaint_events_linked') }}
+),
+
+identity_map as (
+    select * from {{ ref('customer_identity_map') }}
+),
+
+sla_policy as (
+    select * from {{ ref('sla_policy') }}
+),
+
+as_of as (
+    -- the data's own clock: the latest thing any ticket export says happened (not the wall clock)
+    select greatest(max(complaints.created_at), max(complaints.updated_at), (select max(event_at) from events)) as as_of_at
+    from complaints
+),
+
+assignee_changes as (
+    select
+        complaint_key,
+        event_at,
+        new_value as owner,
+        lag(new_value) over by_time as previous_owner,
+        lag(event_at) over by_time as previous_at,
+        row_number() over by_time as change_number
+    from events
+    where field = 'assignee'
+    window by_time as (partition by complaint_key order by event_at, source_file, source_row)
+),
+
+owners as (
+    select
+        complaint_key,
+        count(owner) as assignee_stations_count,
+        count(distinct owner) as unique_owner_count,
+        arg_min(owner, event_at) filter (where owner is not null) as first_owner,
+        min(event_at) filter (where owner is not null) as first_assignment_at,
+        max(event_at) filter (where owner is null) as last_unassigned_at,
+        count(*) filter (where owner is not null and previous_owner is not null and owner <> previous_owner)
+            + count(*) filter (where owner is not null and previous_owner is null and change_number > 2)
+            as owner_changes
+    from assignee_changes
+    group by complaint_key
+),
+
+unassigned as (
+    -- dbt_zendesk's ticket_unassigned_duration_calendar_minutes: before each assignment, the time since
+    -- the previous update of the assignee (or since creation) while nobody held the ticket
+    select
+        assignee_changes.complaint_key,
+        sum(
+            case when assignee_changes.owner is not null and assignee_changes.previous_owner is null
+                then {{ hours_between('coalesce(assignee_changes.previous_at, complaints.created_at)', 'assignee_changes.event_at') }} * 60
+                else 0
+            end
+        ) as unassigned_minutes
+    from assignee_changes
+    inner join complaints on assignee_changes.complaint_key = complaints.record_key
+    group by assignee_changes.complaint_key
+),
+
+teams as (
+    select
+        complaint_key,
+        count(new_value) as group_stations_count,
+        count(*) filter (where field_change_number > 1 and new_value is distinct from old_value) as team_handoffs,
+        string_agg(coalesce(new_team, new_value), ' > ' order by event_at, source_row) as team_path,
+        arg_min(coalesce(new_team, new_value), event_at) as first_team
+    from events
+    where field = 'team'
+    group by complaint_key
+),
+
+statuses as (
+    select
+        complaint_key,
+        count(*) filter (where new_value = 'solved') as total_resolutions,
+        min(event_at) filter (where new_value = 'solved') as first_solved_at,
+        max(event_at) filter (where new_value = 'solved') as last_solved_at,
+        min(event_at) filter (where new_value in ('open', 'pending', 'solved') and old_value in ('new')) as first_worked_at
+    from events
+    where field = 'status'
+    group by complaint_key
+),
+
+joined as (
+    select
+        complaints.record_key as complaint_key,
+        complaints.source,
+        complaints.complaint_id,
+        identity_map.customer_key,
+        complaints.created_at,
+        complaints.status,
+        complaints.is_resolved,
+        coalesce(complaints.priority, 'normal') as priority,
+        complaints.channel,
+        complaints.category,
+        coalesce(owners.first_owner, complaints.owner) as first_owner,
+        complaints.owner as last_owner,
+        coalesce(teams.first_team, complaints.team) as first_team,
+        complaints.team as last_team,
+        coalesce(owners.assignee_stations_count, case when complaints.owner is not null then 1 else 0 end)
+            as assignee_stations_count,
+        coalesce(owners.unique_owner_count, case when complaints.owner is not null then 1 else 0 end)
+            as unique_owner_count,
+        coalesce(owners.owner_changes, 0) as owner_changes,
+        coalesce(teams.group_stations_count, case when complaints.team_raw is not null then 1 else 0 end)
+            as group_stations_count,
+        coalesce(teams.team_handoffs, 0) as team_handoffs,
+        coalesce(teams.team_path, complaints.team) as team_path,
+        owners.first_assignment_at,
+        owners.last_unassigned_at,
+        coalesce(unassigned.unassigned_minutes, 0) as unassigned_minutes,
+        coalesce(statuses.total_resolutions, case when complaints.resolved_at is not null then 1 else 0 end)
+            as total_resolutions,
+        coalesce(statuses.first_solved_at, complaints.resolved_at) as first_solved_at,
+        coalesce(statuses.last_solved_at, complaints.resolved_at) as last_solved_at,
+        sla_policy.sla_hours,
+        as_of.as_of_at
+    from complaints
+    cross join as_of
+    left join identity_map on complaints.record_key = identity_map.node_id
+    left join owners on complaints.record_key = owners.complaint_key
+    left join unassigned on complaints.record_key = unassigned.complaint_key
+    left join teams on complaints.record_key = teams.complaint_key
+    left join statuses on complaints.record_key = statuses.complaint_key
+    left join sla_policy on coalesce(complaints.priority, 'normal') = sla_policy.priority
+),
+
+final as (
+    select
+        complaint_key::varchar as complaint_key,
+        source::varchar as source,
+        complaint_id::varchar as complaint_id,
+        customer_key::varchar as customer_key,
+        created_at::timestamp as created_at,
+        status::varchar as status,
+        is_resolved::boolean as is_resolved,
+        priority::varchar as priority,
+        channel::varchar as channel,
+        category::varchar as category,
+        first_owner::varchar as first_owner,
+        last_owner::varchar as last_owner,
+        first_team::varchar as first_team,
+        last_team::varchar as last_team,
+        team_path::varchar as team_path,
+        assignee_stations_count::bigint as assignee_stations_count,
+        unique_owner_count::bigint as unique_owner_count,
+        owner_changes::bigint as owner_changes,
+        group_stations_count::bigint as group_stations_count,
+        team_handoffs::bigint as team_handoffs,
+        ({{ hours_between('created_at', 'first_assignment_at') }} * 60)::double as first_response_minutes,
+        unassigned_minutes::double as unassigned_minutes,
+        (unassigned_minutes + case
+            when not is_resolved and last_owner is null
+                then {{ hours_between('coalesce(last_unassigned_at, created_at)', 'as_of_at') }} * 60
+            else 0 end)::double as unowned_minutes,
+        ({{ hours_between('created_at', 'first_solved_at') }} * 60)::double as first_resolution_minutes,
+        (case when is_resolved then {{ hours_between('created_at', 'last_solved_at') }} * 60 end)::double
+            as final_resolution_minutes,
+        total_resolutions::bigint as total_resolutions,
+        greatest(total_resolutions - 1, 0)::bigint as count_reopens,
+        sla_hours::double as sla_hours,
+        (case when is_resolved then {{ hours_between('created_at', 'last_solved_at') }} > sla_hours
+              else {{ hours_between('created_at', 'as_of_at') }} > sla_hours end)::boolean as is_sla_breached,
+        ({{ hours_between('created_at', 'as_of_at') }})::double as age_hours,
+        (not is_resolved and last_owner is null
+            and {{ hours_between('coalesce(last_unassigned_at, created_at)', 'as_of_at') }} > {{ var('unowned_alert_hours') }})::boolean
+            as is_unowned_too_long,
+        (not is_resolved and last_owner is not null and unique_owner_count <= 1
+            and {{ hours_between('created_at', 'as_of_at') }} > sla_hours)::boolean as is_stalled,
+        as_of_at::timestamp as as_of_at
+    from joined
+)
+
+select * from final

@@ -1,0 +1,209 @@
+-- One row per compared value: each KPI a dashboard showed against the same metric recomputed from the
+-- unified data (management_vs_data), operations' handled calls against service's phone complaints per
+-- team and day (operations_vs_service), and marketing's CSAT against service's own ticket rating per
+-- team and month (marketing_vs_service).
+with
+
+dashboard_kpis as (
+    select * from {{ ref('stg_management__dashboard_kpis') }}
+),
+
+metric_names as (
+    select * from {{ ref('metric_names') }}
+),
+
+registry as (
+    select * from {{ ref('metric_registry') }}
+),
+
+recomputed as (
+    select * from {{ ref('int_kpis_recomputed') }}
+),
+
+workload as (
+    select * from {{ ref('stg_operations__workload') }}
+),
+
+ownership as (
+    select * from {{ ref('complaint_ownership') }}
+),
+
+complaints as (
+    select * from {{ ref('stg_service__complaints') }}
+),
+
+survey_responses as (
+    select * from {{ ref('stg_marketing__survey_responses') }}
+),
+
+shown as (
+    select
+        dashboard_kpis.dashboard,
+        dashboard_kpis.exported_at,
+        dashboard_kpis.metric,
+        metric_names.metric_key,
+        dashboard_kpis.dimension_name,
+        coalesce(dashboard_kpis.team, dashboard_kpis.dimension_value) as team,
+        dashboard_kpis.period_start,
+        dashboard_kpis.period_end,
+        dashboard_kpis.value
+    from dashboard_kpis
+    left join metric_names on lower(trim(dashboard_kpis.metric)) = metric_names.metric_name
+),
+
+covered as (
+    -- what each dashboard reports on: a metric over a period, for some teams
+    select distinct dashboard, exported_at, metric, metric_key, dimension_name, period_start, period_end
+    from shown
+    where metric_key is not null
+),
+
+expected as (
+    select covered.*, recomputed.team, recomputed.value
+    from covered
+    inner join recomputed
+        on covered.metric_key = recomputed.metric_key
+        and covered.period_start = recomputed.period_start
+        and covered.period_end = recomputed.period_end
+),
+
+management_vs_data as (
+    select
+        'management_vs_data' as comparison,
+        coalesce(shown.dashboard, expected.dashboard) as dashboard,
+        coalesce(shown.exported_at, expected.exported_at) as exported_at,
+        coalesce(shown.metric, expected.metric) as metric,
+        coalesce(shown.metric_key, expected.metric_key) as metric_key,
+        coalesce(shown.dimension_name, expected.dimension_name, 'team') as dimension_name,
+        coalesce(shown.team, expected.team) as dimension_value,
+        coalesce(shown.period_start, expected.period_start) as period_start,
+        coalesce(shown.period_end, expected.period_end) as period_end,
+        shown.value as value_seen,
+        expected.value as value_unified,
+        shown.value is not null as in_view,
+        expected.value is not null as in_data
+    from shown
+    full outer join expected
+        on shown.dashboard = expected.dashboard
+        and shown.metric = expected.metric
+        and shown.team = expected.team
+        and shown.period_start = expected.period_start
+        and shown.period_end = expected.period_end
+),
+
+handled_by_day as (
+    select team, period_start::date as day, sum(contacts_handled) as handled
+    from workload
+    where team is not null and period_end - period_start = interval 1 day
+    group by all
+),
+
+workload_span as (
+    select min(day) as first_day, max(day) as last_day from handled_by_day
+),
+
+phone_complaints_by_day as (
+    select first_team as team, created_at::date as day, count(*) as phone_complaints
+    from ownership
+    where channel = 'phone' and first_team is not null
+    group by all
+),
+
+operations_vs_service as (
+    select
+        'operations_vs_service' as comparison,
+        'operations workload' as dashboard,
+        null::timestamp as exported_at,
+        'phone complaints <= handled calls' as metric,
+        'phone_complaints_vs_handled_calls' as metric_key,
+        'team' as dimension_name,
+        coalesce(handled_by_day.team, phone_complaints_by_day.team) as dimension_value,
+        coalesce(handled_by_day.day, phone_complaints_by_day.day)::timestamp as period_start,
+        coalesce(handled_by_day.day, phone_complaints_by_day.day)::timestamp as period_end,
+        coalesce(handled_by_day.handled, 0)::double as value_seen,
+        coalesce(phone_complaints_by_day.phone_complaints, 0)::double as value_unified,
+        true as in_view,
+        true as in_data
+    from handled_by_day
+    full outer join phone_complaints_by_day
+        on handled_by_day.team = phone_complaints_by_day.team and handled_by_day.day = phone_complaints_by_day.day
+    cross join workload_span
+    where coalesce(handled_by_day.day, phone_complaints_by_day.day) between workload_span.first_day and workload_span.last_day
+),
+
+csat_by_month as (
+    select complaints.team, date_trunc('month', survey_responses.submitted_at) as month,
+        avg(survey_responses.is_happy::int) as happy_share
+    from survey_responses
+    inner join complaints on survey_responses.complaint_id = complaints.complaint_id
+    where survey_responses.scale = 'csat_5' and complaints.team is not null
+    group by all
+),
+
+rating_by_month as (
+    select team, date_trunc('month', resolved_at) as month, avg(satisfaction_score) as good_share
+    from complaints
+    where satisfaction_score is not null and team is not null and resolved_at is not null
+    group by all
+),
+
+marketing_vs_service as (
+    select
+        'marketing_vs_service' as comparison,
+        'survey CSAT vs ticket rating' as dashboard,
+        null::timestamp as exported_at,
+        'share satisfied' as metric,
+        'satisfied_share' as metric_key,
+        'team' as dimension_name,
+        csat_by_month.team as dimension_value,
+        csat_by_month.month as period_start,
+        (csat_by_month.month + interval 1 month - interval 1 day) as period_end,
+        round(csat_by_month.happy_share, 4) as value_seen,
+        round(rating_by_month.good_share, 4) as value_unified,
+        true as in_view,
+        rating_by_month.good_share is not null as in_data
+    from csat_by_month
+    left join rating_by_month on csat_by_month.team = rating_by_month.team and csat_by_month.month = rating_by_month.month
+),
+
+unioned as (
+    select * from management_vs_data
+    union all select * from operations_vs_service
+    union all select * from marketing_vs_service
+),
+
+final as (
+    select
+        unioned.comparison::varchar as comparison,
+        unioned.dashboard::varchar as dashboard,
+        unioned.exported_at::timestamp as exported_at,
+        unioned.metric::varchar as metric,
+        unioned.metric_key::varchar as metric_key,
+        unioned.dimension_name::varchar as dimension_name,
+        unioned.dimension_value::varchar as dimension_value,
+        unioned.period_start::date as period_start,
+        unioned.period_end::date as period_end,
+        unioned.value_seen::double as value_seen,
+        unioned.value_unified::double as value_unified,
+        (unioned.value_seen - unioned.value_unified)::double as delta,
+        (100.0 * (unioned.value_seen - unioned.value_unified) / nullif(abs(unioned.value_unified), 0))::double as delta_pct,
+        (case
+            when unioned.comparison = 'management_vs_data' and unioned.metric_key is null then 'unknown_metric'
+            when not unioned.in_view then 'missing_in_dashboard'
+            when not unioned.in_data then 'missing_in_data'
+            when unioned.comparison = 'operations_vs_service'
+                then case when unioned.value_unified <= unioned.value_seen then 'agree' else 'disagree' end
+            when unioned.comparison = 'marketing_vs_service'
+                then case when abs(unioned.value_seen - unioned.value_unified) <= 0.25 then 'agree' else 'disagree' end
+            when abs(unioned.value_seen - unioned.value_unified) <= coalesce(registry.tolerance_abs, 0)
+                or (registry.tolerance_pct > 0
+                    and abs(100.0 * (unioned.value_seen - unioned.value_unified) / nullif(abs(unioned.value_unified), 0))
+                        <= registry.tolerance_pct)
+                then 'agree'
+            else 'disagree'
+        end)::varchar as status
+    from unioned
+    left join registry on unioned.metric_key = registry.metric_key
+)
+
+select * from final
