@@ -294,9 +294,11 @@ class Activity:
             elif field == "Assignee":
                 current_assignee = new
         solved_final = solved_at if (solved_at is not None and final_status in ("solved", "closed")) else None
+        # one latent satisfaction per ticket: the ticket system's rating and marketing's CSAT both measure it
+        latent = 4.3 - 1.3 * reopened - 0.7 * handoffs + rng.gauss(0, 1.2)
         satisfaction = None
         if solved_final is not None and rng.random() < 0.25:
-            satisfaction = "Good" if rng.random() < (0.55 if (reopened or handoffs) else 0.85) else "Bad"
+            satisfaction = "Good" if round(latent) >= 4 else "Bad"
         invalid = None
         if fault is None and self.plan.invalid_rows:
             invalid = self._take_invalid(("ticket_created_in_future", "ticket_missing_id"))
@@ -344,7 +346,7 @@ class Activity:
                     },
                 )
         if solved_final is not None and fault is None and invalid is None and rng.random() < 0.35:
-            self.rec.pending_csat.append((person, ticket_id, solved_final, reopened, handoffs))
+            self.rec.pending_csat.append((person, ticket_id, solved_final, latent))
         if invalid is not None:
             return None
         return (created, solved_final)
@@ -414,12 +416,11 @@ class Activity:
         def has_open(at: datetime) -> bool:
             return any(c <= at and (s is None or s > at) for c, s in open_intervals)
 
-        for csat_person, ticket_id, solved, reopened, handoffs in self.rec.pending_csat:
+        for csat_person, ticket_id, solved, latent in self.rec.pending_csat:
             at = solved + timedelta(hours=rng.uniform(0.2, 72))
             if at >= end:
                 continue
-            base = 4.3 - 1.3 * reopened - 0.7 * handoffs + rng.gauss(0, 1.2)
-            score = max(1, min(5, round(base)))
+            score = max(1, min(5, round(latent)))
             if has_open(at) and score >= HAPPY["csat"]:
                 score = 3
             self._response(csat_person, "csat", at, score, ticket_id=ticket_id)
@@ -549,7 +550,7 @@ class Recorder:
     def __init__(self) -> None:
         self.rows: dict[str, list[dict]] = {"tickets": [], "ticket_updates": [], "surveys": [], "calls": []}
         self.ticket_index: dict[int, dict] = {}
-        self.pending_csat: list[tuple[Person, int, datetime, bool, int]] = []
+        self.pending_csat: list[tuple[Person, int, datetime, float]] = []
         self.pending_ces: list[tuple[Person, int, datetime]] = []
         self.invalid_placed: list[str] = []
 

@@ -1,7 +1,7 @@
 -- One row per compared value: each KPI a dashboard showed against the same metric recomputed from the
 -- unified data (management_vs_data), operations' handled calls against service's phone complaints per
 -- team and day (operations_vs_service), and marketing's CSAT against service's own ticket rating per
--- team and month (marketing_vs_service).
+-- team and month (marketing_vs_service, a disagreement when a two-proportion z-test gives |z| > 4).
 with
 
 dashboard_kpis as (
@@ -81,7 +81,8 @@ management_vs_data as (
         shown.value as value_seen,
         expected.value as value_unified,
         shown.value is not null as in_view,
-        expected.value is not null as in_data
+        expected.value is not null as in_data,
+        null::double as z_score
     from shown
     full outer join expected
         on shown.dashboard = expected.dashboard
@@ -123,7 +124,8 @@ operations_vs_service as (
         coalesce(handled_by_day.handled, 0)::double as value_seen,
         coalesce(phone_complaints_by_day.phone_complaints, 0)::double as value_unified,
         true as in_view,
-        true as in_data
+        true as in_data,
+        null::double as z_score
     from handled_by_day
     full outer join phone_complaints_by_day
         on handled_by_day.team = phone_complaints_by_day.team and handled_by_day.day = phone_complaints_by_day.day
@@ -133,7 +135,7 @@ operations_vs_service as (
 
 csat_by_month as (
     select complaints.team, date_trunc('month', survey_responses.submitted_at) as month,
-        avg(survey_responses.is_happy::int) as happy_share
+        avg(survey_responses.is_happy::int) as happy_share, count(*) as responses
     from survey_responses
     inner join complaints on survey_responses.complaint_id = complaints.complaint_id
     where survey_responses.scale = 'csat_5' and complaints.team is not null
@@ -141,7 +143,8 @@ csat_by_month as (
 ),
 
 rating_by_month as (
-    select team, date_trunc('month', resolved_at) as month, avg(satisfaction_score) as good_share
+    select team, date_trunc('month', resolved_at) as month, avg(satisfaction_score) as good_share,
+        count(*) as ratings
     from complaints
     where satisfaction_score is not null and team is not null and resolved_at is not null
     group by all
@@ -161,7 +164,14 @@ marketing_vs_service as (
         round(csat_by_month.happy_share, 4) as value_seen,
         round(rating_by_month.good_share, 4) as value_unified,
         true as in_view,
-        rating_by_month.good_share is not null as in_data
+        rating_by_month.good_share is not null as in_data,
+        -- two-proportion z statistic: the two instruments disagree only when the gap is not sampling noise
+        (csat_by_month.happy_share - rating_by_month.good_share) / nullif(sqrt(
+            ((csat_by_month.happy_share * csat_by_month.responses + rating_by_month.good_share * rating_by_month.ratings)
+                / (csat_by_month.responses + rating_by_month.ratings))
+            * (1 - (csat_by_month.happy_share * csat_by_month.responses + rating_by_month.good_share * rating_by_month.ratings)
+                / (csat_by_month.responses + rating_by_month.ratings))
+            * (1.0 / csat_by_month.responses + 1.0 / rating_by_month.ratings)), 0) as z_score
     from csat_by_month
     left join rating_by_month on csat_by_month.team = rating_by_month.team and csat_by_month.month = rating_by_month.month
 ),
@@ -194,7 +204,7 @@ final as (
             when unioned.comparison = 'operations_vs_service'
                 then case when unioned.value_unified <= unioned.value_seen then 'agree' else 'disagree' end
             when unioned.comparison = 'marketing_vs_service'
-                then case when abs(unioned.value_seen - unioned.value_unified) <= 0.25 then 'agree' else 'disagree' end
+                then case when abs(coalesce(unioned.z_score, 0)) <= 4 then 'agree' else 'disagree' end
             when abs(unioned.value_seen - unioned.value_unified) <= coalesce(registry.tolerance_abs, 0)
                 or (registry.tolerance_pct > 0
                     and abs(100.0 * (unioned.value_seen - unioned.value_unified) / nullif(abs(unioned.value_unified), 0))
