@@ -10,11 +10,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
+
+from connectors.normalise import register_functions
+from cx_unify.settings import DEFAULT_CHECKS
 
 KIND_OF_TRUTH = {"complaints": "complaint", "survey_responses": "survey_response", "contacts": "contact"}
 
@@ -106,76 +110,152 @@ def _latest_results(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'quality' "
         "AND table_name = 'check_results'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    ).fetchall()
+    if not exists[0][0]:
         return []
     rows = con.execute("""
-        SELECT "check", asset, severity, passed, observed_value, threshold, failing_sample
+        SELECT "check", asset, severity, passed, observed_value, threshold
         FROM quality.check_results
-        WHERE run_id = (SELECT run_id FROM quality.check_results ORDER BY checked_at DESC LIMIT 1)
+        WHERE run_id = (SELECT run_id FROM quality.check_results WHERE family <> 'dbt'
+                        ORDER BY checked_at DESC LIMIT 1) AND family <> 'dbt'
         ORDER BY "check", asset""").fetchall()
-    keys = ("check", "asset", "severity", "passed", "observed_value", "threshold", "failing_sample")
+    keys = ("check", "asset", "severity", "passed", "observed_value", "threshold")
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
-def _family(check: str) -> str:
-    return check.split("_", 1)[0]  # "F3_kpi_agreement__Service Performance" -> "F3"
+# fault kind -> (check that must flag it, how to find the fault among the check's failing rows)
+FAULT_TO_CHECK: dict[str, tuple[str, Callable[[dict], list[tuple]] | None]] = {
+    "duplicate_crm_id": ("F1_identity__conflicting_crm_ids", None),  # matched on crm_ids below
+    "happy_survey_open_complaint": (
+        "F2_coverage__happy_survey_with_open_complaint",
+        lambda f: [(f["response_id"],)],
+    ),
+    "kpi_counts_only_closed": (
+        "F3_kpi_agreement__dashboard_vs_data",
+        lambda f: [(f["dashboard"], f["metric"], f["team"], f["period_start"])],
+    ),
+    "kpi_stale_export": (
+        "F3_kpi_agreement__dashboard_vs_data",
+        lambda f: [(f["dashboard"], f["metric"], f["team"], f["period_start"])],
+    ),
+    "kpi_filter_error": (
+        "F3_kpi_agreement__dashboard_vs_data",
+        lambda f: [(f["dashboard"], f["metric"], f["team"], f["period_start"])],
+    ),
+    "workload_misrouted": (
+        "F4_volume_agreement__phone_complaints_vs_calls",
+        lambda f: [(f["team"], day) for day in f["days"]],
+    ),
+    "complaint_no_owner": ("F5_ownership__unowned_complaints", lambda f: [(f["complaint_id"],)]),
+    "handoff_loop": ("F5_ownership__handoff_loops", lambda f: [(f["complaint_id"],)]),
+    "open_past_sla_no_owner_change": ("F5_ownership__stalled_past_sla", lambda f: [(f["complaint_id"],)]),
+    "unmapped_category": ("F6_taxonomy__unmapped_categories", lambda f: [(f["category"],)]),
+    "unmapped_team": ("F6_taxonomy__unmapped_teams", lambda f: [(f["team"],)]),
+    "stale_source": ("F7_timeliness__stale_sources", lambda f: [(f["survey"],)]),
+    "invalid_row": ("F8_quarantine__", None),  # matched on the kind's quarantine check
+}
 
 
-def fault_detection(results: list[dict[str, Any]], faults: list[dict]) -> dict[str, Any]:
-    failed = [r for r in results if not r["passed"]]
-    failed_families = {_family(r["check"]) for r in failed}
+def _key(value: Any) -> str:
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text[:10] if len(text) >= 10 and text[4:5] == "-" and text[7:8] == "-" else text
+
+
+def _failing_entities(con: duckdb.DuckDBPyConnection, checks_path: Path) -> dict[str, list[tuple]]:
+    """Re-runs each check's frame (read-only) to list everything it flags, not only the stored sample."""
+    from expectations.config import load_check_settings
+    from expectations.suites import all_checks
+
+    specs = all_checks()
+    settings = load_check_settings(checks_path, specs)
+    entities: dict[str, list[tuple]] = {}
+    for spec in specs:
+        if not spec.entity:
+            continue
+        sql = spec.frame_sql(settings[spec.name].threshold, settings[spec.name].params)
+        try:
+            rows = con.execute(f"SELECT {', '.join(spec.entity)} FROM ({sql})").fetchall()
+        except duckdb.Error:
+            continue
+        entities[spec.name] = [
+            tuple(_key(v) if not isinstance(v, list) else tuple(map(str, v)) for v in row) for row in rows
+        ]
+    return entities
+
+
+def fault_detection(
+    results: list[dict[str, Any]], faults: list[dict], entities: dict[str, list[tuple]]
+) -> dict[str, Any]:
+    failed = {r["check"] for r in results if not r["passed"]}
+    explained: dict[str, set[tuple]] = {name: set() for name in entities}
     detail = []
     for fault in faults:
-        family = _family(fault["check"])
-        hits = [r for r in failed if _family(r["check"]) == family]
-        detail.append(
-            {
-                "id": fault["id"],
-                "kind": fault["kind"],
-                "check": fault["check"],
-                "detected": bool(hits),
-                "by": sorted({r["check"] for r in hits}),
-            }
-        )
-    injected_families = {_family(f["check"]) for f in faults}
-    false_alarms = [
-        {
-            "check": r["check"],
-            "asset": r["asset"],
-            "observed_value": r["observed_value"],
-            "threshold": r["threshold"],
-        }
-        for r in failed
-        if _family(r["check"]) not in injected_families
-    ]
-    detected = sum(1 for d in detail if d["detected"])
+        kind = fault["kind"]
+        check, keys_of = FAULT_TO_CHECK[kind]
+        if kind == "invalid_row":
+            survey_kind = "survey_responses" if "response_id" in fault else "complaints"
+            check = f"F8_quarantine__{survey_kind}"
+            detected = check in failed
+        elif kind == "duplicate_crm_id":
+            hits = [row for row in entities.get(check, []) if fault.get("second_crm_id") in row[0]]
+            explained.setdefault(check, set()).update(hits)
+            detected = check in failed and bool(hits)
+        else:
+            assert keys_of is not None
+            wanted = [tuple(_key(v) for v in key) for key in keys_of(fault)]
+            present = set(entities.get(check, []))
+            found = [key for key in wanted if key in present]
+            explained.setdefault(check, set()).update(found)
+            detected = check in failed and len(found) == len(wanted)
+        detail.append({"id": fault["id"], "kind": kind, "check": check, "detected": detected})
     by_kind: dict[str, dict[str, int]] = {}
     for d in detail:
         entry = by_kind.setdefault(d["kind"], {"injected": 0, "detected": 0})
         entry["injected"] += 1
         entry["detected"] += int(d["detected"])
+    targeted = {d["check"] for d in detail}
+    false_alarms = []
+    for r in results:
+        if r["passed"]:
+            continue
+        flagged = entities.get(r["check"])
+        unexplained = [row for row in flagged or [] if row not in explained.get(r["check"], set())]
+        if r["check"] not in targeted or unexplained:
+            false_alarms.append(
+                {
+                    "check": r["check"],
+                    "observed_value": r["observed_value"],
+                    "threshold": r["threshold"],
+                    "unexplained": len(unexplained) if flagged else None,
+                    "examples": [list(u) for u in unexplained[:5]],
+                }
+            )
+    detected = sum(1 for d in detail if d["detected"])
     return {
         "injected": len(faults),
         "detected": detected,
         "detected_share": round(detected / len(faults), 4) if faults else None,
-        "by_kind": by_kind,
+        "by_kind": dict(sorted(by_kind.items())),
         "checks_run": len(results),
-        "checks_failed": len(failed),
-        "failed_check_families": sorted(failed_families),
+        "checks_failed": sorted(failed),
         "false_alarms": false_alarms,
         "faults": detail,
     }
 
 
-def evaluate(warehouse: Path, truth_path: Path, details: bool = False) -> dict[str, Any]:
+def evaluate(
+    warehouse: Path, truth_path: Path, details: bool = False, checks_path: Path | None = None
+) -> dict[str, Any]:
     truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
     if not Path(warehouse).exists():
         raise FileNotFoundError(f"warehouse not found: {warehouse} (run `cx-unify run` first)")
     con = duckdb.connect(str(warehouse), read_only=True)
+    register_functions(con)
     try:
         identity = identity_scores(con, _truth_records(truth))
-        faults = fault_detection(_latest_results(con), truth["faults"])
+        faults = fault_detection(
+            _latest_results(con), truth["faults"], _failing_entities(con, checks_path or DEFAULT_CHECKS)
+        )
     finally:
         con.close()
     if not details:

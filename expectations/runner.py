@@ -50,6 +50,8 @@ def _gx() -> Any:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, (list, tuple)) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0):
+        return [_plain(v) for v in (value.tolist() if hasattr(value, "tolist") else value)]
     if isinstance(value, float) and math.isnan(value):
         return None
     if hasattr(value, "isoformat"):
@@ -64,10 +66,11 @@ def run_check(
     spec: CheckSpec,
     severity: str | None = None,
     threshold: float | None = None,
+    params: dict[str, Any] | None = None,
 ) -> CheckOutcome:
     threshold = spec.threshold if threshold is None else threshold
     severity = (severity or spec.severity).upper()
-    sql = spec.sql.format(threshold=threshold)
+    sql = spec.frame_sql(threshold, params)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _check_frame AS {sql}")
         frame = con.execute("SELECT * FROM _check_frame").df()

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 import dagster as dg
 import duckdb
 
+from connectors.normalise import register_functions
 from cx_unify.settings import Settings, load_settings
 
 
@@ -43,6 +44,7 @@ class WarehouseResource(dg.ConfigurableResource):
                 time.sleep(0.5)
         try:
             con.execute("SET TimeZone = 'UTC'")
+            register_functions(con)  # staging views call cx_e164
             yield con
         finally:
             con.close()

@@ -263,7 +263,10 @@ def _row_faults(tables: dict[str, pl.DataFrame], plan) -> list[dict]:
                 }
             )
         else:
-            faults.append({"kind": kind, "response_id": row["response_id"], "person_id": row["person_id"]})
+            entry = {"kind": kind, "response_id": row["response_id"], "person_id": row["person_id"]}
+            if kind == "duplicate_crm_id":
+                entry["second_crm_id"] = str(row["external_ref"])
+            faults.append(entry)
     return faults
 
 

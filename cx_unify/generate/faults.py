@@ -13,25 +13,37 @@ from cx_unify.generate.names import TEAMS
 
 # fault kind -> (check that must flag it, what the fault is)
 FAULT_KINDS: dict[str, tuple[str, str]] = {
-    "duplicate_crm_id": ("F1_identity", "one person holds two CRM customer numbers"),
+    "duplicate_crm_id": ("F1_identity__conflicting_crm_ids", "one person holds two CRM customer numbers"),
     "happy_survey_open_complaint": (
-        "F2_coverage",
+        "F2_coverage__happy_survey_with_open_complaint",
         "promoter NPS while the same person has an open complaint",
     ),
-    "kpi_counts_only_closed": ("F3_kpi_agreement", "dashboard counts only solved/closed tickets as received"),
-    "kpi_stale_export": ("F3_kpi_agreement", "dashboard exported before the period ended"),
-    "kpi_filter_error": ("F3_kpi_agreement", "dashboard average leaves out one-star responses"),
-    "workload_misrouted": ("F4_volume_agreement", "a team's calls logged under another team's queue"),
-    "complaint_no_owner": ("F5_ownership", "complaint never assigned to anyone"),
-    "handoff_loop": ("F5_ownership", "complaint bounced between two teams"),
+    "kpi_counts_only_closed": (
+        "F3_kpi_agreement__dashboard_vs_data",
+        "dashboard counts only closed tickets as received",
+    ),
+    "kpi_stale_export": ("F3_kpi_agreement__dashboard_vs_data", "dashboard exported before the period ended"),
+    "kpi_filter_error": (
+        "F3_kpi_agreement__dashboard_vs_data",
+        "dashboard average leaves out one-star responses",
+    ),
+    "workload_misrouted": (
+        "F4_volume_agreement__phone_complaints_vs_calls",
+        "a team's calls logged under another team's queue",
+    ),
+    "complaint_no_owner": ("F5_ownership__unowned_complaints", "complaint never assigned to anyone"),
+    "handoff_loop": ("F5_ownership__handoff_loops", "complaint bounced between two teams"),
     "open_past_sla_no_owner_change": (
-        "F5_ownership",
+        "F5_ownership__stalled_past_sla",
         "complaint open past its SLA with the same owner throughout",
     ),
-    "unmapped_category": ("F6_taxonomy", "ticket category missing from the category mapping"),
-    "unmapped_team": ("F6_taxonomy", "ticket group missing from the team mapping"),
-    "stale_source": ("F7_timeliness", "one source's export stops days before the others"),
-    "invalid_row": ("F8_validity", "a record that breaks the raw contract"),
+    "unmapped_category": (
+        "F6_taxonomy__unmapped_categories",
+        "ticket category missing from the category mapping",
+    ),
+    "unmapped_team": ("F6_taxonomy__unmapped_teams", "ticket group missing from the team mapping"),
+    "stale_source": ("F7_timeliness__stale_sources", "one source's export stops days before the others"),
+    "invalid_row": ("F8_quarantine__<kind>", "a record that breaks the raw contract (ingest quarantines it)"),
 }
 
 

@@ -1,16 +1,16 @@
 """The fragmentation and validity catalogue (expectations/) as Dagster asset checks beside their assets.
 
-Severity and threshold come from checks.yml; ERROR checks are blocking (a failure stops what is
-downstream, publishing included). Each result also goes to quality.check_results.
+Severity, threshold and parameters come from checks.yml; ERROR checks are blocking (a failure stops
+what is downstream, publishing included). Each result also goes to quality.check_results.
 """
 
 import dagster as dg
 
 from cx_unify.settings import load_settings
+from expectations.config import CheckSettings, load_check_settings
 from expectations.runner import CheckOutcome, run_check
 from expectations.spec import CheckSpec
 from expectations.suites import all_checks
-from pipelines.quality.config import load_check_settings
 from pipelines.quality.results import CheckRecord, write_check_records
 from pipelines.resources import WarehouseResource
 
@@ -25,16 +25,19 @@ def _sample_table(outcome: CheckOutcome) -> str:
     return "\n".join(lines)
 
 
-def build_check(spec: CheckSpec, severity: str, threshold: float) -> dg.AssetChecksDefinition:
+def build_check(spec: CheckSpec, settings: CheckSettings) -> dg.AssetChecksDefinition:
+    severity, threshold, params = settings.severity, settings.threshold, settings.params
+    description = spec.description.format(**params)
+
     @dg.asset_check(
         asset=dg.AssetKey(list(spec.asset)),
         name=spec.name,
         blocking=severity == "ERROR",
-        description=f"{spec.description} [{severity}, threshold {threshold:g}]",
+        description=f"{description} [{severity}, threshold {threshold:g}]",
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.get_connection() as con:
-            outcome = run_check(con, spec, severity=severity, threshold=threshold)
+            outcome = run_check(con, spec, severity=severity, threshold=threshold, params=params)
             write_check_records(
                 con,
                 context.run.run_id,
@@ -47,7 +50,7 @@ def build_check(spec: CheckSpec, severity: str, threshold: float) -> dg.AssetChe
                         observed_value=outcome.observed_value,
                         threshold=threshold,
                         failing_sample=outcome.failing_sample,
-                        description=spec.description,
+                        description=description,
                     )
                 ],
             )
@@ -70,4 +73,4 @@ def build_check(spec: CheckSpec, severity: str, threshold: float) -> dg.AssetChe
 def build_checks() -> list[dg.AssetChecksDefinition]:
     specs = all_checks()
     settings = load_check_settings(load_settings().checks, specs)
-    return [build_check(spec, settings[spec.name].severity, settings[spec.name].threshold) for spec in specs]
+    return [build_check(spec, settings[spec.name]) for spec in specs]

@@ -167,6 +167,7 @@ final as (
         ({{ hours_between('created_at', 'first_solved_at') }} * 60)::double as first_resolution_minutes,
         (case when is_resolved then {{ hours_between('created_at', 'last_solved_at') }} * 60 end)::double
             as final_resolution_minutes,
+        (case when is_resolved then last_solved_at end)::timestamp as resolved_at,
         total_resolutions::bigint as total_resolutions,
         greatest(total_resolutions - 1, 0)::bigint as count_reopens,
         sla_hours::double as sla_hours,

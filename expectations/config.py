@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -19,6 +19,7 @@ class ChecksConfigError(ValueError):
 class CheckSettings:
     severity: str
     threshold: float
+    params: dict = field(default_factory=dict)
 
     @property
     def blocking(self) -> bool:
@@ -35,13 +36,20 @@ def load_check_settings(path: Path, specs: list[CheckSpec]) -> dict[str, CheckSe
         raise ChecksConfigError(f"{path}: 'checks' must map check names (or patterns) to settings")
     settings = {}
     for spec in specs:
-        severity, threshold = spec.severity, spec.threshold
+        severity, threshold, params = spec.severity, spec.threshold, dict(spec.params)
         for pattern, values in entries.items():
             if fnmatch(spec.name, pattern):
                 values = values or {}
                 severity = str(values.get("severity", severity)).upper()
                 threshold = float(values.get("threshold", threshold))
+                unknown = set(values.get("params") or {}) - set(spec.params)
+                if unknown:
+                    raise ChecksConfigError(
+                        f"{path}: {spec.name} has no parameter(s) {sorted(unknown)}; "
+                        f"it takes {sorted(spec.params)}"
+                    )
+                params.update(values.get("params") or {})
         if severity not in ("WARN", "ERROR"):
             raise ChecksConfigError(f"{path}: severity of {spec.name} must be WARN or ERROR, got {severity}")
-        settings[spec.name] = CheckSettings(severity, threshold)
+        settings[spec.name] = CheckSettings(severity, threshold, params)
     return settings

@@ -1,0 +1,70 @@
+"""F1 identity: is every record tied to one customer, and one customer to one person?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from expectations.spec import CheckSpec, offending_rows
+
+ASSET = ("marts", "customer_identity_map")
+
+
+def _share_at_least(threshold: float) -> list[Any]:
+    import great_expectations.expectations as gxe
+
+    return [gxe.ExpectColumnValuesToBeBetween(column="linked_share", min_value=threshold, max_value=1)]
+
+
+def checks() -> list[CheckSpec]:
+    return [
+        CheckSpec(
+            name="F1_identity__linked_share",
+            asset=ASSET,
+            description="share of complaints and survey responses whose customer has another record in any system",
+            severity="WARN",
+            threshold=0.5,
+            sql="""SELECT record_kind, count(*) AS records,
+                     avg((n > 1)::INT) AS linked_share
+                   FROM (SELECT record_kind, count(*) OVER (PARTITION BY customer_key) AS n
+                         FROM marts.customer_identity_map)
+                   WHERE record_kind IN ('complaint', 'survey_response') GROUP BY record_kind ORDER BY record_kind""",
+            expectations=_share_at_least,
+            observed="min(linked_share)",
+            unit="share linked",
+        ),
+        offending_rows(
+            "F1_identity__email_in_two_customers",
+            ASSET,
+            "a normalised email that belongs to more than one customer_key",
+            """SELECT n.email_norm AS email, count(DISTINCT m.customer_key) AS customers
+               FROM intermediate.int_identity_nodes n JOIN marts.customer_identity_map m USING (node_id)
+               WHERE n.email_norm IS NOT NULL GROUP BY n.email_norm HAVING count(DISTINCT m.customer_key) > 1
+               ORDER BY customers DESC, email""",
+            unit="emails",
+            entity=("email",),
+        ),
+        offending_rows(
+            "F1_identity__phone_and_name_in_two_customers",
+            ASSET,
+            "the same E.164 phone and the same name in more than one customer_key (a split the matcher missed; "
+            "a household sharing a landline has different names and is not counted)",
+            """SELECT n.phone_e164 AS phone, n.name_key, count(DISTINCT m.customer_key) AS customers
+               FROM intermediate.int_identity_nodes n JOIN marts.customer_identity_map m USING (node_id)
+               WHERE n.phone_e164 IS NOT NULL AND n.name_key IS NOT NULL GROUP BY ALL
+               HAVING count(DISTINCT m.customer_key) > 1 ORDER BY customers DESC, phone""",
+            unit="phones",
+            entity=("phone",),
+        ),
+        offending_rows(
+            "F1_identity__conflicting_crm_ids",
+            ASSET,
+            "a customer_key holding two or more CRM customer numbers (a CRM duplicate, or a wrong merge)",
+            """SELECT m.customer_key, list(DISTINCT n.crm_id ORDER BY n.crm_id) AS crm_ids,
+                      count(DISTINCT n.crm_id) AS crm_numbers, count(*) AS records
+               FROM intermediate.int_identity_nodes n JOIN marts.customer_identity_map m USING (node_id)
+               WHERE n.crm_id IS NOT NULL GROUP BY m.customer_key HAVING count(DISTINCT n.crm_id) > 1
+               ORDER BY crm_numbers DESC, m.customer_key""",
+            unit="customers",
+            entity=("crm_ids",),
+        ),
+    ]
