@@ -33,3 +33,54 @@ def cluster_representatives(node_ids: pa.Array, node_a: pa.Array, node_b: pa.Arr
     first = np.full(labels.max() + 1, n, dtype=np.int64)
     np.minimum.at(first, labels, np.arange(n, dtype=np.int64))
     return pa.table({"node_id": node_ids, "cluster_node_id": node_ids.take(pa.array(first[labels]))})
+
+
+class _Groups:
+    """Union-find over deterministic clusters that keeps, per group, the names and birth dates it holds."""
+
+    def __init__(self, first_names: dict[str, set[str]], last_names: dict[str, set[str]],
+                 birth_dates: dict[str, set[str]]) -> None:
+        self.parent: dict[str, str] = {}
+        self.first = first_names
+        self.last = last_names
+        self.dates = birth_dates
+
+    def find(self, x: str) -> str:
+        root = x
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while self.parent.get(x, x) != root:  # path compression
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def compatible(self, a: str, b: str) -> bool:
+        """Two groups may join only if their known names and birth dates do not contradict."""
+        for values in (self.first, self.last, self.dates):
+            va, vb = values.get(a, set()), values.get(b, set())
+            if va and vb and not (va & vb):
+                return False
+        return True
+
+    def union(self, a: str, b: str) -> None:
+        keep, drop = (a, b) if a < b else (b, a)
+        self.parent[drop] = keep
+        for values in (self.first, self.last, self.dates):
+            values[keep] = values.get(keep, set()) | values.pop(drop, set())
+
+
+def constrained_merge(edges: list[tuple[str, str, float]], first_names: dict[str, set[str]],
+                      last_names: dict[str, set[str]], birth_dates: dict[str, set[str]]) -> dict[str, str]:
+    """Joins deterministic clusters along probabilistic matches, strongest first, never making a group
+    whose records contradict each other (two different full first names, last names or birth dates).
+
+    Connected components alone would let one weak record ("L. Jones") bridge two different people
+    (Lea and Leo Jones); here the second join is refused. Returns cluster -> representative (smallest id).
+    """
+    groups = _Groups({k: set(v) for k, v in first_names.items()}, {k: set(v) for k, v in last_names.items()},
+                     {k: set(v) for k, v in birth_dates.items()})
+    for a, b, _ in sorted(edges, key=lambda e: (-e[2], e[0], e[1])):
+        ra, rb = groups.find(a), groups.find(b)
+        if ra != rb and groups.compatible(ra, rb):
+            groups.union(ra, rb)
+    clusters = {c for edge in edges for c in edge[:2]}
+    return {c: groups.find(c) for c in sorted(clusters)}

@@ -37,3 +37,30 @@ def test_unknown_node_in_an_edge_is_an_error() -> None:
 
 def test_empty_graph() -> None:
     assert _clusters([], []) == {}
+
+
+def test_constrained_merge_refuses_a_bridge_between_two_people() -> None:
+    from cx_unify.identity import constrained_merge
+
+    # "L. Jones" (c2, no full first name) matches Lea (c1) and Leo (c3); only the stronger match is taken
+    edges = [("c1", "c2", 30.0), ("c2", "c3", 25.0)]
+    first = {"c1": {"lea"}, "c3": {"leo"}}
+    last = {"c1": {"jones"}, "c2": {"jones"}, "c3": {"jones"}}
+    merged = constrained_merge(edges, first, last, {})
+    assert merged == {"c1": "c1", "c2": "c1", "c3": "c3"}
+
+
+def test_constrained_merge_joins_compatible_groups_transitively() -> None:
+    from cx_unify.identity import constrained_merge
+
+    edges = [("a", "b", 20.0), ("b", "c", 21.0)]
+    first = {"a": {"robert"}, "b": {"robert"}, "c": {"robert"}}  # nicknames already canonical
+    merged = constrained_merge(edges, first, {}, {"a": {"1970-01-02"}, "c": {"1970-01-02"}})
+    assert set(merged.values()) == {"a"}
+
+
+def test_constrained_merge_respects_birth_dates() -> None:
+    from cx_unify.identity import constrained_merge
+
+    merged = constrained_merge([("a", "b", 40.0)], {}, {}, {"a": {"1970-01-02"}, "b": {"1981-05-06"}})
+    assert merged == {"a": "a", "b": "b"}

@@ -1,18 +1,42 @@
-"""One row per identity node with the first node (by id) of its connected component.
+"""One row per identity node with its final cluster: deterministic clusters joined along accepted
+probabilistic matches, strongest first, refusing any join whose records would contradict each other.
 
-The algorithm (scipy union-find on a sparse graph) lives in cx_unify/identity.py and is tested in
-pytest on fixtures: iterative clustering is beyond dbt unit tests.
+The algorithm lives in cx_unify/identity.py and is tested in pytest: iterative clustering is beyond
+what dbt unit tests can express.
 """
 
-from cx_unify.identity import cluster_representatives
+import pyarrow as pa
+
+from cx_unify.identity import constrained_merge
+
+
+def _sets(rows, key_index, value_index):
+    out = {}
+    for row in rows:
+        if row[value_index] is not None:
+            out.setdefault(row[key_index], set()).add(row[value_index])
+    return out
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    nodes = dbt.ref("int_identity_nodes").project("node_id").order("node_id").to_arrow_table()
-    edges = dbt.ref("int_identity_edges").project("node_a, node_b").to_arrow_table()
-    return cluster_representatives(
-        nodes.column("node_id").combine_chunks(),
-        edges.column("node_a").combine_chunks(),
-        edges.column("node_b").combine_chunks(),
-    )
+    deterministic = dbt.ref("int_identity_clusters_deterministic").to_arrow_table()
+    matches = dbt.ref("int_identity_pairs_scored").filter("is_match").project(
+        "cluster_a, cluster_b, match_weight, match_probability").fetchall()
+    names = dbt.ref("int_identity_profile_names").filter("length(first_name) > 1").project(
+        "cluster_node_id, first_name_canon, last_name").fetchall()
+    dates = dbt.ref("int_identity_profiles").project("cluster_node_id, unnest(birth_dates)::varchar").fetchall()
+    merged = constrained_merge([(a, b, w) for a, b, w, _ in matches], _sets(names, 0, 1), _sets(names, 0, 2),
+                               _sets(dates, 0, 1))
+    probability = {}
+    for a, b, _, p in matches:
+        if a in merged and merged[a] == merged.get(b):
+            for side in (a, b):
+                probability[side] = max(probability.get(side, 0.0), p)
+    det = deterministic.column("cluster_node_id").to_pylist()
+    return pa.table({
+        "node_id": deterministic.column("node_id"),
+        "deterministic_cluster_id": deterministic.column("cluster_node_id"),
+        "cluster_node_id": pa.array([merged.get(c, c) for c in det], pa.string()),
+        "merge_probability": pa.array([probability.get(c) for c in det], pa.float64()),
+    })

@@ -1,7 +1,8 @@
 -- One row per candidate pair of deterministic clusters with the best agreement level of every feature,
 -- the Fellegi-Sunter match weight and the match probability. m from seeds/identity_m_probabilities.csv,
 -- u measured on the data; exact name, postcode and city agreements weighted by how common the value is.
--- Precision before recall: known, different first names, last names or birth dates veto a link, and
+-- Precision before recall: known, different first names, last names or birth dates veto a link, so do
+-- two different CRM numbers (only deterministic rules may join those: that is how a CRM duplicate shows), and
 -- agreeing names alone are never enough (a namesake is not the same person): some other attribute
 -- (email, phone, birth date, postcode or city) must agree too.
 with
@@ -100,7 +101,7 @@ final as (
         totals.match_weight,
         1.0 / (1.0 + ((1.0 - prior.lambda) / prior.lambda) * pow(2.0, -totals.match_weight)) as match_probability,
         compared.first_name_level = 'different' or compared.last_name_level = 'different'
-            or compared.birth_date_level = 'different' as is_vetoed,
+            or compared.birth_date_level = 'different' or compared.crm_id_level = 'conflict' as is_vetoed,
         compared.email_level in ('exact', 'close') or compared.phone_level = 'exact'
             or compared.birth_date_level in ('exact', 'close') or compared.postcode_level in ('exact', 'outward')
             or compared.city_level = 'exact' as is_corroborated

@@ -10,7 +10,7 @@ clusters as (
 ),
 
 edges as (
-    select * from {{ ref('int_identity_edges') }}
+    select * from {{ ref('int_identity_edges_deterministic') }}
 ),
 
 incident as (
@@ -28,7 +28,7 @@ node_rule as (
         order by
             case match_rule
                 when 'system_id' then 1 when 'crm_id' then 2 when 'ticket_link' then 3
-                when 'email' then 4 when 'phone_name' then 5 when 'probabilistic' then 6 else 9
+                when 'email' then 4 when 'phone_name' then 5 else 9
             end,
             match_probability desc
     ) = 1
@@ -41,8 +41,9 @@ final as (
         nodes.record_id::varchar as source_record_id,
         nodes.node_id::varchar as node_id,
         ('C' || left(md5(clusters.cluster_node_id), 15))::varchar as customer_key,
-        coalesce(node_rule.match_rule, 'singleton')::varchar as match_rule,
-        coalesce(node_rule.match_probability, 1.0)::double as match_probability
+        coalesce(node_rule.match_rule, case when clusters.merge_probability is not null then 'probabilistic' end,
+            'singleton')::varchar as match_rule,
+        coalesce(node_rule.match_probability, clusters.merge_probability, 1.0)::double as match_probability
     from nodes
     inner join clusters on nodes.node_id = clusters.node_id
     left join node_rule on nodes.node_id = node_rule.node_id
