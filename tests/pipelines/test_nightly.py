@@ -65,8 +65,26 @@ def test_nightly_end_to_end(nightly_home: Path) -> None:
     assert scores["identity"]["pairwise_precision"] >= 0.98
     assert scores["identity"]["pairwise_recall"] >= 0.9
     assert scores["identity"]["coverage"] == 1.0
-    invalid_rows = scores["faults"]["by_kind"]["invalid_row"]
-    assert invalid_rows["detected"] == invalid_rows["injected"]  # F8 quarantine check flags them
+    # every injected fault is flagged by the check that must catch it, and nothing else is flagged
+    faults = scores["faults"]
+    assert faults["injected"] > 0
+    assert faults["detected"] == faults["injected"], {k: v for k, v in faults["by_kind"].items()
+                                                      if v["detected"] != v["injected"]}
+    assert faults["false_alarms"] == []
+
+
+def test_clean_night_raises_no_alarm(cx_env: Path, clean_landing: Path) -> None:
+    shutil.copytree(clean_landing, cx_env / "landing")
+    settings = load_settings()
+    summary = run_nightly(settings, instance=dg.DagsterInstance.ephemeral())
+    assert summary.success
+    assert [c for c in summary.checks if not c[3]] == []  # no check failed: no false alarm
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        statuses = con.execute("SELECT DISTINCT status FROM marts.team_view_reconciliation").fetchall()
+    finally:
+        con.close()
+    assert statuses == [("agree",)]
 
 
 def test_blocking_check_failure_keeps_yesterdays_file(nightly_home: Path) -> None:
