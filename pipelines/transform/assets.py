@@ -22,10 +22,11 @@ ensure_manifest()
 def dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ) -> Iterator[Any]:
-    """staging -> intermediate (identity graph) -> marts, with dbt tests as asset checks."""
+    """staging -> intermediate (identity graph) -> marts, with dbt tests as asset checks. dbt unit tests
+    are development tests (pytest runs them, tests/dbt/), not part of a night."""
     records: list[CheckRecord] = []
     try:
-        for event in dbt.cli(["build"], context=context).stream():
+        for event in dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream():
             if isinstance(event, dg.AssetCheckResult):
                 failures = event.metadata.get("dagster_dbt/failed_row_count")
                 records.append(
