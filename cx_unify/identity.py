@@ -38,12 +38,9 @@ def cluster_representatives(node_ids: pa.Array, node_a: pa.Array, node_b: pa.Arr
 class _Groups:
     """Union-find over deterministic clusters that keeps, per group, the names and birth dates it holds."""
 
-    def __init__(self, first_names: dict[str, set[str]], last_names: dict[str, set[str]],
-                 birth_dates: dict[str, set[str]]) -> None:
+    def __init__(self, attributes: list[dict[str, set[str]]]) -> None:
         self.parent: dict[str, str] = {}
-        self.first = first_names
-        self.last = last_names
-        self.dates = birth_dates
+        self.attributes = attributes
 
     def find(self, x: str) -> str:
         root = x
@@ -54,8 +51,8 @@ class _Groups:
         return root
 
     def compatible(self, a: str, b: str) -> bool:
-        """Two groups may join only if their known names and birth dates do not contradict."""
-        for values in (self.first, self.last, self.dates):
+        """Two groups may join only if none of their known attributes contradict (no shared value)."""
+        for values in self.attributes:
             va, vb = values.get(a, set()), values.get(b, set())
             if va and vb and not (va & vb):
                 return False
@@ -64,20 +61,30 @@ class _Groups:
     def union(self, a: str, b: str) -> None:
         keep, drop = (a, b) if a < b else (b, a)
         self.parent[drop] = keep
-        for values in (self.first, self.last, self.dates):
+        for values in self.attributes:
             values[keep] = values.get(keep, set()) | values.pop(drop, set())
 
 
-def constrained_merge(edges: list[tuple[str, str, float]], first_names: dict[str, set[str]],
-                      last_names: dict[str, set[str]], birth_dates: dict[str, set[str]]) -> dict[str, str]:
+def constrained_merge(
+    edges: list[tuple[str, str, float]],
+    first_names: dict[str, set[str]],
+    last_names: dict[str, set[str]],
+    birth_dates: dict[str, set[str]],
+    crm_ids: dict[str, set[str]] | None = None,
+) -> dict[str, str]:
     """Joins deterministic clusters along probabilistic matches, strongest first, never making a group
-    whose records contradict each other (two different full first names, last names or birth dates).
+    whose records contradict each other: two groups join only if, for each of full first names, last
+    names, birth dates and CRM numbers, one side knows none or they share one.
 
     Connected components alone would let one weak record ("L. Jones") bridge two different people
     (Lea and Leo Jones); here the second join is refused. Returns cluster -> representative (smallest id).
     """
-    groups = _Groups({k: set(v) for k, v in first_names.items()}, {k: set(v) for k, v in last_names.items()},
-                     {k: set(v) for k, v in birth_dates.items()})
+    groups = _Groups(
+        [
+            {k: set(v) for k, v in values.items()}
+            for values in (first_names, last_names, birth_dates, crm_ids or {})
+        ]
+    )
     for a, b, _ in sorted(edges, key=lambda e: (-e[2], e[0], e[1])):
         ra, rb = groups.find(a), groups.find(b)
         if ra != rb and groups.compatible(ra, rb):

@@ -452,14 +452,12 @@ class Activity:
                 fault="happy_survey_open_complaint",
             )
         if "duplicate_crm_id" in faults:
+            at = w.random_time(rng, 7, 22)
+            score = max(0, min(10, round(7 + rng.gauss(0, 1))))
+            if has_open(at) and score >= HAPPY["nps"]:
+                score = rng.randrange(0, 7)  # the clean rule holds for every survey the fault does not target
             self._response(
-                person,
-                "nps",
-                w.random_time(rng, 7, 22),
-                max(0, min(10, round(7 + rng.gauss(0, 1)))),
-                force_primary=True,
-                crm=person.crm_ids[1],
-                fault="duplicate_crm_id",
+                person, "nps", at, score, force_primary=True, crm=person.crm_ids[1], fault="duplicate_crm_id"
             )
 
     def _response(

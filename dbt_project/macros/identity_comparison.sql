@@ -36,10 +36,14 @@ emails_best as (
         p.cluster_a, p.cluster_b,
         min(case
             when ea = eb then 1
-            -- one or two typing errors; another number or separator ("jo.smith1" / "josmith") is
-            -- how namesakes' addresses differ, not a typo
-            when {{ edit_distance('ea', 'eb') }} <= 2
-                and regexp_replace(ea, '[^a-z]', '', 'g') <> regexp_replace(eb, '[^a-z]', '', 'g') then 2
+            -- a typing error: one or two edits in the letters of the local part (same domain, same dots,
+            -- underscores and digits), or in the domain (same local part). Namesakes' addresses differ in
+            -- exactly those separators and digits ("jo.smith", "jo_smith", "josmith1"), so they are not typos.
+            when split_part(ea, '@', 2) = split_part(eb, '@', 2)
+                and regexp_replace(split_part(ea, '@', 1), '[a-z]', '', 'g') = regexp_replace(split_part(eb, '@', 1), '[a-z]', '', 'g')
+                and {{ edit_distance("split_part(ea, '@', 1)", "split_part(eb, '@', 1)") }} <= 2 then 2
+            when split_part(ea, '@', 1) = split_part(eb, '@', 1)
+                and {{ edit_distance("split_part(ea, '@', 2)", "split_part(eb, '@', 2)") }} <= 2 then 2
             else 3 end) as email_rank
     from {{ pairs }} as p
     inner join {{ ref('int_identity_profiles') }} as a on p.cluster_a = a.cluster_node_id

@@ -64,3 +64,12 @@ def test_constrained_merge_respects_birth_dates() -> None:
 
     merged = constrained_merge([("a", "b", 40.0)], {}, {}, {"a": {"1970-01-02"}, "b": {"1981-05-06"}})
     assert merged == {"a": "a", "b": "b"}
+
+
+def test_constrained_merge_keeps_two_crm_customers_apart() -> None:
+    from cx_unify.identity import constrained_merge
+
+    # a record with no CRM number matches two namesakes holding different CRM numbers
+    edges = [("a", "x", 30.0), ("x", "b", 29.0)]
+    merged = constrained_merge(edges, {}, {}, {}, {"a": {"111"}, "b": {"222"}})
+    assert merged["x"] == "a" and merged["b"] == "b"

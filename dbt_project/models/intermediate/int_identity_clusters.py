@@ -1,5 +1,6 @@
 """One row per identity node with its final cluster: deterministic clusters joined along accepted
-probabilistic matches, strongest first, refusing any join whose records would contradict each other.
+probabilistic matches, strongest first, refusing any join whose records would contradict each other
+(different first or last names, birth dates or CRM numbers).
 
 The algorithm lives in cx_unify/identity.py and is tested in pytest: iterative clustering is beyond
 what dbt unit tests can express.
@@ -26,8 +27,9 @@ def model(dbt, session):
     names = dbt.ref("int_identity_profile_names").filter("length(first_name) > 1").project(
         "cluster_node_id, first_name_canon, last_name").fetchall()
     dates = dbt.ref("int_identity_profiles").project("cluster_node_id, unnest(birth_dates)::varchar").fetchall()
+    crm = dbt.ref("int_identity_profiles").project("cluster_node_id, unnest(crm_ids)").fetchall()
     merged = constrained_merge([(a, b, w) for a, b, w, _ in matches], _sets(names, 0, 1), _sets(names, 0, 2),
-                               _sets(dates, 0, 1))
+                               _sets(dates, 0, 1), _sets(crm, 0, 1))
     probability = {}
     for a, b, _, p in matches:
         if a in merged and merged[a] == merged.get(b):

@@ -1,6 +1,6 @@
 -- One row per deterministic link between two identity nodes: same system customer id (within one
--- source), same CRM number, same normalised email, same E.164 phone with the same name tokens, or a
--- survey sent for a ticket. Each group of nodes sharing a key is linked as a star to its first node.
+-- source), same CRM number, same normalised email, or a survey sent for a ticket. (A shared phone with
+-- the same name is left to the probabilistic stage: a father and son in one household share both.) Each group of nodes sharing a key is linked as a star to its first node.
 with
 
 nodes as (
@@ -17,9 +17,6 @@ keyed as (
     select node_id, 'crm_id', crm_id from nodes where crm_id is not null
     union all
     select node_id, 'email', email_norm from nodes where email_norm is not null
-    union all
-    select node_id, 'phone_name', phone_e164 || '|' || name_key from nodes
-    where phone_e164 is not null and name_key is not null
 ),
 
 stars as (

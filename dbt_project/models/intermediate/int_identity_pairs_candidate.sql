@@ -1,46 +1,59 @@
--- One row per pair of deterministic clusters worth comparing: some of their records share a blocking
--- key (the name read either way round with nicknames resolved, postcode, phone, email local part,
--- birth date + last name) or an initial meets a full first name with the same last name.
+-- One row per pair of deterministic clusters worth comparing. A pair is compared only when it could
+-- reach a match: a name alone never links two records (int_identity_pairs_scored asks for another
+-- agreeing attribute), so names block together with a city, postcode district, birth year or email
+-- fragment; phones and postcodes block on their own; a birth date blocks with the last name; an initial
+-- ("J. Smith") meets the full first names with that initial and last name.
 with
 
-nodes as (
-    select * from {{ ref('int_identity_nodes') }}
+profiles as (
+    select * from {{ ref('int_identity_profiles') }}
 ),
 
-clusters as (
-    select * from {{ ref('int_identity_clusters_deterministic') }}
+profile_names as (
+    select * from {{ ref('int_identity_profile_names') }}
 ),
 
-keyed_nodes as (
-    select nodes.*, clusters.cluster_node_id
-    from nodes
-    inner join clusters on nodes.node_id = clusters.node_id
+names as (
+    -- the name in either order, nicknames resolved: "Bob Smith" and "Smith, Robert" share a key
+    select distinct
+        cluster_node_id,
+        least(first_name_canon, coalesce(last_name_canon, '')) || '|'
+            || greatest(first_name_canon, coalesce(last_name_canon, '')) as name_key,
+        last_name
+    from profile_names
+    where length(first_name) > 1 and last_name is not null
 ),
 
 block_keys as (
     select distinct cluster_node_id, block_key from (
-        select cluster_node_id, 'name:' || first_name_canon || '|' || last_name as block_key
-        from keyed_nodes where length(first_name) > 1 and last_name is not null
+        select names.cluster_node_id, 'name+city:' || names.name_key || '|' || city as block_key
+        from names inner join profiles using (cluster_node_id), unnest(profiles.cities) as u(city)
         union all
-        select cluster_node_id, 'name:' || last_name_canon || '|' || first_name
-        from keyed_nodes where length(first_name) > 1 and last_name is not null
+        select names.cluster_node_id, 'name+district:' || names.name_key || '|' || district
+        from names inner join profiles using (cluster_node_id), unnest(profiles.postcode_outwards) as u(district)
         union all
-        select cluster_node_id, 'postcode:' || postcode_norm from keyed_nodes where postcode_norm is not null
+        select names.cluster_node_id, 'name+born:' || names.name_key || '|' || year(born)::varchar
+        from names inner join profiles using (cluster_node_id), unnest(profiles.birth_dates) as u(born)
         union all
-        select cluster_node_id, 'phone:' || phone_e164 from keyed_nodes where phone_e164 is not null
+        select names.cluster_node_id, 'name+email:' || names.name_key || '|' || left(email, 3)
+        from names inner join profiles using (cluster_node_id), unnest(profiles.emails) as u(email)
         union all
-        select cluster_node_id, 'local:' || email_local from keyed_nodes where length(email_local) >= 4
+        select names.cluster_node_id, 'name+email:' || names.name_key || '|' || right(email, 6)
+        from names inner join profiles using (cluster_node_id), unnest(profiles.emails) as u(email)
         union all
-        select cluster_node_id, 'dob:' || birth_date::varchar || '|' || last_name
-        from keyed_nodes where birth_date is not null and last_name is not null
+        select names.cluster_node_id, 'born+last:' || born::varchar || '|' || names.last_name
+        from names inner join profiles using (cluster_node_id), unnest(profiles.birth_dates) as u(born)
+        union all
+        select cluster_node_id, 'phone:' || phone from profiles, unnest(phones) as u(phone)
+        union all
+        select cluster_node_id, 'postcode:' || postcode from profiles, unnest(postcodes) as u(postcode)
     )
 ),
 
 initial_keys as (
-    -- "J. Smith": initials pair with full first names of the same initial and last name
     select distinct cluster_node_id, left(first_name, 1) || '|' || last_name as initial_key,
         length(first_name) = 1 as is_initial
-    from keyed_nodes where first_name is not null and last_name is not null
+    from profile_names where last_name is not null
 ),
 
 shared_key_pairs as (
