@@ -73,8 +73,9 @@ def constrained_merge(
     crm_ids: dict[str, set[str]] | None = None,
 ) -> dict[str, str]:
     """Joins deterministic clusters along probabilistic matches, strongest first, never making a group
-    whose records contradict each other: two groups join only if, for each of full first names, last
-    names, birth dates and CRM numbers, one side knows none or they share one.
+    whose records contradict each other: two groups join only if, for each of full names (as the caller
+    writes them: an unordered, nickname-resolved pair), last names, birth dates and CRM numbers, one side
+    knows none or they share one.
 
     Connected components alone would let one weak record ("L. Jones") bridge two different people
     (Lea and Leo Jones); here the second join is refused. Returns cluster -> representative (smallest id).
