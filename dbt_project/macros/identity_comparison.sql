@@ -3,11 +3,9 @@
     with the best agreement level of every feature, and the value behind exact name / postcode / city
     agreements (for the common-value adjustment). -#}
 {% macro identity_compare(pairs) -%}
-names_compared as (
+names_levels as (
     select
         p.cluster_a, p.cluster_b,
-        {{ _name_rank('na.first_name', 'na.first_name_canon', 'nb.first_name', 'nb.first_name_canon', 'na.last_name', 'nb.last_name') }} as direct_rank,
-        {{ _name_rank('na.first_name', 'na.first_name_canon', 'nb.last_name', 'nb.last_name_canon', 'na.last_name', 'nb.first_name') }} as swapped_rank,
         {{ _first_name_level('na.first_name', 'na.first_name_canon', 'nb.first_name', 'nb.first_name_canon') }} as first_direct,
         {{ _last_name_level('na.last_name', 'nb.last_name') }} as last_direct,
         {{ _first_name_level('na.first_name', 'na.first_name_canon', 'nb.last_name', 'nb.last_name_canon') }} as first_swapped,
@@ -16,6 +14,14 @@ names_compared as (
     from {{ pairs }} as p
     inner join {{ ref('int_identity_profile_names') }} as na on p.cluster_a = na.cluster_node_id
     inner join {{ ref('int_identity_profile_names') }} as nb on p.cluster_b = nb.cluster_node_id
+),
+
+names_compared as (
+    select
+        *,
+        {{ _level_rank('first_direct', 'last_direct') }} as direct_rank,
+        {{ _level_rank('first_swapped', 'last_swapped') }} as swapped_rank
+    from names_levels
 ),
 
 names_best as (
@@ -131,8 +137,8 @@ compared as (
 {%- endmacro %}
 
 {#- lower is better: how well one reading of two names agrees (exact first and last = 0) -#}
-{% macro _name_rank(a_first, a_canon, b_first, b_canon, a_last, b_last) -%}
-    (case {{ _first_name_level(a_first, a_canon, b_first, b_canon) }}
+{% macro _level_rank(first_level, last_level) -%}
+    (case {{ first_level }}
         when 'exact' then 0 when 'nickname' then 1 when 'initial' then 2 when 'similar' then 3 when 'null' then 4 else 6 end
-     + case {{ _last_name_level(a_last, b_last) }} when 'exact' then 0 when 'similar' then 2 when 'null' then 4 else 6 end)
+     + case {{ last_level }} when 'exact' then 0 when 'similar' then 2 when 'null' then 4 else 6 end)
 {%- endmacro %}
