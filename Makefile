@@ -10,7 +10,7 @@ SEED ?= 42
 export DAGSTER_DISABLE_TELEMETRY := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help bootstrap install manifest demo test test-fast lint format dev bench clean
+.PHONY: help bootstrap install browser manifest demo test test-fast lint format dev bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,13 +21,18 @@ bootstrap: ## install uv if it is missing
 install: bootstrap ## install the pinned environment (.venv, from uv.lock)
 	@$(UV) sync --frozen --quiet
 
+browser: ## Debian's chromium for the report's browser test (skipped when it cannot be installed)
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium not installed: the report's browser test will be skipped"; }
+
 manifest: install ## dbt parse: the manifest Dagster loads
 	@cd dbt_project && $(RUN) dbt parse --quiet --profiles-dir .
 
 demo: manifest ## generate demo data, run the nightly, print where the analyst file and report are
 	@$(RUN) cx-unify demo
 
-test: manifest ## run the whole test suite
+test: manifest browser ## run the whole test suite
 	@$(RUN) pytest
 
 test-fast: manifest ## the tests not marked slow
