@@ -49,6 +49,8 @@ def _lit(value: str) -> str:
 
 def publish_analyst_file(warehouse: Path, target: Path, salt: str, mask_pii: bool = True) -> PublishResult:
     target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{target.name}.building-*"):  # left by a run that was killed
+        stale.unlink()
     building = target.parent / f".{target.name}.building-{uuid.uuid4().hex[:8]}"
     tables: dict[str, int] = {}
     masked: list[str] = []
