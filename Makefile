@@ -49,7 +49,7 @@ dev: manifest ## the Dagster UI (and daemon: schedule, sensor) on http://127.0.0
 	  export DAGSTER_HOME="$${CX_HOME:-$$PWD/.cx}/dagster" && $(RUN) dagster dev -h 127.0.0.1 -p $${PORT:-3000}
 
 bench: manifest ## benchmark the nightly at scale SF (default 1): make bench SF=10
-	@$(RUN) python -m bench.run --scale $(SF) --seed $(SEED)
+	@$(UV) run --frozen --group bench python -m bench.run --scale $(SF) --seed $(SEED)
 
 clean: ## remove generated state (.cx, dbt target)
 	rm -rf .cx dbt_project/target dbt_project/logs

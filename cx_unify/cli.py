@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -64,6 +65,8 @@ def generate(
     force: Annotated[
         bool, typer.Option("--force", help="write into a folder not made by the generator")
     ] = False,
+    days: Annotated[int, typer.Option("--days", help="length of the window in days")] = 184,
+    start: Annotated[str, typer.Option("--start", help="first day of the window (UTC)")] = "2026-05-01",
     home: HomeOpt = None,
 ) -> None:
     """Write vendor-shaped exports of all four team views plus ground_truth.json."""
@@ -80,7 +83,8 @@ def generate(
             f"[red]{target} holds files the generator did not write; use another --out or --force[/red]"
         )
         raise typer.Exit(2)
-    summary = run_generate(target, scale=scale, seed=seed, clean=clean, wipe=True)
+    summary = run_generate(target, scale=scale, seed=seed, clean=clean, wipe=True, days=days,
+                           start=date.fromisoformat(start))
     console.print(
         f"generated {summary['signal_rows']:,} signal rows for {summary['people']:,} people "
         f"in {summary['files']} files, {summary['faults']} faults injected"

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench SF=1` (see bench/README.md)."""
