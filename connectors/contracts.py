@@ -15,6 +15,7 @@ class Column:
     type: str  # DuckDB type: VARCHAR, TIMESTAMP, DOUBLE, BIGINT, DATE
     required: bool = False
     description: str = ""
+    allowed: tuple[str, ...] = ()  # when set, the only values the column may hold (checked at ingest)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,13 @@ CONTRACTS: dict[str, Contract] = {
         (
             Column("complaint_id", "VARCHAR", True, "ticket id"),
             Column("event_at", "TIMESTAMP", True, "when the change happened (UTC)"),
-            Column("field", "VARCHAR", True, "assignee | team | status | priority"),
+            Column(
+                "field",
+                "VARCHAR",
+                True,
+                "assignee | team | status | priority",
+                allowed=("assignee", "team", "status", "priority"),
+            ),
             Column("old_value", "VARCHAR", False, "value before (empty when the export does not say)"),
             Column("new_value", "VARCHAR", False, "value after"),
             Column("actor", "VARCHAR", False, "who made the change"),
@@ -177,7 +184,7 @@ OPS_DDL = (
     """CREATE TABLE IF NOT EXISTS ops.ingest_files (
   source VARCHAR, kind VARCHAR, file VARCHAR, sha256 VARCHAR, size BIGINT, rows_read BIGINT,
   rows_loaded BIGINT, rows_quarantined BIGINT, status VARCHAR, error VARCHAR, ingested_at TIMESTAMP,
-  run_id VARCHAR
+  run_id VARCHAR, notes VARCHAR
 )""",
     """CREATE TABLE IF NOT EXISTS ops.quarantine (
   source VARCHAR, kind VARCHAR, file VARCHAR, file_sha256 VARCHAR, "row" BIGINT, raw_record VARCHAR,

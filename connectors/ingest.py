@@ -1,7 +1,8 @@
 """Load landed files into raw.* with a manifest, a quarantine and exact row accounting.
 
-Per file, in one transaction: read (DuckDB readers) -> map and validate (one SQL pass) -> good rows to
-raw.<kind>, bad rows to ops.quarantine with the reason, one row in ops.ingest_files. The rule
+Per file, in one transaction: read (DuckDB readers) -> map and validate (one SQL pass over the file) ->
+good rows to raw.<kind>, bad rows (and records the parser refused) to ops.quarantine with the reason,
+one row in ops.ingest_files (with `notes`: how the file was read, and warnings). The rule
 rows_read = rows_loaded + rows_quarantined holds for every file. Idempotent:
 - same path, same bytes as loaded before: nothing happens;
 - same bytes under another path of the source: 'skipped_duplicate';
@@ -12,15 +13,16 @@ rows_read = rows_loaded + rows_quarantined holds for every file. Idempotent:
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from connectors.contracts import CONTRACTS, LINEAGE, OPS_DDL, ddl
-from connectors.mapping import MappingError, compile_select, lit, q
-from connectors.readers import UnreadableFile, read_file
+from connectors.mapping import MappingError, compile_select, duplicates_update, lit, q
+from connectors.readers import UnreadableFile, collect_rejects, drop_temp, first_line, read_file
 from connectors.sources import Source
 
 DERIVED_KINDS = {"contacts": ("workload",)}  # call-level logs also yield workload aggregates
@@ -38,6 +40,7 @@ class FileResult:
     rows_quarantined: int = 0
     status: str = "loaded"
     error: str | None = None
+    notes: list[str] = field(default_factory=list)  # how the file was read; warnings first
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -58,6 +61,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f'ALTER TABLE raw."{contract.table}" ADD COLUMN "{column.name}" {column.type}')
     for statement in OPS_DDL:
         con.execute(statement)
+    # how the file was read (encoding, header layout, sheets) and warnings; older warehouses gain it
+    con.execute("ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS notes VARCHAR")
 
 
 def sha256_of(path: Path) -> str:
@@ -140,6 +145,8 @@ def ingest_file(
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        drop_temp(con, "_landing", "_mapped")
     return result
 
 
@@ -152,17 +159,37 @@ def _load(
     now: datetime,
     result: FileResult,
 ) -> None:
-    read = read_file(con, path, source)
-    result.rows_read = read.rows + len(read.rejects)
-    if read.rows == 0 and not read.rejects and not read.columns:
-        raise UnreadableFile("no header and no records (empty file)")
-    sql, _ = compile_select(source, read.columns, read.table)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _mapped AS {sql}")
-    except duckdb.Error as exc:
-        raise MappingError(
-            f"mapping of source '{source.name}' does not apply to this file: {str(exc).splitlines()[0]}"
-        ) from exc
+    with tempfile.TemporaryDirectory(prefix="cx-ingest-") as workdir:
+        read = read_file(con, path, source, Path(workdir))
+        result.notes += read.notes
+        compiled = compile_select(source, read.columns, read.table, read.empty_columns)
+        try:  # the one full read of the file: parse, map, type and check in a single pass
+            created = con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _mapped AS SELECT *, _row AS _g FROM ({compiled.sql})"
+            ).fetchone()
+        except duckdb.Error as exc:
+            raise MappingError(
+                f"mapping of source '{source.name}' does not apply to this file: {first_line(exc)}"
+            ) from exc
+        rejects_table, rejects = collect_rejects(con, read)
+        if rejects and not read.numbered:  # records after a refused one move down by one each
+            con.execute(f"""
+CREATE OR REPLACE TEMP TABLE _mapped AS
+SELECT m.* EXCLUDE (_row), (m._g + coalesce(k._shift, 0))::BIGINT AS _row
+FROM _mapped m ASOF LEFT JOIN {read.table}_shifts k ON (m._g + {read.extra_rows}) > k._m""")
+        duplicates = duplicates_update(source, compiled, "_mapped")
+        repeated = con.execute(duplicates).fetchone() if duplicates else None
+        if repeated and repeated[0]:  # duplicates are found after the pass: fetch their records
+            con.execute(f"""
+UPDATE _mapped SET _raw_record = l._rec
+FROM (SELECT _row AS _g, {compiled.raw_record_sql} AS _rec FROM {read.table}
+      WHERE _row IN (SELECT _g FROM _mapped WHERE _reason IS NOT NULL AND _raw_record IS NULL)) l
+WHERE _mapped._g = l._g AND _mapped._raw_record IS NULL""")
+    if compiled.extra_headers and source.extra_columns == "ignore":
+        result.notes.insert(
+            0,
+            f"warning: {len(compiled.extra_headers)} column(s) not in the mapping ignored: {compiled.extra_headers}",
+        )
     contract = CONTRACTS[source.kind]
     lineage = {
         "_source": lit(source.name),
@@ -174,30 +201,28 @@ def _load(
     }
     target_cols = [*contract.names, *(c.name for c in LINEAGE)]
     select_cols = [q(n) for n in contract.names] + [lineage[c.name] for c in LINEAGE]
-    con.execute(
+    loaded = con.execute(
         f'INSERT INTO raw."{source.kind}" ({", ".join(q(c) for c in target_cols)}) '
         f"SELECT {', '.join(select_cols)} FROM _mapped WHERE _reason IS NULL"
-    )
-    con.execute(
+    ).fetchone()
+    quarantined = con.execute(
         "INSERT INTO ops.quarantine SELECT ?, ?, ?, ?, _row, _raw_record, _reason, ? "
         "FROM _mapped WHERE _reason IS NOT NULL",
         [source.name, source.kind, rel, sha, now],
-    )
-    for row, raw_line, error in read.rejects:
-        con.execute(
-            "INSERT INTO ops.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [source.name, source.kind, rel, sha, row, raw_line, f"record could not be parsed: {error}", now],
-        )
-    counts = con.execute(
-        "SELECT count(*) FILTER (WHERE _reason IS NULL), count(*) FILTER (WHERE _reason IS NOT NULL)"
-        " FROM _mapped"
     ).fetchone()
-    assert counts is not None
-    result.rows_loaded, result.rows_quarantined = int(counts[0]), int(counts[1]) + len(read.rejects)
+    refused = (0,)
+    if rejects_table:
+        refused = con.execute(
+            f"INSERT INTO ops.quarantine SELECT ?, ?, ?, ?, _row, raw_record, reason, ? FROM {rejects_table}",
+            [source.name, source.kind, rel, sha, now],
+        ).fetchone() or (0,)
+    assert loaded is not None and quarantined is not None and created is not None
+    # records read = records the parser produced + records it refused; each went to raw or quarantine
+    result.rows_read = int(created[0]) + rejects
+    result.rows_loaded = int(loaded[0])
+    result.rows_quarantined = int(quarantined[0]) + int(refused[0])
     if source.preset.derive_workload:
         _derive_workload(con, source, rel, sha, now)
-    con.execute("DROP TABLE IF EXISTS _mapped")
-    con.execute(f"DROP TABLE IF EXISTS {read.table}")
 
 
 def _derive_workload(
@@ -226,7 +251,8 @@ def _manifest(
     con: duckdb.DuckDBPyConnection, r: FileResult, run_id: str, now: datetime | None = None
 ) -> None:
     con.execute(
-        "INSERT INTO ops.ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ops.ingest_files (source, kind, file, sha256, size, rows_read, rows_loaded, "
+        "rows_quarantined, status, error, ingested_at, run_id, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             r.source,
             r.kind,
@@ -240,5 +266,6 @@ def _manifest(
             r.error,
             now or _now(),
             run_id,
+            "; ".join(r.notes) or None,
         ],
     )

@@ -2,12 +2,15 @@
 
 For every contract column the compiled query carries the text as read and the typed value; a row's
 `_reason` lists each broken expectation as "column 'x' (header 'H'): expected ..., got '...'", so the
-quarantine names file, row, column and expectation.
+quarantine names file, row, column and expectation. The raw record (JSON of the file's columns) is
+only built for rows that have a reason.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from connectors.contracts import CONTRACTS, SCALES, Column
 from connectors.sources import Source
@@ -15,6 +18,10 @@ from connectors.sources import Source
 
 class MappingError(ValueError):
     """The file does not fit the mapping (e.g. a required column is missing)."""
+
+
+PSEUDO_COLUMNS = ("_file_name", "_file_modified_at")  # usable in {sql: ...} mappings
+_QUOTED = re.compile(r'"((?:[^"]|"")+)"')
 
 
 def q(identifier: str) -> str:
@@ -35,6 +42,28 @@ class CompiledColumn:
     header: str | None  # the file header used directly, if any
 
 
+@dataclass
+class CompiledSelect:
+    sql: str  # selects the contract columns, _row, _extra, _raw_record (bad rows only), _reason
+    columns: list[CompiledColumn]
+    extra_headers: list[str]  # the file's columns the mapping does not use
+    raw_record_sql: str  # JSON text of a landed record (all its columns)
+
+
+def _missing_in_sql(sql: str, headers: list[str]) -> list[str]:
+    known = {h.lower() for h in headers} | set(PSEUDO_COLUMNS)
+    names = [m.replace('""', '"') for m in _QUOTED.findall(sql)]
+    return [n for n in names if n.lower() not in known]
+
+
+def _sql_headers(sql: str, headers: list[str]) -> set[str]:
+    """The file's headers an SQL expression names, quoted ("Created at") or bare (vru_entry)."""
+    quoted = {m.replace('""', '"').lower() for m in _QUOTED.findall(sql)}
+    unquoted = _QUOTED.sub(" ", re.sub(r"'[^']*'", " ", sql))  # without literals and quoted names
+    bare = {w.lower() for w in re.findall(r"\b([A-Za-z_]\w*)\b(?!\s*\()", unquoted)}  # not functions
+    return {h for h in headers if h.lower() in quoted or h.lower() in bare}
+
+
 def _resolve(source: Source, column: Column, headers: list[str]) -> CompiledColumn | None:
     name = column.name
     if name in source.constants:
@@ -46,15 +75,46 @@ def _resolve(source: Source, column: Column, headers: list[str]) -> CompiledColu
         return None
     if isinstance(spec, dict) and "const" in spec:
         return CompiledColumn(column, lit(spec["const"]), f"constant {spec['const']!r}", None)
-    if isinstance(spec, dict) and "sql" in spec:
-        return CompiledColumn(column, f"({spec['sql']})::VARCHAR", f"sql {spec['sql']!r}", None)
-    candidates = [spec] if isinstance(spec, str) else list(spec)
+    candidates: list[Any] = [spec] if isinstance(spec, (str, dict)) else list(spec)
     lowered = {h.lower().strip(): h for h in headers}
     for candidate in candidates:
+        if isinstance(candidate, dict):
+            sql = str(candidate["sql"])
+            if not _missing_in_sql(sql, headers):
+                return CompiledColumn(column, f"({sql})::VARCHAR", f"sql {sql!r}", None)
+            continue
         header = candidate if candidate in headers else lowered.get(str(candidate).lower().strip())
         if header is not None:
             return CompiledColumn(column, q(header), f"header '{header}'", header)
     return None
+
+
+def _missing_message(source: Source, column: Column, headers: list[str]) -> str:
+    spec = source.mapping.get(column.name)
+    if isinstance(spec, dict) and "sql" in spec:
+        what = f"its {{sql: ...}} names column(s) {_missing_in_sql(str(spec['sql']), headers)} that the file lacks"
+    elif spec is None:
+        what = "sources.yml maps nothing to it"
+    elif isinstance(spec, str):
+        what = f"the file has no column '{spec}'"
+    else:
+        what = f"the file has none of {[c if isinstance(c, str) else c.get('sql') for c in spec]}"
+    return (
+        f"required column '{column.name}' not found: {what}; fix sources.yml source "
+        f"'{source.name}' mapping.{column.name}"
+    )
+
+
+def _headers_hint(source: Source, headers: list[str]) -> str:
+    hint = f" (file headers: {headers})"
+    if len(headers) == 1:
+        found = [d for d in (",", ";", "\t", "|") if d in headers[0]]
+        if found:
+            hint += (
+                f". The file reads as one column whose header holds {found[0]!r}: is the delimiter "
+                f"{found[0]!r}? (sources.yml delimiter: {source.delimiter!r})"
+            )
+    return hint
 
 
 def _text(expr: str, value_map: dict[str, object] | None) -> str:
@@ -93,8 +153,40 @@ def _expected(column: Column, source: Source) -> str:
     return {"DOUBLE": "a number", "BIGINT": "a whole number"}.get(column.type, column.type)
 
 
-def compile_select(source: Source, headers: list[str], table: str) -> tuple[str, list[CompiledColumn]]:
-    """SQL selecting the contract columns, `_row`, `_extra` and `_reason` from the landed table."""
+def _checks(c: CompiledColumn, source: Source) -> list[str]:
+    """SQL expressions, each NULL or the reason one expectation on this column is broken."""
+    name = c.column.name
+    where = f"column '{name}' ({c.origin})"
+    t, v = q("t__" + name), q("v__" + name)
+    reasons = []
+    if c.column.required:
+        reasons.append(f"CASE WHEN {t} IS NULL THEN {lit(where + ': required value is missing')} END")
+    if c.column.type != "VARCHAR":
+        reasons.append(
+            f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN "
+            f"{lit(where + ': expected ' + _expected(c.column, source) + ', got ')} "
+            f"|| '''' || left({t}, 80) || '''' END"
+        )
+    if c.column.type in ("TIMESTAMP", "DATE") and name != "period_end":
+        reasons.append(
+            f"CASE WHEN {v} > now()::TIMESTAMP + INTERVAL 1 DAY THEN "
+            f"{lit(where + ': ')} || {v}::VARCHAR || ' is in the future (expected a time up to now)' END"
+        )
+    if c.column.allowed:
+        allowed = ", ".join(lit(a) for a in c.column.allowed)
+        reasons.append(
+            f"CASE WHEN {v} NOT IN ({allowed}) THEN "
+            f"{lit(where + ': expected one of ' + ', '.join(c.column.allowed) + ', got ')} "
+            f"|| '''' || left({v}, 80) || '''' END"
+        )
+    return reasons
+
+
+def compile_select(
+    source: Source, headers: list[str], table: str, empty_columns: tuple[str, ...] | list[str] = ()
+) -> CompiledSelect:
+    """SQL selecting the contract columns, `_row`, `_extra`, `_raw_record` and `_reason` from `table`.
+    `empty_columns` (no header, empty in the sample) stay out of `_extra`; a value in one is a reason."""
     contract = CONTRACTS[source.kind]
     compiled: list[CompiledColumn] = []
     missing: list[str] = []
@@ -102,73 +194,79 @@ def compile_select(source: Source, headers: list[str], table: str) -> tuple[str,
         resolved = _resolve(source, column, headers)
         if resolved is None:
             if column.required:
-                spec = source.mapping.get(column.name)
-                missing.append(
-                    f"required column '{column.name}' not found: the file has none of "
-                    f"{spec if spec is not None else '(no mapping)'}; fix sources.yml source "
-                    f"'{source.name}' mapping.{column.name} (file headers: {headers})"
-                )
+                missing.append(_missing_message(source, column, headers))
                 continue
             resolved = CompiledColumn(column, "NULL", "not mapped", None)
         compiled.append(resolved)
     if missing:
-        raise MappingError("; ".join(missing))
+        raise MappingError("; ".join(missing) + _headers_hint(source, headers))
 
     text_cols, typed_cols, reasons = [], [], []
     for c in compiled:
         name = c.column.name
-        text = _text(c.text_sql, source.value_maps.get(name))
-        text_cols.append(f"{text} AS {q('t__' + name)}")
-        typed = _typed(c.column, q("t__" + name), source)
-        typed_cols.append(f"{typed} AS {q(name)}")
-        where = f"column '{name}' ({c.origin})"
-        t, v = q("t__" + name), q(name)
-        if c.column.required:
-            reasons.append(f"CASE WHEN {t} IS NULL THEN {lit(where + ': required value is missing')} END")
-        if c.column.type != "VARCHAR":
-            reasons.append(
-                f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN "
-                f"{lit(where + ': expected ' + _expected(c.column, source) + ', got ')} "
-                f"|| '''' || left({t}, 80) || '''' END"
-            )
-        if c.column.type in ("TIMESTAMP", "DATE") and name not in ("period_end",):
-            reasons.append(
-                f"CASE WHEN {v} > now()::TIMESTAMP + INTERVAL 1 DAY THEN "
-                f"{lit(where + ': ')} || {v}::VARCHAR || ' is in the future' END"
-            )
+        text_cols.append(f"{_text(c.text_sql, source.value_maps.get(name))} AS {q('t__' + name)}")
+        typed_cols.append(f"{_typed(c.column, q('t__' + name), source)} AS {q('v__' + name)}")
+        reasons += _checks(c, source)
+    by_name = {c.column.name: c for c in compiled}
     if source.kind == "survey_responses":
+        score = q("v__score")
+        scale = q("v__scale")
+        where = f"column 'score' ({by_name['score'].origin})"
         bounds = " ".join(
-            f'WHEN {lit(s)} THEN {lo} <= "score" AND "score" <= {hi}' for s, (lo, hi) in SCALES.items()
+            f"WHEN {lit(s)} THEN {lo} <= {score} AND {score} <= {hi}" for s, (lo, hi) in SCALES.items()
         )
+        ranges = " ".join(f"WHEN {lit(s)} THEN '{lo:g} to {hi:g}'" for s, (lo, hi) in SCALES.items())
         reasons.append(
-            f'CASE WHEN "scale" IS NOT NULL AND "scale" NOT IN ({", ".join(lit(s) for s in SCALES)})'
-            f" THEN 'column ''scale'': expected one of {', '.join(SCALES)}, got ''' || \"scale\" || ''''"
-            f' WHEN "score" IS NOT NULL AND NOT (CASE "scale" {bounds} ELSE true END) THEN '
-            f"'column ''score'': ' || \"score\"::VARCHAR || ' is outside the ' || \"scale\" || ' scale' END"
+            f"CASE WHEN {scale} IS NOT NULL AND {scale} NOT IN ({', '.join(lit(s) for s in SCALES)})"
+            f" THEN 'column ''scale'': expected one of {', '.join(SCALES)}, got ''' || {scale} || ''''"
+            f" WHEN {score} IS NOT NULL AND NOT (CASE {scale} {bounds} ELSE true END) THEN "
+            f"{lit(where + ': ')} || {score}::VARCHAR || ' is outside the ' || {scale} || ' scale (expected '"
+            f" || (CASE {scale} {ranges} END) || ')' END"
         )
-    if contract.record_id:
-        rid = q(contract.record_id)
+    for name in empty_columns:  # no header and empty so far: a value here would otherwise be lost
         reasons.append(
-            f"CASE WHEN {rid} IS NOT NULL AND row_number() OVER (PARTITION BY {rid} ORDER BY _row) > 1 THEN "
-            f"'column ''{contract.record_id}'': duplicate value ''' || {rid} || ''' within the file (first at row '"
-            f" || min(_row) OVER (PARTITION BY {rid}) || ')' END"
+            f"CASE WHEN {q(name)} IS NOT NULL THEN {lit(f'column {name!r} has no header: expected it empty, got ')}"
+            f" || '''' || left({q(name)}, 80) || '''' END"
         )
 
     used = {c.header for c in compiled if c.header}
-    extra_headers = [h for h in headers if h not in used and not h.startswith("_")]
+    for c in compiled:  # columns an {sql: ...} mapping reads are used too
+        if c.origin.startswith("sql "):
+            used |= _sql_headers(c.text_sql, headers)
+    extra_headers = [h for h in headers if h not in used]
     if source.extra_columns == "keep" and extra_headers:
         extra = "to_json(struct_pack(" + ", ".join(f"{q(h)} := {q(h)}" for h in extra_headers) + "))::VARCHAR"
     else:
         extra = "NULL::VARCHAR"
-    names = ", ".join(q(c.column.name) for c in compiled)
-    raw_record = "to_json(struct_pack(" + ", ".join(f"{q(h)} := {q(h)}" for h in headers) + "))::VARCHAR"
+    names = ", ".join(f"{q('v__' + c.column.name)} AS {q(c.column.name)}" for c in compiled)
+    raw_columns = [*headers, *empty_columns]
+    raw_record = "to_json(struct_pack(" + ", ".join(f"{q(h)} := {q(h)}" for h in raw_columns) + "))::VARCHAR"
     sql = f"""
 WITH texts AS (
-  SELECT _row, {", ".join(text_cols)}, {extra} AS _extra, {raw_record} AS _raw_record FROM {table}
+  SELECT *, {", ".join(text_cols)} FROM {table}
 ), typed AS (
   SELECT *, {", ".join(typed_cols)} FROM texts
+), checked AS (
+  SELECT *,
+    nullif(array_to_string(list_filter([{", ".join(reasons)}], lambda x: x IS NOT NULL), '; '), '') AS _reason
+  FROM typed
 )
-SELECT {names}, _row, _extra, _raw_record,
-  nullif(array_to_string(list_filter([{", ".join(reasons)}], lambda x: x IS NOT NULL), '; '), '') AS _reason
-FROM typed"""
-    return sql, compiled
+SELECT {names}, _row, {extra} AS _extra,
+  CASE WHEN _reason IS NOT NULL THEN {raw_record} END AS _raw_record, _reason
+FROM checked"""
+    return CompiledSelect(sql, compiled, extra_headers, raw_record)
+
+
+def duplicates_update(source: Source, compiled: CompiledSelect, mapped: str) -> str | None:
+    """UPDATE giving every repeat of a record id within the file (after its first row) a reason."""
+    rid = CONTRACTS[source.kind].record_id
+    origin = next((c.origin for c in compiled.columns if c.column.name == rid), None)
+    if rid is None or origin is None:
+        return None
+    where = f"column {rid!r} ({origin}): expected a value unique within the file, got "
+    return f"""
+UPDATE {mapped} SET _reason = concat_ws('; ', _reason, {lit(where)} || '''' || _dups._id
+  || ''' again (duplicate value, first at row ' || _dups._first || ')')
+FROM (SELECT {q(rid)} AS _id, min(_row) AS _first FROM {mapped} WHERE {q(rid)} IS NOT NULL
+      GROUP BY ALL HAVING count(*) > 1) _dups
+WHERE {mapped}.{q(rid)} = _dups._id AND {mapped}._row > _dups._first"""

@@ -1,30 +1,60 @@
-"""Read one landed file into a DuckDB temp table of text columns, keeping the record number.
+"""Read one landed file as a DuckDB relation of text columns plus `_row`, the 1-based record number.
 
-DuckDB's own readers do the parsing (no per-row Python): CSV/TSV (delimiter sniffed or given,
-gzip by extension, UTF-8/UTF-16/latin-1), JSON and JSON Lines, Parquet; XLSX goes through fastexcel
-to Arrow. Malformed CSV lines are kept as rejects so they can be quarantined, never dropped.
+DuckDB's own readers do the parsing (no per-row Python): CSV/TSV (csv_reader: a lazy `read_csv`, so a
+big export is parsed once, inside ingest's mapping query), JSON / JSON Lines (json_reader), Parquet;
+XLSX goes through fastexcel to Arrow. connectors/textfiles undoes gzip and finds the encoding first.
+Then, whatever the format:
+  - extra header rows are skipped, or recognised (`header_rows: auto`) and used for the names;
+  - columns without a header that are empty (trailing delimiters) leave the mapping alone; a value in
+    one later is quarantined, never dropped;
+  - records the parser refused are kept aside (`collect_rejects`, after the relation has been read)
+    and `_row` is renumbered so a record's number is its place in the file;
+  - a wide layout is unpivoted when the source says so.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+from duckdb.sqltypes import DuckDBPyType
 
+from connectors.csv_reader import clear_rejects, csv_relation, rejects_sql
+from connectors.json_reader import load_json
+from connectors.mapping import lit, q
 from connectors.sources import Source
+from connectors.textfiles import UnreadableFile, first_line, prepare_binary, prepare_text
 
+__all__ = [
+    "ReadResult",
+    "UnreadableFile",
+    "collect_rejects",
+    "detect_format",
+    "drop_temp",
+    "first_line",
+    "read_file",
+]
 
-class UnreadableFile(Exception):
-    """The file cannot be parsed at all; the message says why in words a person can act on."""
+INTERNAL = ("_row", "_file_name", "_file_modified_at")  # columns the readers add; never file headers
+SAMPLE = 2048  # records sampled to tell an empty trailing column from a column without a header
+_UNNAMED = re.compile(r"^(column\d+|__UNNAMED__\d+)$")  # DuckDB's / fastexcel's names for an empty header
+_IMPORT_ID = re.compile(r'^\s*\{\s*"ImportId"')
+_PLACEHOLDER = re.compile(r"^V\d+$")
 
 
 @dataclass
 class ReadResult:
-    table: str  # temp table with the file's columns as VARCHAR plus _row
-    columns: list[str]
-    rows: int
-    rejects: list[tuple[int, str, str]]  # (record number, raw line, error)
+    table: str  # relation with the file's columns as VARCHAR, _row and the INTERNAL columns
+    columns: list[str]  # the file's headers, as used for mapping
+    empty_columns: list[str] = field(default_factory=list)  # no header, empty: expected to stay empty
+    notes: list[str] = field(default_factory=list)
+    rejects_sql: str | None = None  # (_rec, raw_record, reason) once `table` has been read in full
+    rejects_table: str | None = None  # DuckDB's rejects table behind rejects_sql (must exist)
+    numbered: bool = False  # the reader numbered records itself (no renumbering around rejects)
+    extra_rows: int = 0  # header records after the first row
 
 
 def detect_format(path: Path, configured: str) -> str:
@@ -49,96 +79,255 @@ def detect_format(path: Path, configured: str) -> str:
     }.get(ext, "csv")
 
 
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def read_file(
-    con: duckdb.DuckDBPyConnection, path: Path, source: Source, table: str = "_landing"
+    con: duckdb.DuckDBPyConnection, path: Path, source: Source, workdir: Path, table: str = "_landing"
 ) -> ReadResult:
+    """Relation `table` over `path`; UnreadableFile when the file cannot be parsed at all."""
     fmt = detect_format(path, source.format)
-    con.execute(f"DROP TABLE IF EXISTS {table}")
-    rejects: list[tuple[int, str, str]] = []
+    src = f"{table}_src"
+    result = ReadResult(table, [])
+    columns: list[str] | None = None
     try:
         if fmt in ("csv", "tsv"):
-            rejects = _read_csv(con, path, source, fmt, table)
+            prepared = prepare_text(path, source.encoding, workdir)
+            rejects = f"{table}_rej"
+            relation, skip, columns = csv_relation(con, prepared, source, fmt, rejects)
+            result.rejects_table, result.rejects_sql = rejects, rejects_sql(rejects, skip)
         elif fmt in ("json", "jsonl"):
-            records = "'newline_delimited'" if fmt == "jsonl" else "'auto'"
-            con.execute(
-                f"CREATE TEMP TABLE {table}_src AS SELECT * FROM read_json({_sql_str(str(path))}, "
-                f"format={records}, union_by_name=true)"
-            )
-            _as_text(con, f"{table}_src", table)
+            prepared = prepare_text(path, source.encoding, workdir, native_utf16=False)
+            rejects = load_json(con, prepared, source, fmt, src)
+            relation, result.numbered = src, True
+            result.rejects_table, result.rejects_sql = rejects, f"SELECT * FROM {rejects}"
         elif fmt == "parquet":
-            con.execute(f"CREATE TEMP TABLE {table}_src AS SELECT * FROM read_parquet({_sql_str(str(path))})")
-            _as_text(con, f"{table}_src", table)
+            prepared = prepare_binary(path, workdir)
+            _load_parquet(con, prepared.path, src)
+            relation, result.numbered = src, True
         elif fmt == "xlsx":
-            _read_xlsx(con, path, table)
+            prepared = prepare_binary(path, workdir)
+            prepared.notes.append(_load_xlsx(con, prepared.path, source, src))
+            relation = src
         else:
             raise UnreadableFile(f"format '{fmt}' is not supported")
+        if columns is None:
+            columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
     except UnreadableFile:
         raise
     except (duckdb.Error, OSError, UnicodeError, ValueError) as exc:
-        raise UnreadableFile(_first_line(exc)) from exc
-    columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "_row"]
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
-    return ReadResult(table, columns, int(rows), rejects)
+        message = first_line(exc).replace(str(workdir) + "/", "")  # name no temporary copies
+        raise UnreadableFile(message) from exc
+    result.notes += [n for n in prepared.notes if n != "encoding utf-8"]
+    if result.numbered:
+        columns = [c for c in columns if c != "_row"]
+    renames = {c: c + "_" for c in columns if c in INTERNAL}  # a header named like ours keeps its data
+    if not columns:
+        raise UnreadableFile("no columns: the file holds no header and no records")
+    if not result.numbered:
+        result.extra_rows, layout, note = _header_layout(con, relation, columns, source.header_rows)
+        renames |= layout
+        result.notes += [note] if note else []
+    result.empty_columns = _empty_unnamed(con, relation, columns, result.extra_rows)
+    if result.empty_columns:
+        result.notes.append(
+            f"{len(result.empty_columns)} empty column(s) without a header (trailing delimiters) left out"
+        )
+    names = [renames.get(c, c) for c in columns]
+    modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    select = ", ".join(f"{q(c)} AS {q(n)}" for c, n in zip(columns, names, strict=True))
+    select += f", {lit(path.name.split('.')[0])} AS _file_name, {lit(modified)} AS _file_modified_at"
+    view = f"{table}_wide" if source.unpivot is not None else table
+    if result.numbered:
+        con.execute(f"CREATE TEMP VIEW {view} AS SELECT {select}, _row FROM {relation}")
+    else:
+        # row_number() OVER () runs as DuckDB's order-preserving streaming window: the file's order
+        con.execute(
+            f"CREATE TEMP VIEW {view} AS SELECT * FROM (SELECT {select}, "
+            f"(row_number() OVER () - {result.extra_rows})::BIGINT AS _row FROM {relation}) WHERE _row >= 1"
+        )
+    if (
+        result.rejects_table
+        and not result.numbered
+        and (source.header_rows == "auto" or any(_UNNAMED.match(c) for c in columns))
+    ):  # the samples above were partial reads: only the full read's refusals count
+        clear_rejects(con, result.rejects_table)
+    result.columns = [n for n, c in zip(names, columns, strict=True) if c not in result.empty_columns]
+    if not result.columns:
+        raise UnreadableFile("no header: the file holds no column names (only empty lines?)")
+    if source.unpivot is not None:
+        result.columns, note = _unpivot(con, view, table, result.columns, source)
+        result.notes += [note] if note else []
+    return result
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def _read_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, source: Source, fmt: str, table: str
-) -> list[tuple[int, str, str]]:
-    options = [
-        "all_varchar=true",
-        "header=true",
-        "store_rejects=true",
-        "rejects_table='_rejects'",
-        "rejects_scan='_reject_scans'",
-        "auto_detect=true",
-    ]
-    delimiter = source.delimiter or ("\t" if fmt == "tsv" else None)
-    if delimiter:
-        options.append(f"delim={_sql_str(delimiter)}")
-    if source.encoding:
-        options.append(f"encoding={_sql_str(source.encoding)}")
-    con.execute("DROP TABLE IF EXISTS _rejects")
-    con.execute("DROP TABLE IF EXISTS _reject_scans")
-    extra_headers = max(0, source.header_rows - 1)
+def collect_rejects(con: duckdb.DuckDBPyConnection, read: ReadResult) -> tuple[str | None, int]:
+    """After `read.table` has been read in full: temp table (_row, raw_record, reason) of the records the
+    parser refused, and their count; `{table}_shifts` says how far later records' numbers move."""
+    if not read.rejects_sql or not read.rejects_table:
+        return None, 0
+    try:
+        refused = con.execute(f"SELECT count(*) FROM {read.rejects_table}").fetchone()
+    except duckdb.CatalogException:  # the reader never refused anything
+        return None, 0
+    if not refused or not refused[0]:
+        return None, 0
+    rows = f"{read.table}_rejects_rows"
     con.execute(
-        f"CREATE TEMP TABLE {table}_src AS SELECT * FROM read_csv({_sql_str(str(path))}, {', '.join(options)})"
+        f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT (_rec - {read.extra_rows})::BIGINT AS _row, "
+        f"raw_record, reason FROM ({read.rejects_sql}) WHERE _rec > {read.extra_rows}"
     )
-    # record numbers count data records after all header rows; extra header rows are dropped
-    # temp-table rowids start at an offset but follow insertion (= file) order
+    count = con.execute(f"SELECT count(*) FROM {rows}").fetchone()
+    n = int(count[0]) if count else 0
+    if n and not read.numbered:
+        # accepted record g is file record g + (refused records before it): refused record i (in order)
+        # follows m_i = r_i - i accepted records, so g moves by max{i : m_i < g}
+        con.execute(f"""
+CREATE OR REPLACE TEMP TABLE {read.table}_shifts AS
+SELECT _m, max(_i) AS _shift FROM (
+  SELECT _row - row_number() OVER (ORDER BY _row) AS _m, row_number() OVER (ORDER BY _row) AS _i FROM {rows}
+) GROUP BY _m""")
+    return (rows if n else None), n
+
+
+def drop_temp(con: duckdb.DuckDBPyConnection, *prefixes: str) -> None:
+    """Drop the temporary views and tables a read left behind (their names start with a prefix)."""
+    for kind, name in con.execute(
+        "SELECT 'VIEW', view_name FROM duckdb_views() "
+        "WHERE temporary AND len(list_filter($1, lambda p: starts_with(view_name, p))) > 0 "
+        "UNION ALL SELECT 'TABLE', table_name FROM duckdb_tables() "
+        "WHERE temporary AND len(list_filter($1, lambda p: starts_with(table_name, p))) > 0",
+        [list(prefixes)],
+    ).fetchall():
+        con.execute(f"DROP {kind} IF EXISTS {q(name)}")
+
+
+def _header_layout(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], header_rows: int | str
+) -> tuple[int, dict[str, str], str | None]:
+    """(header records after the first row, renames, note). `auto` recognises Qualtrics' layouts."""
+    if header_rows != "auto":
+        return int(header_rows) - 1, {}, None
+    cols = ", ".join(q(c) for c in columns)
+    first = con.execute(f"SELECT {cols} FROM {relation} LIMIT 2").fetchall()
+    for k, record in enumerate(first):
+        cells = [str(c) for c in record if c]
+        if cells and 2 * sum(bool(_IMPORT_ID.match(c)) for c in cells) >= len(cells):
+            return k + 1, {}, f"header_rows auto: {k + 2} header rows (names, question text, ImportId)"
+    named = [c for c in columns if not _UNNAMED.match(c)]
+    if first and named and 2 * sum(bool(_PLACEHOLDER.match(c)) for c in named) >= len(named):
+        renames = {
+            c: str(first[0][i]).strip()
+            for i, c in enumerate(columns)
+            if _PLACEHOLDER.match(c) and first[0][i] and str(first[0][i]).strip() not in columns
+        }
+        return 1, renames, "header_rows auto: 2 header rows (V1..Vn placeholders above the names)"
+    return 0, {}, None
+
+
+def _empty_unnamed(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], extra_rows: int
+) -> list[str]:
+    unnamed = [c for c in columns if _UNNAMED.match(c)]
+    if not unnamed:
+        return []
+    counts = con.execute(
+        f"SELECT {', '.join(f'count({q(c)})' for c in unnamed)} FROM "
+        f"(SELECT * FROM {relation} LIMIT {SAMPLE + extra_rows} OFFSET {extra_rows})"
+    ).fetchone()
+    assert counts is not None
+    return [c for c, n in zip(unnamed, counts, strict=True) if n == 0]
+
+
+def _unpivot(
+    con: duckdb.DuckDBPyConnection, wide: str, table: str, names: list[str], source: Source
+) -> tuple[list[str], str | None]:
+    spec = source.unpivot
+    assert spec is not None
+    lowered = {n.lower().strip(): n for n in names}
+    missing = [c for c in (*spec.id_columns, *spec.columns) if c.lower().strip() not in lowered]
+    if missing:
+        raise UnreadableFile(
+            f"unpivot names column(s) {missing} that the file does not have (headers: {names}); "
+            f"fix unpivot in sources.yml source '{source.name}'"
+        )
+    if spec.columns:
+        values = [lowered[c.lower().strip()] for c in spec.columns]
+    elif spec.columns_pattern:
+        values = [n for n in names if re.search(spec.columns_pattern, n)]
+    else:
+        ids = {lowered[c.lower().strip()] for c in spec.id_columns}
+        values = [n for n in names if n not in ids]
+    if not values:  # nothing to unpivot: the file is already long
+        con.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM {wide}")
+        return names, None
+    kept = [n for n in names if n not in values]
+    clash = [n for n in kept if n.lower() in (spec.variable_name.lower(), spec.value_name.lower())]
+    if clash:
+        raise UnreadableFile(
+            f"unpivot would add columns named {clash}, which the file already has; "
+            f"set unpivot.variable_name / value_name in sources.yml source '{source.name}'"
+        )
     con.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT * FROM (SELECT *, "
-        f"(rowid - min(rowid) OVER () + 1 - {extra_headers})::BIGINT AS _row FROM {table}_src) "
-        f"WHERE _row >= 1 ORDER BY _row"
+        f"CREATE TEMP TABLE {table} AS UNPIVOT {wide} ON {', '.join(q(v) for v in values)} "
+        f"INTO NAME {q(spec.variable_name)} VALUE {q(spec.value_name)}"
     )
-    con.execute(f"DROP TABLE {table}_src")
-    rejects = con.execute("SELECT line, csv_line, error_message FROM _rejects ORDER BY line").fetchall()
-    return [(int(line) - source.header_rows, str(raw), str(err)) for line, raw, err in rejects]
+    note = f"unpivoted {len(values)} column(s) into {spec.variable_name} / {spec.value_name}"
+    return [*kept, spec.variable_name, spec.value_name], note
 
 
-def _as_text(con: duckdb.DuckDBPyConnection, src: str, table: str) -> None:
+def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, src: str) -> None:
     con.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT COLUMNS(*)::VARCHAR, "
-        f"(rowid - min(rowid) OVER () + 1)::BIGINT AS _row FROM {src} ORDER BY _row"
+        f"CREATE TEMP TABLE {src}_typed AS SELECT * EXCLUDE (file_row_number), "
+        f"file_row_number + 1 AS _row FROM read_parquet({lit(str(path))}, file_row_number=true)"
     )
-    con.execute(f"DROP TABLE {src}")
+    _as_text(con, f"{src}_typed", src)
 
 
-def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
+def _as_text(con: duckdb.DuckDBPyConnection, typed: str, src: str) -> None:
+    """Every column as text: structs flattened to dotted names, lists and maps as JSON."""
+    relation = con.table(typed)
+    select = []
+    for name, dtype in zip(relation.columns, relation.dtypes, strict=True):
+        if name == "_row":
+            continue
+        select += _text_columns(q(name), name, dtype)
+    con.execute(f"CREATE TEMP TABLE {src} AS SELECT {', '.join(select)}, _row FROM {typed} ORDER BY _row")
+    con.execute(f"DROP TABLE {typed}")
+
+
+def _text_columns(expr: str, name: str, dtype: DuckDBPyType) -> list[str]:
+    if dtype.id == "struct":
+        columns = []
+        for child, child_type in dtype.children:
+            assert isinstance(child_type, DuckDBPyType)
+            columns += _text_columns(f"struct_extract({expr}, {lit(child)})", f"{name}.{child}", child_type)
+        return columns
+    alias = q(name + "_" if name == "_row" else name)  # "_row" is the record number
+    if dtype.id in ("list", "map", "array"):
+        return [f"to_json({expr})::VARCHAR AS {alias}"]
+    return [f"{expr}::VARCHAR AS {alias}"]
+
+
+def _load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, source: Source, src: str) -> str:
     import fastexcel
 
-    reader = fastexcel.read_excel(str(path))
-    sheet = reader.load_sheet(0, dtypes="string")
-    arrow_table = sheet.to_arrow()
-    con.register("_xlsx_arrow", arrow_table)
-    con.execute(f"CREATE TEMP TABLE {table}_src AS SELECT * FROM _xlsx_arrow")
-    con.unregister("_xlsx_arrow")
-    _as_text(con, f"{table}_src", table)
+    try:
+        reader = fastexcel.read_excel(str(path))
+    except Exception as exc:  # fastexcel's own error types (calamine: zip, xml, format)
+        raise UnreadableFile(f"not a readable XLSX workbook: {first_line(exc)}") from exc
+    sheets = list(reader.sheet_names)
+    wanted = 0 if source.sheet is None else source.sheet
+    if isinstance(wanted, str) and wanted not in sheets:
+        raise UnreadableFile(f"no sheet named '{wanted}'; the workbook has {sheets} (sources.yml `sheet`)")
+    if isinstance(wanted, int) and not 0 <= wanted < len(sheets):
+        raise UnreadableFile(f"no sheet number {wanted} (0-based); the workbook has {sheets}")
+    try:
+        arrow_table = reader.load_sheet(wanted, dtypes="string").to_arrow()
+    except Exception as exc:
+        raise UnreadableFile(f"sheet {wanted!r} cannot be read: {first_line(exc)}") from exc
+    name = sheets[wanted] if isinstance(wanted, int) else wanted
+    if arrow_table.num_columns == 0:
+        raise UnreadableFile(f"sheet '{name}' is empty (no header row); the workbook has {sheets}")
+    con.register(f"{src}_arrow", arrow_table)
+    con.execute(f"CREATE TEMP TABLE {src} AS SELECT * FROM {src}_arrow")
+    con.unregister(f"{src}_arrow")
+    others = [s for s in sheets if s != name]
+    return f"sheet '{name}' read" + (f"; other sheets ignored: {others}" if others else "")

@@ -1,11 +1,22 @@
 """sources.yml: which exports land where and how to read them (DESIGN.md §4).
 
 Loading validates the whole file against the presets and the raw contracts, so a mistake is reported
-with the source name and the key to fix before anything is read.
+with the source name and the key to fix before anything is read. Every reading option of a preset
+(connectors/presets.py) is also a key here, e.g. a wide BI export in XLSX:
+
+  - name: finance_kpis
+    kind: dashboard_kpis
+    path: "bi/finance_*.xlsx"
+    preset: bi_kpi_export
+    sheet: KPIs                          # default: the first sheet
+    unpivot: {id_columns: [Metric, Team], variable_name: period, value_name: value}
+    constants: {dashboard: Finance}
 """
 
 from __future__ import annotations
 
+import codecs
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from connectors.contracts import CONTRACTS, SCALES
-from connectors.presets import PRESETS, Preset
+from connectors.presets import PRESETS, Preset, Unpivot
 
 
 class SourceConfigError(ValueError):
@@ -35,10 +46,13 @@ class Source:
     timestamp_formats: tuple[str, ...] = ()
     date_formats: tuple[str, ...] = ()
     format: str = "auto"
-    header_rows: int = 1
+    header_rows: int | str = 1  # or "auto"
     delimiter: str | None = None
     encoding: str | None = None
-    extra_columns: str = "keep"  # keep (as _extra JSON) | ignore
+    extra_columns: str = "keep"  # keep (as _extra JSON) | ignore (with a warning in the manifest)
+    json_path: str | None = None
+    sheet: int | str | None = None
+    unpivot: Unpivot | None = None
 
     def files(self, landing: Path) -> list[Path]:
         return sorted(p for p in landing.glob(self.path) if p.is_file())
@@ -61,8 +75,82 @@ KNOWN_KEYS = {
     "delimiter",
     "encoding",
     "extra_columns",
+    "json_path",
+    "sheet",
+    "unpivot",
     "description",
 }
+FORMATS = ("auto", "csv", "tsv", "json", "jsonl", "parquet", "xlsx")
+UNPIVOT_KEYS = {"id_columns", "columns", "columns_pattern", "variable_name", "value_name"}
+
+
+def _header_rows(value: Any, where: str) -> int | str:
+    if value == "auto":
+        return "auto"
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise SourceConfigError(f"{where}: header_rows must be a whole number >= 1 or 'auto', got {value!r}")
+
+
+def _encoding(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return codecs.lookup(str(value)).name
+    except LookupError as exc:
+        raise SourceConfigError(
+            f"{where}: encoding '{value}' is unknown (e.g. utf-8, utf-16, cp1252, latin-1)"
+        ) from exc
+
+
+def _names(value: Any, where: str, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise SourceConfigError(f"{where}: unpivot.{key} must be a list of headers, got {value!r}")
+
+
+def _unpivot(value: Any, where: str) -> Unpivot | None:
+    if value is None or isinstance(value, Unpivot):
+        return value
+    if not isinstance(value, dict) or set(value) - UNPIVOT_KEYS:
+        raise SourceConfigError(
+            f"{where}: unpivot must be a mapping with keys among {sorted(UNPIVOT_KEYS)}, got {value!r}"
+        )
+    pattern = value.get("columns_pattern")
+    if pattern is not None:
+        try:
+            re.compile(str(pattern))
+        except re.error as exc:
+            raise SourceConfigError(f"{where}: unpivot.columns_pattern is not a regex: {exc}") from exc
+    unpivot = Unpivot(
+        id_columns=_names(value.get("id_columns"), where, "id_columns"),
+        columns=_names(value.get("columns"), where, "columns"),
+        columns_pattern=None if pattern is None else str(pattern),
+        variable_name=str(value.get("variable_name", "variable")),
+        value_name=str(value.get("value_name", "value")),
+    )
+    if not (unpivot.id_columns or unpivot.columns or unpivot.columns_pattern):
+        raise SourceConfigError(
+            f"{where}: unpivot needs id_columns (the columns to keep), columns or columns_pattern "
+            "(the value columns)"
+        )
+    return unpivot
+
+
+def _mapping_value_ok(value: Any) -> bool:
+    if isinstance(value, str):
+        return True
+    if isinstance(value, dict):
+        return set(value) == {"sql"} or set(value) == {"const"}
+    if isinstance(value, list):
+        return bool(value) and all(
+            isinstance(v, str) or (isinstance(v, dict) and set(v) == {"sql"}) for v in value
+        )
+    return False
 
 
 def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: str) -> Source:
@@ -104,11 +192,9 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
     for target, value in mapping.items():
         if value is None:
             continue
-        if not isinstance(value, (str, list, dict)) or (
-            isinstance(value, dict) and not (set(value) == {"sql"} or set(value) == {"const"})
-        ):
+        if not _mapping_value_ok(value):
             raise SourceConfigError(
-                f"{where}: mapping.{target} must be a header, a list of headers, "
+                f"{where}: mapping.{target} must be a header, a list of headers (or {{sql: ...}}), "
                 f"{{sql: ...}} or {{const: ...}}, got {value!r}"
             )
     if kind == "survey_responses" and "scale" in constants and constants["scale"] not in SCALES:
@@ -118,6 +204,22 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
     extra = raw.get("extra_columns", "keep")
     if extra not in ("keep", "ignore"):
         raise SourceConfigError(f"{where}: extra_columns must be 'keep' or 'ignore'")
+    fmt = str(raw.get("format", preset.format))
+    if fmt not in FORMATS:
+        raise SourceConfigError(f"{where}: format '{fmt}' is not one of {list(FORMATS)}")
+    sheet = raw.get("sheet", preset.sheet)
+    if sheet is not None and not isinstance(sheet, (int, str)):
+        raise SourceConfigError(f"{where}: sheet must be a sheet name or a 0-based index, got {sheet!r}")
+    delimiter = raw.get("delimiter", preset.delimiter)
+    if delimiter == "tab":
+        delimiter = "\t"
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise SourceConfigError(f"{where}: delimiter must be one character (or 'tab'), got {delimiter!r}")
+    json_path = raw.get("json_path", preset.json_path)
+    if json_path is not None and (not isinstance(json_path, str) or not json_path.strip(".")):
+        raise SourceConfigError(
+            f"{where}: json_path must be a dotted key path like 'tickets', got {json_path!r}"
+        )
     return Source(
         name=str(name),
         team=str(raw.get("team", "")),
@@ -130,11 +232,14 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
         value_maps={**preset.value_maps, **(raw.get("value_maps") or {})},
         timestamp_formats=tuple(raw.get("timestamp_formats") or preset.timestamp_formats),
         date_formats=tuple(raw.get("date_formats") or preset.date_formats),
-        format=str(raw.get("format", preset.format)),
-        header_rows=int(raw.get("header_rows", preset.header_rows)),
-        delimiter=raw.get("delimiter", preset.delimiter),
-        encoding=raw.get("encoding"),
+        format=fmt,
+        header_rows=_header_rows(raw.get("header_rows", preset.header_rows), where),
+        delimiter=delimiter,
+        encoding=_encoding(raw.get("encoding", preset.encoding), where),
         extra_columns=extra,
+        json_path=json_path,
+        sheet=sheet,
+        unpivot=_unpivot(raw.get("unpivot", preset.unpivot), where),
     )
 
 

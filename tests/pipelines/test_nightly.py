@@ -68,8 +68,9 @@ def test_nightly_end_to_end(nightly_home: Path) -> None:
     # every injected fault is flagged by the check that must catch it, and nothing else is flagged
     faults = scores["faults"]
     assert faults["injected"] > 0
-    assert faults["detected"] == faults["injected"], {k: v for k, v in faults["by_kind"].items()
-                                                      if v["detected"] != v["injected"]}
+    assert faults["detected"] == faults["injected"], {
+        k: v for k, v in faults["by_kind"].items() if v["detected"] != v["injected"]
+    }
     assert faults["false_alarms"] == []
 
 

@@ -1,0 +1,99 @@
+"""CSV / TSV: DuckDB's CSV reader as a lazy relation, with the records it cannot parse kept aside.
+
+The file is not copied into a table first: ingest's mapping query reads it straight through
+`read_csv`, so a large export is parsed once. The dialect is sniffed once (`sniff_csv`, unless a
+delimiter is configured) and spelled out, so later reads do not sniff again; every column is text.
+`store_rejects` keeps malformed records (cut short, too many fields, invalid UTF-8, longer than the
+line limit) with their raw line; `rejects_sql` turns them into quarantine reasons naming the column
+and what was expected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import duckdb
+
+from connectors.mapping import lit
+from connectors.sources import Source
+from connectors.textfiles import Prepared
+
+MAX_LINE_SIZE = 8 << 20  # a record may hold an 8 MB field (a long e-mail body); a longer one is rejected
+
+_EXPECTED = "regexp_extract(error_message, 'Expected Number of Columns: (\\d+)', 1)"
+_FOUND = "regexp_extract(error_message, 'Found: (\\d+)', 1)"
+_REASON = f"""CASE error_type
+  WHEN 'MISSING COLUMNS' THEN 'column ''' || coalesce(column_name, '?') || ''''
+    || CASE WHEN n_missing > 1 THEN ' and the ' || (n_missing - 1) || ' after it' ELSE '' END
+    || ' missing: expected ' || {_EXPECTED} || ' columns as in the header, found '
+    || (try_cast({_EXPECTED} AS INT) - n_missing) || ' (the record is cut short)'
+  WHEN 'TOO MANY COLUMNS' THEN 'column ' || (try_cast({_EXPECTED} AS INT) + 1) || ' has no header: expected '
+    || {_EXPECTED} || ' columns as in the header, found ' || {_FOUND}
+    || ' (an unquoted delimiter inside a value?)'
+  WHEN 'INVALID ENCODING' THEN 'column ''' || coalesce(column_name, '?') || ''': expected UTF-8 text, found '
+    || 'invalid bytes (set encoding: in sources.yml if the file is not UTF-8)'
+  WHEN 'UNQUOTED VALUE' THEN 'column ''' || coalesce(column_name, '?') || ''': expected a quoted value, found '
+    || 'a quote inside an unquoted value'
+  WHEN 'LINE SIZE OVER MAXIMUM' THEN 'expected a record under {MAX_LINE_SIZE >> 20} MB, found a longer one'
+  ELSE coalesce('column ''' || column_name || ''': ', '') || error_message
+END"""
+
+
+def _option(value: object) -> str:
+    return "" if value in (None, "(empty)") else str(value)
+
+
+def csv_relation(
+    con: duckdb.DuckDBPyConnection, prepared: Prepared, source: Source, fmt: str, rejects: str
+) -> tuple[str, int, list[str]]:
+    """(a `read_csv(...)` call with the sniffed dialect spelled out, rows skipped above the header,
+    column names). Malformed records go to temp table `rejects` each time the relation is read."""
+    path = lit(str(prepared.path))
+    common = [f"encoding={lit(prepared.encoding)}", f"max_line_size={MAX_LINE_SIZE}"]
+    delimiter = source.delimiter or ("\t" if fmt == "tsv" else None)
+    if delimiter:
+        common.append(f"delim={lit(delimiter)}")
+    sniffed = con.execute(
+        "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, Columns "
+        f"FROM sniff_csv({path}, all_varchar=true, header=true, ignore_errors=true, {', '.join(common)})"
+    ).fetchone()
+    assert sniffed is not None
+    delim, quote, escape, new_line, comment, skip, columns = sniffed
+    names = [str(c["name"]) for c in columns]
+    options = [
+        "auto_detect=false",
+        "header=true",
+        f"delim={lit(_option(delim))}",
+        f"quote={lit(_option(quote))}",
+        f"escape={lit(_option(escape))}",
+        f"new_line={lit(_option(new_line))}",
+        f"comment={lit(_option(comment))}",
+        f"skip={int(skip)}",
+        "columns={" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}",
+        "store_rejects=true",
+        f"rejects_table={lit(rejects)}",
+        f"rejects_scan={lit(rejects + '_scan')}",
+        *common[:2],
+    ]
+    return f"read_csv({path}, {', '.join(options)})", int(skip), names
+
+
+def clear_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> None:
+    """Forget what earlier (sampling) reads refused: only the full read counts."""
+    for name in (rejects, rejects + "_scan"):
+        with contextlib.suppress(duckdb.CatalogException):
+            con.execute(f"DELETE FROM {name}")
+
+
+def rejects_sql(rejects: str, skip: int) -> str:
+    """(_rec = record number after the header line, raw_record, reason), one row per refused record.
+    DuckDB reports one error per missing column of a short record: they become one reason."""
+    return f"""
+WITH errors AS (
+  SELECT *, count(*) FILTER (WHERE error_type = 'MISSING COLUMNS') OVER (PARTITION BY line) AS n_missing,
+    row_number() OVER (PARTITION BY line, error_type ORDER BY column_idx) AS k
+  FROM {rejects} WHERE scan_id = (SELECT max(scan_id) FROM {rejects})
+)
+SELECT line - 1 - {skip} AS _rec, first(csv_line) AS raw_record,
+  'record could not be parsed: ' || string_agg(DISTINCT {_REASON}, '; ') AS reason
+FROM errors WHERE error_type <> 'MISSING COLUMNS' OR k = 1 GROUP BY line"""
