@@ -187,7 +187,8 @@ _register(
         mapping={
             # the generator's call ids are unique; the real bank log's repeat across VRU lines
             # (override with {sql: "\"vru+line\" || '-' || call_id"})
-            "contact_id": "call_id",
+            # call ids repeat across VRU lines (the real bank log: 15,516 ids for 33,344 calls)
+            "contact_id": {"sql": "\"vru+line\" || '-' || call_id"},
             "customer_id": {"sql": "nullif(nullif(trim(customer_id), '0'), '')"},
             "customer_crm_id": {"sql": "nullif(nullif(trim(customer_id), '0'), '')"},  # the bank's number
             "started_at": {"sql": "\"date\" || ' ' || vru_entry"},

@@ -83,8 +83,9 @@ def generate(
             f"[red]{target} holds files the generator did not write; use another --out or --force[/red]"
         )
         raise typer.Exit(2)
-    summary = run_generate(target, scale=scale, seed=seed, clean=clean, wipe=True, days=days,
-                           start=date.fromisoformat(start))
+    summary = run_generate(
+        target, scale=scale, seed=seed, clean=clean, wipe=True, days=days, start=date.fromisoformat(start)
+    )
     console.print(
         f"generated {summary['signal_rows']:,} signal rows for {summary['people']:,} people "
         f"in {summary['files']} files, {summary['faults']} faults injected"
