@@ -14,19 +14,23 @@ import duckdb
 import polars as pl
 
 
-def bare_duckdb_load(files: list[Path], memory_limit: str) -> dict[str, float]:
+def bare_duckdb_load(files: list[Path], memory_limit: str, database: Path) -> dict[str, float]:
     """CREATE TABLE AS SELECT * FROM read_csv(..., all_varchar=true) of every file, in one fresh database.
 
-    all_varchar: DuckDB's type sniffing fails on the call logs' 24:01:49 clock times (no date rollover)."""
-    con = duckdb.connect(config={"memory_limit": memory_limit})
+    all_varchar: DuckDB's type sniffing fails on the call logs' 24:01:49 clock times (no date rollover).
+    Written to a database file, as ingest writes the warehouse file."""
+    database.unlink(missing_ok=True)
+    con = duckdb.connect(str(database), config={"memory_limit": memory_limit})
     started = time.monotonic()
     for i, path in enumerate(files):
         if path.suffix == ".json":
             con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_json('{path}')")
         else:
             con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_csv('{path}', all_varchar=true)")
+    con.execute("CHECKPOINT")
     seconds = time.monotonic() - started
     con.close()
+    database.unlink(missing_ok=True)
     megabytes = sum(p.stat().st_size for p in files) / 1e6
     return {"seconds": seconds, "megabytes": megabytes, "mb_per_s": megabytes / seconds if seconds else 0.0}
 

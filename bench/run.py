@@ -82,7 +82,7 @@ def main() -> None:
     from cx_unify.evaluate import evaluate
 
     ours = evaluate(home / "warehouse.duckdb", landing_all / "ground_truth.json")["identity"]
-    bare = bare_duckdb_load(history, args.memory_limit)
+    bare = bare_duckdb_load(history, args.memory_limit, home / "bare.duckdb")
     journey = pandas_journey(home / "warehouse.duckdb")
     splink = (
         None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -32,8 +33,16 @@ class CheckOutcome:
     error: str | None = None
 
 
-@lru_cache(maxsize=1)
+_GX_LOCK = threading.Lock()
+
+
 def _gx() -> Any:
+    with _GX_LOCK:  # one context, even when a warm-up thread and a check ask at the same time
+        return _gx_context()
+
+
+@lru_cache(maxsize=1)
+def _gx_context() -> Any:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -47,6 +56,11 @@ def _gx() -> Any:
         .add_batch_definition_whole_dataframe("whole")
     )
     return gx, batch_definition
+
+
+def warm_up() -> None:
+    """Import Great Expectations and build its context now (e.g. in a thread while other work runs)."""
+    _gx()
 
 
 def _plain(value: Any) -> Any:

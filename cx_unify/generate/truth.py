@@ -29,7 +29,9 @@ def build_truth(
     records = {
         "complaints": _records(complaints, "id"),
         "survey_responses": _records(surveys, "response_id"),
-        "contacts": _records(contacts.with_columns(contact_id=pl.format("{}-{}", "vru_line", "call_id")), "contact_id"),
+        "contacts": _records(
+            contacts.with_columns(contact_id=pl.format("{}-{}", "vru_line", "call_id")), "contact_id"
+        ),
     }
     tags: Counter[str] = Counter()
     for table in records.values():
