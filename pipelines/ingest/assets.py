@@ -14,11 +14,12 @@ GROUP = "ingest"
 
 
 def _summary_table(results: list[FileResult]) -> str:
-    lines = ["| file | status | read | loaded | quarantined |", "|---|---|---|---|---|"]
+    lines = ["| file | status | read | loaded | quarantined | notes |", "|---|---|---|---|---|---|"]
     for r in results:
         if r.status != "unchanged":
+            notes = "; ".join(r.notes).replace("|", "/")
             lines.append(
-                f"| {r.file} | {r.status} | {r.rows_read} | {r.rows_loaded} | {r.rows_quarantined} |"
+                f"| {r.file} | {r.status} | {r.rows_read} | {r.rows_loaded} | {r.rows_quarantined} | {notes} |"
             )
     return "\n".join(lines) if len(lines) > 2 else "nothing new in the landing folder"
 
@@ -51,6 +52,9 @@ def build_ingest_asset(kind: str) -> dg.AssetsDefinition:
         for r in failed:
             context.log.error(f"ingest failed: {r.error}")
         for r in results:
+            for note in r.notes:
+                if note.lower().startswith("warning"):
+                    context.log.warning(f"{r.file}: {note}")
             if r.rows_quarantined:
                 context.log.warning(f"{r.file}: {r.rows_quarantined} of {r.rows_read} rows quarantined")
         new = [r for r in results if r.status != "unchanged"]

@@ -61,3 +61,37 @@ def test_dbt_unit_tests_pass(tmp_path: Path) -> None:
     tested = _dbt(["test", "--select", "test_type:unit"], warehouse)
     assert tested.returncode == 0, tested.stdout[-4000:]
     assert "PASS=7" in tested.stdout, tested.stdout[-1500:]
+
+
+def _marts(warehouse: Path) -> dict[str, list]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1"
+            ).fetchall()
+        ]
+        return {n: sorted(con.execute(f"SELECT * FROM marts.{n}").fetchall(), key=repr) for n in names}
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_incremental_and_full_refresh_builds_agree(tmp_path: Path, faulted_landing: Path) -> None:
+    """The incremental models (fragmentation_scorecard) give the same marts as a full refresh."""
+    from connectors.ingest import ingest_sources
+    from connectors.sources import load_sources
+    from cx_unify.settings import DEFAULT_SOURCES
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(warehouse))
+    ingest_sources(con, load_sources(DEFAULT_SOURCES), faulted_landing)
+    con.close()
+    args = ["build", "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test"]
+    assert _dbt(args, warehouse).returncode == 0
+    assert _dbt(args, warehouse).returncode == 0  # second night: incremental models merge
+    incremental = _marts(warehouse)
+    assert _dbt([*args, "--full-refresh"], warehouse).returncode == 0
+    assert _marts(warehouse) == incremental
+    assert incremental["fragmentation_scorecard"]

@@ -65,6 +65,38 @@ def test_nightly_end_to_end(nightly_home: Path) -> None:
     assert scores["identity"]["pairwise_precision"] >= 0.98
     assert scores["identity"]["pairwise_recall"] >= 0.9
     assert scores["identity"]["coverage"] == 1.0
+    # every injected dashboard offset shows as `disagree` with the injected size of gap
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        gaps = {
+            (r[0], r[1], r[2], r[3].isoformat()): (r[4], r[5])
+            for r in con.execute(
+                "SELECT dashboard, metric, dimension_value, period_start, delta, status FROM marts.team_view_reconciliation "
+                "WHERE comparison = 'management_vs_data'"
+            ).fetchall()
+        }
+        ownership = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "SELECT complaint_id, is_unowned_too_long, team_handoffs, is_stalled FROM marts.complaint_ownership"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    kpi_faults = [f for f in truth["faults"] if f["kind"].startswith("kpi_")]
+    assert kpi_faults
+    for fault in kpi_faults:
+        delta, status = gaps[(fault["dashboard"], fault["metric"], fault["team"], fault["period_start"])]
+        assert status == "disagree" and abs(delta - fault["gap"]) < 0.011, fault
+    # every injected ownership fault appears in complaint_ownership
+    for fault in truth["faults"]:
+        if fault["kind"] == "complaint_no_owner":
+            assert ownership[fault["complaint_id"]][0], fault
+        elif fault["kind"] == "handoff_loop":
+            assert ownership[fault["complaint_id"]][1] > 3, fault
+        elif fault["kind"] == "open_past_sla_no_owner_change":
+            assert ownership[fault["complaint_id"]][2], fault
+
     # every injected fault is flagged by the check that must catch it, and nothing else is flagged
     faults = scores["faults"]
     assert faults["injected"] > 0

@@ -1,8 +1,8 @@
 -- One row per pair of deterministic clusters worth comparing. A pair is compared only when it could
 -- reach a match: a name alone never links two records (int_identity_pairs_scored asks for another
--- agreeing attribute), so names block together with a city, postcode district, birth year or email
--- fragment; phones and postcodes block on their own; a birth date blocks with the last name; an initial
--- ("J. Smith") meets the full first names with that initial and last name.
+-- agreeing attribute), so names block together with a city, postcode district, birth year or the
+-- shape of an email address (what a typo leaves unchanged); phones and postcodes block on their own; a birth date blocks with the last name; an initial
+-- ("J. Smith") meets the full first names with that initial and last name and a corroborating attribute.
 with
 
 profiles as (
@@ -35,10 +35,13 @@ block_keys as (
         select names.cluster_node_id, 'name+born:' || names.name_key || '|' || year(born)::varchar
         from names inner join profiles using (cluster_node_id), unnest(profiles.birth_dates) as u(born)
         union all
-        select names.cluster_node_id, 'name+email:' || names.name_key || '|' || left(email, 3)
+        -- an address with a typo keeps its domain and its dots, underscores and digits
+        select names.cluster_node_id, 'name+email shape:' || names.name_key || '|' || split_part(email, '@', 2)
+            || '|' || regexp_replace(split_part(email, '@', 1), '[a-z]', '', 'g')
         from names inner join profiles using (cluster_node_id), unnest(profiles.emails) as u(email)
         union all
-        select names.cluster_node_id, 'name+email:' || names.name_key || '|' || right(email, 6)
+        -- a typo in the domain keeps the local part
+        select names.cluster_node_id, 'name+email local:' || names.name_key || '|' || split_part(email, '@', 1)
         from names inner join profiles using (cluster_node_id), unnest(profiles.emails) as u(email)
         union all
         select names.cluster_node_id, 'born+last:' || born::varchar || '|' || names.last_name
@@ -50,10 +53,30 @@ block_keys as (
     )
 ),
 
-initial_keys as (
-    select distinct cluster_node_id, left(first_name, 1) || '|' || last_name as initial_key,
+initial_names as (
+    select distinct cluster_node_id, left(first_name, 1) || '|' || last_name as initial_name,
         length(first_name) = 1 as is_initial
     from profile_names where last_name is not null
+),
+
+initial_keys as (
+    -- "J. Smith" meets the full first names with that initial and last name, again with a corroborating
+    -- attribute: initial + last name alone would pair every J. Smith with every James, John and Jane Smith
+    select distinct cluster_node_id, is_initial, initial_key from (
+        select i.cluster_node_id, i.is_initial, i.initial_name || '|c|' || city as initial_key
+        from initial_names as i inner join profiles using (cluster_node_id), unnest(profiles.cities) as u(city)
+        union all
+        select i.cluster_node_id, i.is_initial, i.initial_name || '|d|' || district
+        from initial_names as i inner join profiles using (cluster_node_id),
+            unnest(profiles.postcode_outwards) as u(district)
+        union all
+        select i.cluster_node_id, i.is_initial, i.initial_name || '|b|' || year(born)::varchar
+        from initial_names as i inner join profiles using (cluster_node_id), unnest(profiles.birth_dates) as u(born)
+        union all
+        select i.cluster_node_id, i.is_initial, i.initial_name || '|e|' || split_part(email, '@', 2) || '|'
+            || regexp_replace(split_part(email, '@', 1), '[a-z]', '', 'g')
+        from initial_names as i inner join profiles using (cluster_node_id), unnest(profiles.emails) as u(email)
+    )
 ),
 
 shared_key_pairs as (
