@@ -50,40 +50,50 @@ prior as (
 
 {{ identity_compare('pairs') }},
 
-features as (
-    select cluster_a, cluster_b, 'first_name' as feature, first_name_level as level, first_name_value as value from compared
-    union all select cluster_a, cluster_b, 'last_name', last_name_level, last_name_value from compared
-    union all select cluster_a, cluster_b, 'email', email_level, null from compared
-    union all select cluster_a, cluster_b, 'phone', phone_level, null from compared
-    union all select cluster_a, cluster_b, 'birth_date', birth_date_level, null from compared
-    union all select cluster_a, cluster_b, 'postcode', postcode_level, postcode_value from compared
-    union all select cluster_a, cluster_b, 'city', city_level, city_value from compared
-    union all select cluster_a, cluster_b, 'crm_id', crm_id_level, null from compared
+level_weights as (
+    -- log2(m / u) of every comparison level; exact agreements on a value use that value's frequency
+    select
+        m_probabilities.feature,
+        m_probabilities.level,
+        m_probabilities.m_probability,
+        log2(m_probabilities.m_probability / greatest(coalesce(u_probabilities.u_probability, 1e-6), 1e-6)) as weight
+    from m_probabilities
+    left join u_probabilities
+        on m_probabilities.feature = u_probabilities.feature and m_probabilities.level = u_probabilities.level
 ),
+
+{%- set features = [
+    ('first_name', 'first_name_value'), ('last_name', 'last_name_value'), ('email', none), ('phone', none),
+    ('birth_date', none), ('postcode', 'postcode_value'), ('city', 'city_value'), ('crm_id', none)] %}
 
 weighted as (
     select
-        features.cluster_a,
-        features.cluster_b,
-        log2(
-            m_probabilities.m_probability
-            / greatest(
-                case
-                    when features.level = 'exact' and value_frequencies.frequency is not null then value_frequencies.frequency
-                    else coalesce(u_probabilities.u_probability, 1e-6)
-                end,
-                1e-6
-            )
-        ) as weight
-    from features
-    inner join m_probabilities on features.feature = m_probabilities.feature and features.level = m_probabilities.level
-    left join u_probabilities on features.feature = u_probabilities.feature and features.level = u_probabilities.level
-    left join value_frequencies on features.feature = value_frequencies.feature and features.value = value_frequencies.value
-    where features.level <> 'null'
+        compared.cluster_a,
+        compared.cluster_b,
+        {%- for feature, value in features %}
+        case
+            when compared.{{ feature }}_level = 'null' then 0.0
+            {%- if value %}
+            when compared.{{ feature }}_level = 'exact' and freq_{{ feature }}.frequency is not null
+                then log2(w_{{ feature }}.m_probability / greatest(freq_{{ feature }}.frequency, 1e-6))
+            {%- endif %}
+            else coalesce(w_{{ feature }}.weight, 0.0)
+        end{% if not loop.last %} +{% endif %}
+        {%- endfor %}
+        as match_weight
+    from compared
+    {%- for feature, value in features %}
+    left join level_weights as w_{{ feature }}
+        on w_{{ feature }}.feature = '{{ feature }}' and w_{{ feature }}.level = compared.{{ feature }}_level
+    {%- if value %}
+    left join value_frequencies as freq_{{ feature }}
+        on freq_{{ feature }}.feature = '{{ feature }}' and freq_{{ feature }}.value = compared.{{ value }}
+    {%- endif %}
+    {%- endfor %}
 ),
 
 totals as (
-    select cluster_a, cluster_b, sum(weight) as match_weight from weighted group by cluster_a, cluster_b
+    select cluster_a, cluster_b, match_weight from weighted
 ),
 
 final as (
