@@ -1,7 +1,7 @@
 """`make bench SF=1`: generate (cached), a full night, an incremental night (one more day of files),
 the baselines on the same files, and a table plus bench/results/sf<SF>.json of the figures and ratios.
 
-    python -m bench.run --scale 1 --seed 42 [--memory-limit 4GB] [--no-splink]
+    python -m bench.run --scale 1 --seed 42 [--memory-limit 2500MB] [--no-splink]
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def main() -> None:
     )
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--memory-limit", default="4GB")
+    parser.add_argument("--memory-limit", default="2500MB", help="DuckDB memory_limit of every connection")
     parser.add_argument("--no-splink", action="store_true", help="skip the Splink baseline")
     args = parser.parse_args()
 

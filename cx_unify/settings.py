@@ -110,7 +110,7 @@ def load_settings() -> Settings:
         pii_salt=_env("CX_PII_SALT") or "cx-unify-demo-salt",
         mask_pii=(_env("CX_MASK_PII") or "1") not in ("0", "false", "no"),
         phone_region=_env("CX_PHONE_REGION") or "GB",
-        duckdb_memory_limit=_env("CX_DUCKDB_MEMORY_LIMIT") or "4GB",
+        duckdb_memory_limit=_env("CX_DUCKDB_MEMORY_LIMIT") or "2500MB",
         duckdb_threads=int(_env("CX_DUCKDB_THREADS") or os.cpu_count() or 2),
     )
 

@@ -23,7 +23,7 @@ class WarehouseResource(dg.ConfigurableResource):
     not (DuckDB allows one writing process), waiting briefly if another process holds the lock."""
 
     path: str
-    memory_limit: str = "4GB"
+    memory_limit: str = "2500MB"
     threads: int = 2
     lock_wait_seconds: float = 30.0
 

@@ -1,9 +1,9 @@
 {#- The identifying columns every staging model that names a customer exposes, normalised the same way:
-    email_norm, phone_e164, name_folded ("first last"), first_name_folded, last_name_folded, birth_date,
-    postcode_norm, city_folded. `prefix` is the raw column prefix (customer_). -#}
-{% macro customer_identifiers(alias) -%}
+    email_norm, phone_e164, name_folded ("first last"), birth_date, postcode_norm, city_folded.
+    `phones` is the alias of stg_reference__phone_numbers joined on the trimmed phone text. -#}
+{% macro customer_identifiers(alias, phones) -%}
         {{ normalize_email(alias ~ '.customer_email') }} as email_norm,
-        {{ normalize_phone(alias ~ '.customer_phone') }} as phone_e164,
+        {{ phones }}.phone_e164,
         {{ fold_person_name(alias ~ '.customer_name') }} as name_folded,
         {{ alias }}.customer_birth_date as birth_date,
         nullif(upper(regexp_replace({{ alias }}.customer_postcode, '\s+', '', 'g')), '') as postcode_norm,

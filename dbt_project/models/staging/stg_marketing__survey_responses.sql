@@ -6,6 +6,10 @@ source as (
     select * from {{ source('raw', 'survey_responses') }}
 ),
 
+phone_numbers as (
+    select * from {{ ref('stg_reference__phone_numbers') }} where region = '{{ var("phone_region") }}'
+),
+
 latest as (
     select
         *,
@@ -65,10 +69,11 @@ final as (
         renamed.complaint_id,
         renamed.customer_id,
         renamed.customer_crm_id,
-        {{ customer_identifiers('renamed') }},
+        {{ customer_identifiers('renamed', 'phone_numbers') }},
         renamed.source_file,
         renamed.source_row
     from renamed
+    left join phone_numbers on trim(renamed.customer_phone) = phone_numbers.phone_raw
 )
 
 select * from final

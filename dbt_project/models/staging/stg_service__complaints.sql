@@ -18,6 +18,10 @@ channel_map as (
     select * from {{ ref('channel_mapping') }}
 ),
 
+phone_numbers as (
+    select * from {{ ref('stg_reference__phone_numbers') }} where region = '{{ var("phone_region") }}'
+),
+
 latest as (
     -- an incremental export carries a ticket again each time it changes: keep its newest version
     select
@@ -85,10 +89,11 @@ final as (
         renamed.customer_id,
         renamed.customer_crm_id,
         renamed.satisfaction_score,
-        {{ customer_identifiers('renamed') }},
+        {{ customer_identifiers('renamed', 'phone_numbers') }},
         renamed.source_file,
         renamed.source_row
     from renamed
+    left join phone_numbers on trim(renamed.customer_phone) = phone_numbers.phone_raw
     left join team_map on lower(trim(renamed.team_raw)) = team_map.source_value
     left join category_map on lower(trim(renamed.category_raw)) = category_map.source_value
     left join channel_map on lower(trim(renamed.channel_raw)) = channel_map.source_value
