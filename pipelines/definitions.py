@@ -4,12 +4,16 @@ import dagster as dg
 
 from cx_unify.settings import Settings
 from pipelines import resources
-from pipelines.ingest import definitions as ingest
-from pipelines.nightly import definitions as nightly
-from pipelines.publish import definitions as publish
-from pipelines.quality import definitions as quality
-from pipelines.transform import definitions as transform
-from pipelines.transform.resources import dbt_resource
+
+# the variables are exported first, so the dbt manifest is parsed for the same warehouse the runs use
+_settings = resources.current_settings()
+
+from pipelines.ingest import definitions as ingest  # noqa: E402
+from pipelines.nightly import definitions as nightly  # noqa: E402
+from pipelines.publish import definitions as publish  # noqa: E402
+from pipelines.quality import definitions as quality  # noqa: E402
+from pipelines.transform import definitions as transform  # noqa: E402
+from pipelines.transform.resources import dbt_resource  # noqa: E402
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -25,4 +29,4 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
 
 
-defs = build_definitions(resources.current_settings())
+defs = build_definitions(_settings)

@@ -26,9 +26,24 @@ def _newest_source_mtime() -> float:
     return newest
 
 
+ENV_STAMP = DBT_PROJECT_DIR / "target" / ".cx_parse_env"
+PROFILE_VARIABLES = ("CX_WAREHOUSE", "CX_DUCKDB_MEMORY_LIMIT", "CX_DUCKDB_THREADS", "CX_PHONE_REGION")
+
+
+def _parse_env() -> str:
+    return "\n".join(f"{name}={os.environ.get(name, '')}" for name in PROFILE_VARIABLES)
+
+
 def ensure_manifest() -> Path:
-    """`dbt parse` when target/manifest.json is missing or older than the project (what `make manifest` does)."""
-    if MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime():
+    """`dbt parse` when target/manifest.json is missing or older than the project (what `make manifest`
+    does), or was parsed for another warehouse: dbt keeps its partial-parse state only while the rendered
+    profile is unchanged, so parsing once with tonight's variables keeps every dbt step's start short."""
+    if (
+        MANIFEST.exists()
+        and MANIFEST.stat().st_mtime >= _newest_source_mtime()
+        and ENV_STAMP.exists()
+        and ENV_STAMP.read_text() == _parse_env()
+    ):
         return MANIFEST
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
@@ -49,6 +64,7 @@ def ensure_manifest() -> Path:
     )
     if done.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{done.stdout}\n{done.stderr}")
+    ENV_STAMP.write_text(_parse_env())
     return MANIFEST
 
 
