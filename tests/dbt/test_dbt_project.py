@@ -72,7 +72,16 @@ def _marts(warehouse: Path) -> dict[str, list]:
                 "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1"
             ).fetchall()
         ]
-        return {n: sorted(con.execute(f"SELECT * FROM marts.{n}").fetchall(), key=repr) for n in names}
+        return {
+            n: sorted(
+                (
+                    tuple(round(v, 6) if isinstance(v, float) else v for v in row)
+                    for row in con.execute(f"SELECT * FROM marts.{n}").fetchall()
+                ),
+                key=repr,
+            )
+            for n in names
+        }
     finally:
         con.close()
 

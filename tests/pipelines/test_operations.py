@@ -121,7 +121,14 @@ def test_killed_nights_recover_to_the_same_marts(two_homes: tuple[Path, Path]) -
     assert final.returncode == 0, final.stderr[-3000:]
     _assert_published_file_whole(killed)
     assert [p.name for p in (killed / "published").iterdir() if p.name.startswith(".")] == []
-    assert _marts(killed / "warehouse.duckdb") == _marts(reference / "warehouse.duckdb")
+    recovered, expected = _marts(killed / "warehouse.duckdb"), _marts(reference / "warehouse.duckdb")
+    assert recovered.keys() == expected.keys()
+    differ = {
+        t: [r for r in recovered[t] if r not in set(expected[t])][:3]
+        for t in expected
+        if recovered[t] != expected[t]
+    }
+    assert not differ, differ
 
 
 def test_a_second_run_is_refused_and_readers_are_never_blocked(two_homes: tuple[Path, Path]) -> None:
