@@ -10,7 +10,8 @@ names_levels as (
         {{ _last_name_level('na.last_name', 'nb.last_name') }} as last_direct,
         {{ _first_name_level('na.first_name', 'na.first_name_canon', 'nb.last_name', 'nb.last_name_canon') }} as first_swapped,
         {{ _last_name_level('na.last_name', 'nb.first_name') }} as last_swapped,
-        na.first_name as first_value, na.last_name as last_value
+        na.first_name as first_value, na.last_name as last_value,
+        nb.first_name as b_first_value, nb.last_name as b_last_value
     from {{ pairs }} as p
     inner join {{ ref('int_identity_profile_names') }} as na on p.cluster_a = na.cluster_node_id
     inner join {{ ref('int_identity_profile_names') }} as nb on p.cluster_b = nb.cluster_node_id
@@ -24,16 +25,27 @@ names_compared as (
     from names_levels
 ),
 
+names_ranked as (
+    select
+        *,
+        case when direct_rank <= swapped_rank then first_direct else first_swapped end as first_level,
+        case when direct_rank <= swapped_rank then last_direct else last_swapped end as last_level,
+        -- the best reading wins; equally good readings are told apart by the names themselves, so the
+        -- choice (and the common-name weight that follows from it) is the same on every run
+        lpad(cast(least(direct_rank, swapped_rank) as varchar), 2, '0') || '|' || coalesce(first_value, '')
+            || '|' || coalesce(last_value, '') || '|' || coalesce(b_first_value, '') || '|'
+            || coalesce(b_last_value, '') as reading_order
+    from names_compared
+),
+
 names_best as (
     select
         cluster_a, cluster_b,
-        arg_min(case when direct_rank <= swapped_rank then first_direct else first_swapped end,
-                least(direct_rank, swapped_rank)) as first_name_level,
-        arg_min(case when direct_rank <= swapped_rank then last_direct else last_swapped end,
-                least(direct_rank, swapped_rank)) as last_name_level,
-        arg_min(first_value, least(direct_rank, swapped_rank)) as first_name_value,
-        arg_min(last_value, least(direct_rank, swapped_rank)) as last_name_value
-    from names_compared
+        {{ first_by('first_level', 'reading_order') }} as first_name_level,
+        {{ first_by('last_level', 'reading_order') }} as last_name_level,
+        {{ first_by('first_value', 'reading_order') }} as first_name_value,
+        {{ first_by('last_value', 'reading_order') }} as last_name_value
+    from names_ranked
     group by cluster_a, cluster_b
 ),
 

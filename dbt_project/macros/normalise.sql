@@ -45,3 +45,16 @@
 
 {% macro edit_distance(a, b) -%}{{ return(adapter.dispatch('edit_distance', 'cx_unify')(a, b)) }}{%- endmacro %}
 {% macro duckdb__edit_distance(a, b) -%}damerau_levenshtein({{ a }}, {{ b }}){%- endmacro %}
+
+{#- The value of the row with the smallest `order_by` in a group (ties: make order_by unique). -#}
+{% macro first_by(value, order_by) -%}{{ return(adapter.dispatch('first_by', 'cx_unify')(value, order_by)) }}{%- endmacro %}
+{% macro duckdb__first_by(value, order_by) -%}arg_min({{ value }}, {{ order_by }}){%- endmacro %}
+{% macro default__first_by(value, order_by) -%}min_by({{ value }}, {{ order_by }}){%- endmacro %}
+{% macro last_by(value, order_by) -%}{{ return(adapter.dispatch('last_by', 'cx_unify')(value, order_by)) }}{%- endmacro %}
+{% macro duckdb__last_by(value, order_by) -%}arg_max({{ value }}, {{ order_by }}){%- endmacro %}
+{% macro default__last_by(value, order_by) -%}max_by({{ value }}, {{ order_by }}){%- endmacro %}
+
+{#- A total order of change events: time, then the record's place in its file. -#}
+{% macro event_order() -%}
+cast(event_at as varchar) || '|' || coalesce(source_file, '') || '|' || lpad(cast(coalesce(source_row, 0) as varchar), 12, '0')
+{%- endmacro %}

@@ -3,58 +3,64 @@ probabilistic matches, strongest first, refusing any join whose records would co
 (different first or last names, birth dates or CRM numbers).
 
 The algorithm lives in cx_unify/identity.py and is tested in pytest: iterative clustering is beyond
-what dbt unit tests can express.
+what dbt unit tests can express. Only the clusters some match involves are read into Python.
 """
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cx_unify.identity import constrained_merge
 
 
-def _sets(rows, key_index, value_index):
+def _sets(rows):
     out = {}
-    for row in rows:
-        if row[value_index] is not None:
-            out.setdefault(row[key_index], set()).add(row[value_index])
+    for key, value in rows:
+        if value is not None:
+            out.setdefault(key, set()).add(value)
     return out
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    deterministic = dbt.ref("int_identity_clusters_deterministic").to_arrow_table()
-    matches = (
-        dbt.ref("int_identity_pairs_scored")
-        .filter("is_match")
-        .project("cluster_a, cluster_b, match_weight, match_probability")
-        .fetchall()
-    )
-    # a name as an unordered pair of nickname-resolved tokens: "Mark Thomas" and "Thomas, Mark" agree
-    names = (
-        dbt.ref("int_identity_profile_names")
-        .filter("length(first_name) > 1 and last_name is not null")
-        .project(
-            "cluster_node_id, least(first_name_canon, last_name_canon) || '|' || greatest(first_name_canon, last_name_canon)"
+    scored = dbt.ref("int_identity_pairs_scored").filter("is_match")
+    matches = scored.project("cluster_a, cluster_b, match_weight, match_probability").fetchall()
+    involved = scored.project("cluster_a as matched").union(scored.project("cluster_b as matched")).distinct()
+
+    def attribute(relation, expression):
+        return (
+            relation.join(involved, "cluster_node_id = matched")
+            .project(f"cluster_node_id, {expression}")
+            .fetchall()
         )
-        .fetchall()
+
+    # a name as an unordered pair of nickname-resolved tokens: "Mark Thomas" and "Thomas, Mark" agree
+    names = attribute(
+        dbt.ref("int_identity_profile_names").filter("length(first_name) > 1 and last_name is not null"),
+        "least(first_name_canon, last_name_canon) || '|' || greatest(first_name_canon, last_name_canon)",
     )
-    dates = (
-        dbt.ref("int_identity_profiles").project("cluster_node_id, unnest(birth_dates)::varchar").fetchall()
-    )
-    crm = dbt.ref("int_identity_profiles").project("cluster_node_id, unnest(crm_ids)").fetchall()
+    profiles = dbt.ref("int_identity_profiles")
+    dates = attribute(profiles, "unnest(birth_dates)::varchar")
+    crm = attribute(profiles, "unnest(crm_ids)")
     merged = constrained_merge(
-        [(a, b, w) for a, b, w, _ in matches], _sets(names, 0, 1), {}, _sets(dates, 0, 1), _sets(crm, 0, 1)
+        [(a, b, w) for a, b, w, _ in matches], _sets(names), {}, _sets(dates), _sets(crm)
     )
     probability = {}
     for a, b, _, p in matches:
-        if a in merged and merged[a] == merged.get(b):
+        if merged.get(a) is not None and merged[a] == merged.get(b):
             for side in (a, b):
                 probability[side] = max(probability.get(side, 0.0), p)
-    det = deterministic.column("cluster_node_id").to_pylist()
+
+    deterministic = dbt.ref("int_identity_clusters_deterministic").to_arrow_table()
+    clusters = deterministic.column("cluster_node_id").combine_chunks()
+    keys = pa.array(list(merged), pa.string())
+    position = pc.index_in(clusters, value_set=keys)  # null where no match touched the cluster
+    representative = pa.array([merged[k] for k in keys.to_pylist()], pa.string()).take(position)
+    merge_probability = pa.array([probability.get(k) for k in keys.to_pylist()], pa.float64()).take(position)
     return pa.table(
         {
             "node_id": deterministic.column("node_id"),
-            "deterministic_cluster_id": deterministic.column("cluster_node_id"),
-            "cluster_node_id": pa.array([merged.get(c, c) for c in det], pa.string()),
-            "merge_probability": pa.array([probability.get(c) for c in det], pa.float64()),
+            "deterministic_cluster_id": clusters,
+            "cluster_node_id": pc.coalesce(representative, clusters),
+            "merge_probability": merge_probability,
         }
     )

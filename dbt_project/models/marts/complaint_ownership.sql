@@ -31,7 +31,9 @@ assignee_changes as (
         new_value as owner,
         lag(new_value) over by_time as previous_owner,
         lag(event_at) over by_time as previous_at,
-        row_number() over by_time as change_number
+        row_number() over by_time as change_number,
+        source_file,
+        source_row
     from events
     where field = 'assignee'
     window by_time as (partition by complaint_key order by event_at, source_file, source_row)
@@ -42,7 +44,7 @@ owners as (
         complaint_key,
         count(owner) as assignee_stations_count,
         count(distinct owner) as unique_owner_count,
-        arg_min(owner, event_at) filter (where owner is not null) as first_owner,
+        {{ first_by("case when owner is not null then owner end", "case when owner is not null then " ~ event_order() ~ " end") }} as first_owner,
         min(event_at) filter (where owner is not null) as first_assignment_at,
         max(event_at) filter (where owner is null) as last_unassigned_at,
         count(*) filter (where owner is not null and previous_owner is not null and owner <> previous_owner)
@@ -74,7 +76,7 @@ teams as (
         count(new_value) as group_stations_count,
         count(*) filter (where field_change_number > 1 and new_value is distinct from old_value) as team_handoffs,
         string_agg(coalesce(new_team, new_value), ' > ' order by event_at, source_row) as team_path,
-        arg_min(coalesce(new_team, new_value), event_at) as first_team
+        {{ first_by('coalesce(new_team, new_value)', event_order()) }} as first_team
     from events
     where field = 'team'
     group by complaint_key

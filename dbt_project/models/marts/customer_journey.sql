@@ -30,8 +30,8 @@ first_values as (
     -- team and owner a complaint started with, from its history
     select
         complaint_key,
-        arg_min(new_team, event_at) filter (where field = 'team') as first_team,
-        arg_min(new_value, event_at) filter (where field = 'assignee' and new_value is not null) as first_owner
+        {{ first_by("case when field = 'team' then new_team end", "case when field = 'team' then " ~ event_order() ~ " end") }} as first_team,
+        {{ first_by("case when field = 'assignee' and new_value is not null then new_value end", "case when field = 'assignee' and new_value is not null then " ~ event_order() ~ " end") }} as first_owner
     from complaint_events
     group by complaint_key
 ),

@@ -46,8 +46,8 @@ open_complaints as (
 scores as (
     select
         customer_key,
-        arg_max(score, event_at) as latest_score,
-        arg_max(scale, event_at) as latest_scale,
+        {{ last_by('score', "cast(event_at as varchar) || '|' || lpad(cast(seq as varchar), 9, '0')") }} as latest_score,
+        {{ last_by('scale', "cast(event_at as varchar) || '|' || lpad(cast(seq as varchar), 9, '0')") }} as latest_scale,
         avg(score) filter (where scale = 'csat_5') as mean_csat
     from journey
     where event_type = 'survey_response'
