@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +35,6 @@ def run_nightly(settings: Settings, verbose: bool = False, instance: object | No
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
     with run_lock(settings.home):
-        # Great Expectations takes ~5 s to import; warm it while ingest and dbt run (the checks come later)
-        threading.Thread(target=_warm_great_expectations, daemon=True).start()
         import dagster as dg
 
         from pipelines.definitions import build_definitions
@@ -60,12 +57,6 @@ def run_nightly(settings: Settings, verbose: bool = False, instance: object | No
         summary = RunSummary(result.run_id, result.success, seconds, failed, checks, log_file=log_file)
         summary.tables = table_counts(settings.warehouse)
     return summary
-
-
-def _warm_great_expectations() -> None:
-    from expectations.runner import warm_up
-
-    warm_up()
 
 
 def table_counts(warehouse: Path) -> dict[str, int]:

@@ -4,12 +4,14 @@ dbt tests surface as Dagster asset checks (error severity blocks what is downstr
 are also written to quality.check_results once dbt has finished (one writer at a time).
 """
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from expectations.runner import warm_up
 from pipelines.quality.results import CheckRecord, write_check_records
 from pipelines.resources import WarehouseResource
 from pipelines.transform.resources import dbt_project, ensure_manifest
@@ -24,6 +26,8 @@ def dbt_models(
 ) -> Iterator[Any]:
     """staging -> intermediate (identity graph) -> marts, with dbt tests as asset checks. dbt unit tests
     are development tests (pytest runs them, tests/dbt/), not part of a night."""
+    # while dbt works in its own process this one idles: import Great Expectations for the checks now
+    threading.Thread(target=warm_up, daemon=True).start()
     records: list[CheckRecord] = []
     try:
         for event in dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream():
