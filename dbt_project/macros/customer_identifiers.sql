@@ -6,6 +6,6 @@
         {{ phones }}.phone_e164,
         {{ fold_person_name(alias ~ '.customer_name') }} as name_folded,
         {{ alias }}.customer_birth_date as birth_date,
-        nullif(upper(regexp_replace({{ alias }}.customer_postcode, '\s+', '', 'g')), '') as postcode_norm,
+        {{ normalize_postcode(alias ~ '.customer_postcode') }} as postcode_norm,
         {{ fold_text(alias ~ '.customer_city') }} as city_folded
 {%- endmacro %}

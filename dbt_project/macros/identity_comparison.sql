@@ -58,15 +58,17 @@ emails_best as (
             -- underscores and digits), or in the domain (same local part). Namesakes' addresses differ in
             -- exactly those separators and digits ("jo.smith", "jo_smith", "josmith1"), so they are not typos.
             when split_part(ea, '@', 2) = split_part(eb, '@', 2)
-                and regexp_replace(split_part(ea, '@', 1), '[a-z]', '', 'g') = regexp_replace(split_part(eb, '@', 1), '[a-z]', '', 'g')
+                and {{ regex_replace_all("split_part(ea, '@', 1)", '[a-z]', '') }}
+                    = {{ regex_replace_all("split_part(eb, '@', 1)", '[a-z]', '') }}
                 and {{ edit_distance("split_part(ea, '@', 1)", "split_part(eb, '@', 1)") }} <= 2 then 2
             when split_part(ea, '@', 1) = split_part(eb, '@', 1)
                 and {{ edit_distance("split_part(ea, '@', 2)", "split_part(eb, '@', 2)") }} <= 2 then 2
             else 3 end) as email_rank
     from {{ pairs }} as p
     inner join {{ ref('int_identity_profiles') }} as a on p.cluster_a = a.cluster_node_id
-    inner join {{ ref('int_identity_profiles') }} as b on p.cluster_b = b.cluster_node_id,
-        unnest(a.emails) as ua(ea), unnest(b.emails) as ub(eb)
+    inner join {{ ref('int_identity_profiles') }} as b on p.cluster_b = b.cluster_node_id
+    {{ unnest_join('a.emails', 'ua', 'ea') }}
+    {{ unnest_join('b.emails', 'ub', 'eb') }}
     group by p.cluster_a, p.cluster_b
 ),
 
@@ -75,13 +77,17 @@ dates_best as (
         p.cluster_a, p.cluster_b,
         min(case
             when da = db then 1
-            when (year(da) = year(db) and month(da) = day(db) and day(da) = month(db))
-                or ((year(da) = year(db))::int + (month(da) = month(db))::int + (day(da) = day(db))::int) = 2 then 2
+            when (extract(year from da) = extract(year from db) and extract(month from da) = extract(day from db)
+                    and extract(day from da) = extract(month from db))
+                or (case when extract(year from da) = extract(year from db) then 1 else 0 end
+                    + case when extract(month from da) = extract(month from db) then 1 else 0 end
+                    + case when extract(day from da) = extract(day from db) then 1 else 0 end) = 2 then 2
             else 3 end) as birth_date_rank
     from {{ pairs }} as p
     inner join {{ ref('int_identity_profiles') }} as a on p.cluster_a = a.cluster_node_id
-    inner join {{ ref('int_identity_profiles') }} as b on p.cluster_b = b.cluster_node_id,
-        unnest(a.birth_dates) as ua(da), unnest(b.birth_dates) as ub(db)
+    inner join {{ ref('int_identity_profiles') }} as b on p.cluster_b = b.cluster_node_id
+    {{ unnest_join('a.birth_dates', 'ua', 'da') }}
+    {{ unnest_join('b.birth_dates', 'ub', 'db') }}
     group by p.cluster_a, p.cluster_b
 ),
 
@@ -94,31 +100,31 @@ compared as (
         case emails_best.email_rank when 1 then 'exact' when 2 then 'close' when 3 then 'different' else 'null' end
             as email_level,
         case
-            when len(a.phones) = 0 or len(b.phones) = 0 then 'null'
-            when list_has_any(a.phones, b.phones) then 'exact'
+            when {{ array_length('a.phones') }} = 0 or {{ array_length('b.phones') }} = 0 then 'null'
+            when {{ arrays_overlap('a.phones', 'b.phones') }} then 'exact'
             else 'different'
         end as phone_level,
         case dates_best.birth_date_rank when 1 then 'exact' when 2 then 'close' when 3 then 'different' else 'null' end
             as birth_date_level,
         case
-            when len(a.postcodes) = 0 or len(b.postcodes) = 0 then 'null'
-            when list_has_any(a.postcodes, b.postcodes) then 'exact'
-            when list_has_any(a.postcode_outwards, b.postcode_outwards) then 'outward'
+            when {{ array_length('a.postcodes') }} = 0 or {{ array_length('b.postcodes') }} = 0 then 'null'
+            when {{ arrays_overlap('a.postcodes', 'b.postcodes') }} then 'exact'
+            when {{ arrays_overlap('a.postcode_outwards', 'b.postcode_outwards') }} then 'outward'
             else 'different'
         end as postcode_level,
         case
-            when len(a.cities) = 0 or len(b.cities) = 0 then 'null'
-            when list_has_any(a.cities, b.cities) then 'exact'
+            when {{ array_length('a.cities') }} = 0 or {{ array_length('b.cities') }} = 0 then 'null'
+            when {{ arrays_overlap('a.cities', 'b.cities') }} then 'exact'
             else 'different'
         end as city_level,
         case
-            when len(a.crm_ids) > 0 and len(b.crm_ids) > 0 and not list_has_any(a.crm_ids, b.crm_ids) then 'conflict'
+            when {{ array_length('a.crm_ids') }} > 0 and {{ array_length('b.crm_ids') }} > 0 and not {{ arrays_overlap('a.crm_ids', 'b.crm_ids') }} then 'conflict'
             else 'no_conflict'
         end as crm_id_level,
         names_best.first_name_value,
         names_best.last_name_value,
-        list_intersect(a.postcodes, b.postcodes)[1] as postcode_value,
-        list_intersect(a.cities, b.cities)[1] as city_value
+        {{ arrays_common_element('a.postcodes', 'b.postcodes') }} as postcode_value,
+        {{ arrays_common_element('a.cities', 'b.cities') }} as city_value
     from {{ pairs }} as p
     inner join {{ ref('int_identity_profiles') }} as a on p.cluster_a = a.cluster_node_id
     inner join {{ ref('int_identity_profiles') }} as b on p.cluster_b = b.cluster_node_id

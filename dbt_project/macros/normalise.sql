@@ -4,7 +4,7 @@
 {% macro normalize_email(col) -%}{{ return(adapter.dispatch('normalize_email', 'cx_unify')(col)) }}{%- endmacro %}
 {% macro default__normalize_email(col) -%}
     case
-        when regexp_matches(lower(trim(replace({{ col }}, 'mailto:', ''))), '^[^@\s]+@[^@\s]+\.[a-z]{2,}$')
+        when {{ regex_matches("lower(trim(replace(" ~ col ~ ", 'mailto:', '')))", '^[^@\s]+@[^@\s]+\.[a-z]{2,}$') }}
             then lower(trim(replace({{ col }}, 'mailto:', '')))
     end
 {%- endmacro %}
@@ -14,7 +14,12 @@
     cx_e164({{ col }}, '{{ var("phone_region") }}')
 {%- endmacro %}
 {% macro default__normalize_phone(col) -%}
-    nullif(regexp_replace({{ col }}, '[^0-9+]', '', 'g'), '')
+    nullif({{ regex_replace_all(col, '[^0-9+]', '') }}, '')
+{%- endmacro %}
+
+{#- Postcodes compared without spaces, upper case. -#}
+{% macro normalize_postcode(col) -%}
+    nullif(upper({{ regex_replace_all(col, '\s+', '') }}), '')
 {%- endmacro %}
 
 {#- Folded text for matching: lower case, accents stripped, only letters, digits and single spaces. -#}
@@ -24,7 +29,7 @@
         '[^a-z0-9]+', ' ', 'g')), '')
 {%- endmacro %}
 {% macro default__fold_text(col) -%}
-    nullif(trim(regexp_replace(lower({{ col }}), '[^a-z0-9]+', ' ', 'g')), '')
+    nullif(trim({{ regex_replace_all('lower(' ~ col ~ ')', '[^a-z0-9]+', ' ') }}), '')
 {%- endmacro %}
 
 {#- "Last, First" -> "First Last", then folded. -#}
@@ -35,8 +40,11 @@
 {% macro hours_between(start_col, end_col) -%}
     {{ return(adapter.dispatch('hours_between', 'cx_unify')(start_col, end_col)) }}
 {%- endmacro %}
-{% macro default__hours_between(start_col, end_col) -%}
+{% macro duckdb__hours_between(start_col, end_col) -%}
     (epoch({{ end_col }}) - epoch({{ start_col }})) / 3600.0
+{%- endmacro %}
+{% macro default__hours_between(start_col, end_col) -%}
+    ({{ dbt.datediff(start_col, end_col, 'second') }} / 3600.0)
 {%- endmacro %}
 
 {#- String similarity for record linkage (0..1, 1 = equal) and edit distance with transpositions. -#}

@@ -89,12 +89,12 @@ named as (
         *,
         -- name tokens in sorted order: "smith john" and "john smith" agree
         case when name_folded is not null
-            then array_to_string(list_sort(string_split(name_folded, ' ')), ' ') end as name_key,
+            then {{ sorted_words('name_folded') }} end as name_key,
         split_part(name_folded, ' ', 1) as first_name,
-        case when name_folded like '% %' then string_split(name_folded, ' ')[-1] end as last_name,
+        case when name_folded like '% %' then {{ last_word('name_folded') }} end as last_name,
         split_part(email_norm, '@', 1) as email_local,
         split_part(email_norm, '@', 2) as email_domain,
-        nullif(regexp_extract(postcode_norm, '^([A-Z]{1,2}[0-9][0-9A-Z]?)[0-9][A-Z]{2}$', 1), '') as postcode_outward
+        {{ regex_group('postcode_norm', '^([A-Z]{1,2}[0-9][0-9A-Z]?)[0-9][A-Z]{2}$', 1) }} as postcode_outward
     from unioned
     where system_id_key is not null or crm_id is not null or email_norm is not null
         or phone_e164 is not null or name_folded is not null or linked_complaint_id is not null

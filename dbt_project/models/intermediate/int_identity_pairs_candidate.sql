@@ -27,29 +27,29 @@ names as (
 block_keys as (
     select distinct cluster_node_id, block_key from (
         select names.cluster_node_id, 'name+city:' || names.name_key || '|' || city as block_key
-        from names inner join profiles using (cluster_node_id), unnest(profiles.cities) as u(city)
+        from names inner join profiles using (cluster_node_id) {{ unnest_join('profiles.cities', 'u', 'city') }}
         union all
         select names.cluster_node_id, 'name+district:' || names.name_key || '|' || district
-        from names inner join profiles using (cluster_node_id), unnest(profiles.postcode_outwards) as u(district)
+        from names inner join profiles using (cluster_node_id) {{ unnest_join('profiles.postcode_outwards', 'u', 'district') }}
         union all
-        select names.cluster_node_id, 'name+born:' || names.name_key || '|' || year(born)::varchar
-        from names inner join profiles using (cluster_node_id), unnest(profiles.birth_dates) as u(born)
+        select names.cluster_node_id, 'name+born:' || names.name_key || '|' || cast(extract(year from born) as varchar)
+        from names inner join profiles using (cluster_node_id) {{ unnest_join('profiles.birth_dates', 'u', 'born') }}
         union all
         -- an address with a typo keeps its domain and its dots, underscores and digits
         select names.cluster_node_id, 'name+email shape:' || names.name_key || '|' || split_part(email, '@', 2)
-            || '|' || regexp_replace(split_part(email, '@', 1), '[a-z]', '', 'g')
-        from names inner join profiles using (cluster_node_id), unnest(profiles.emails) as u(email)
+            || '|' || {{ regex_replace_all("split_part(email, '@', 1)", '[a-z]', '') }}
+        from names inner join profiles using (cluster_node_id) {{ unnest_join('profiles.emails', 'u', 'email') }}
         union all
         -- a typo in the domain keeps the local part
         select names.cluster_node_id, 'name+email local:' || names.name_key || '|' || split_part(email, '@', 1)
-        from names inner join profiles using (cluster_node_id), unnest(profiles.emails) as u(email)
+        from names inner join profiles using (cluster_node_id) {{ unnest_join('profiles.emails', 'u', 'email') }}
         union all
-        select names.cluster_node_id, 'born+last:' || born::varchar || '|' || names.last_name
-        from names inner join profiles using (cluster_node_id), unnest(profiles.birth_dates) as u(born)
+        select names.cluster_node_id, 'born+last:' || cast(born as varchar) || '|' || names.last_name
+        from names inner join profiles using (cluster_node_id) {{ unnest_join('profiles.birth_dates', 'u', 'born') }}
         union all
-        select cluster_node_id, 'phone:' || phone from profiles, unnest(phones) as u(phone)
+        select cluster_node_id, 'phone:' || phone from profiles {{ unnest_join('phones', 'u', 'phone') }}
         union all
-        select cluster_node_id, 'postcode:' || postcode from profiles, unnest(postcodes) as u(postcode)
+        select cluster_node_id, 'postcode:' || postcode from profiles {{ unnest_join('postcodes', 'u', 'postcode') }}
     )
 ),
 
@@ -64,18 +64,18 @@ initial_keys as (
     -- attribute: initial + last name alone would pair every J. Smith with every James, John and Jane Smith
     select distinct cluster_node_id, is_initial, initial_key from (
         select i.cluster_node_id, i.is_initial, i.initial_name || '|c|' || city as initial_key
-        from initial_names as i inner join profiles using (cluster_node_id), unnest(profiles.cities) as u(city)
+        from initial_names as i inner join profiles using (cluster_node_id) {{ unnest_join('profiles.cities', 'u', 'city') }}
         union all
         select i.cluster_node_id, i.is_initial, i.initial_name || '|d|' || district
-        from initial_names as i inner join profiles using (cluster_node_id),
-            unnest(profiles.postcode_outwards) as u(district)
+        from initial_names as i inner join profiles using (cluster_node_id)
+            {{ unnest_join('profiles.postcode_outwards', 'u', 'district') }}
         union all
-        select i.cluster_node_id, i.is_initial, i.initial_name || '|b|' || year(born)::varchar
-        from initial_names as i inner join profiles using (cluster_node_id), unnest(profiles.birth_dates) as u(born)
+        select i.cluster_node_id, i.is_initial, i.initial_name || '|b|' || cast(extract(year from born) as varchar)
+        from initial_names as i inner join profiles using (cluster_node_id) {{ unnest_join('profiles.birth_dates', 'u', 'born') }}
         union all
         select i.cluster_node_id, i.is_initial, i.initial_name || '|e|' || split_part(email, '@', 2) || '|'
-            || regexp_replace(split_part(email, '@', 1), '[a-z]', '', 'g')
-        from initial_names as i inner join profiles using (cluster_node_id), unnest(profiles.emails) as u(email)
+            || {{ regex_replace_all("split_part(email, '@', 1)", '[a-z]', '') }}
+        from initial_names as i inner join profiles using (cluster_node_id) {{ unnest_join('profiles.emails', 'u', 'email') }}
     )
 ),
 

@@ -37,10 +37,10 @@ value_frequencies as (
     from profile_names where last_name is not null group by last_name
     union all
     select 'postcode', postcode, count(*) / (select count(*) from profiles)
-    from profiles, unnest(postcodes) as u(postcode) group by postcode
+    from profiles {{ unnest_join('postcodes', 'u', 'postcode') }} group by postcode
     union all
     select 'city', city, count(*) / (select count(*) from profiles)
-    from profiles, unnest(cities) as u(city) group by city
+    from profiles {{ unnest_join('cities', 'u', 'city') }} group by city
 ),
 
 prior as (
@@ -56,7 +56,7 @@ level_weights as (
         m_probabilities.feature,
         m_probabilities.level,
         m_probabilities.m_probability,
-        log2(m_probabilities.m_probability / greatest(coalesce(u_probabilities.u_probability, 1e-6), 1e-6)) as weight
+        {{ log2('m_probabilities.m_probability / greatest(coalesce(u_probabilities.u_probability, 1e-6), 1e-6)') }} as weight
     from m_probabilities
     left join u_probabilities
         on m_probabilities.feature = u_probabilities.feature and m_probabilities.level = u_probabilities.level
@@ -75,7 +75,7 @@ weighted as (
             when compared.{{ feature }}_level = 'null' then 0.0
             {%- if value %}
             when compared.{{ feature }}_level = 'exact' and freq_{{ feature }}.frequency is not null
-                then log2(w_{{ feature }}.m_probability / greatest(freq_{{ feature }}.frequency, 1e-6))
+                then {{ log2('w_' ~ feature ~ '.m_probability / greatest(freq_' ~ feature ~ '.frequency, 1e-6)') }}
             {%- endif %}
             else coalesce(w_{{ feature }}.weight, 0.0)
         end{% if not loop.last %} +{% endif %}
@@ -109,7 +109,7 @@ final as (
         compared.city_level,
         compared.crm_id_level,
         totals.match_weight,
-        1.0 / (1.0 + ((1.0 - prior.lambda) / prior.lambda) * pow(2.0, -totals.match_weight)) as match_probability,
+        1.0 / (1.0 + ((1.0 - prior.lambda) / prior.lambda) * power(2.0, -totals.match_weight)) as match_probability,
         compared.first_name_level = 'different' or compared.last_name_level = 'different'
             or compared.birth_date_level = 'different' or compared.crm_id_level = 'conflict' as is_vetoed,
         compared.email_level in ('exact', 'close') or compared.phone_level = 'exact'

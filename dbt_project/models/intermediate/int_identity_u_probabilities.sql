@@ -7,9 +7,9 @@ profiles as (
 ),
 
 shuffled as (
-    select cluster_node_id, row_number() over (order by hash(cluster_node_id)) as position
+    select cluster_node_id, row_number() over (order by {{ hash_order('cluster_node_id') }}) as position
     from profiles
-    where has_name or len(emails) > 0 or len(phones) > 0
+    where has_name or {{ array_length('emails') }} > 0 or {{ array_length('phones') }} > 0
 ),
 
 random_pairs as (

@@ -28,21 +28,21 @@ unique_complaints as (
 
 received as (
     select 'complaints_received' as metric_key, complaints.team, periods.period_start, periods.period_end,
-        count(*)::double as value
+        cast(count(*) as double precision) as value
     from complaints
     inner join periods
-        on complaints.created_at >= periods.period_start and complaints.created_at < periods.period_end + interval 1 day
+        on complaints.created_at >= periods.period_start and complaints.created_at < {{ dbt.dateadd('day', 1, 'periods.period_end') }}
     where complaints.team is not null
-    group by all
+    group by complaints.team, periods.period_start, periods.period_end
 ),
 
 resolved as (
-    select 'complaints_resolved', complaints.team, periods.period_start, periods.period_end, count(*)::double
+    select 'complaints_resolved', complaints.team, periods.period_start, periods.period_end, cast(count(*) as double precision)
     from complaints
     inner join periods
-        on complaints.resolved_at >= periods.period_start and complaints.resolved_at < periods.period_end + interval 1 day
+        on complaints.resolved_at >= periods.period_start and complaints.resolved_at < {{ dbt.dateadd('day', 1, 'periods.period_end') }}
     where complaints.team is not null and complaints.is_resolved
-    group by all
+    group by complaints.team, periods.period_start, periods.period_end
 ),
 
 csat as (
@@ -52,31 +52,31 @@ csat as (
     inner join unique_complaints on survey_responses.complaint_id = unique_complaints.complaint_id
     inner join periods
         on survey_responses.submitted_at >= periods.period_start
-        and survey_responses.submitted_at < periods.period_end + interval 1 day
+        and survey_responses.submitted_at < {{ dbt.dateadd('day', 1, 'periods.period_end') }}
     where survey_responses.scale = 'csat_5' and unique_complaints.team is not null
-    group by all
+    group by unique_complaints.team, periods.period_start, periods.period_end
 ),
 
 contact_periods as (
     select contacts.team, contacts.outcome, periods.period_start, periods.period_end
     from contacts
     inner join periods
-        on contacts.started_at >= periods.period_start and contacts.started_at < periods.period_end + interval 1 day
+        on contacts.started_at >= periods.period_start and contacts.started_at < {{ dbt.dateadd('day', 1, 'periods.period_end') }}
     where contacts.team is not null
 ),
 
 handled as (
-    select 'contacts_handled', team, period_start, period_end, (count(*) filter (where outcome = 'handled'))::double
+    select 'contacts_handled', team, period_start, period_end, cast(count(case when outcome = 'handled' then 1 end) as double precision)
     from contact_periods
-    group by all
+    group by team, period_start, period_end
 ),
 
 abandoned as (
     select 'abandon_rate', team, period_start, period_end,
-        round(100.0 * count(*) filter (where outcome = 'abandoned')
-            / nullif(count(*) filter (where outcome in ('handled', 'abandoned')), 0), 2)
+        round(100.0 * count(case when outcome = 'abandoned' then 1 end)
+            / nullif(count(case when outcome in ('handled', 'abandoned') then 1 end), 0), 2)
     from contact_periods
-    group by all
+    group by team, period_start, period_end
 ),
 
 final as (

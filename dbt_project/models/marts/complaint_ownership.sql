@@ -45,10 +45,10 @@ owners as (
         count(owner) as assignee_stations_count,
         count(distinct owner) as unique_owner_count,
         {{ first_by("case when owner is not null then owner end", "case when owner is not null then " ~ event_order() ~ " end") }} as first_owner,
-        min(event_at) filter (where owner is not null) as first_assignment_at,
-        max(event_at) filter (where owner is null) as last_unassigned_at,
-        count(*) filter (where owner is not null and previous_owner is not null and owner <> previous_owner)
-            + count(*) filter (where owner is not null and previous_owner is null and change_number > 2)
+        min(case when owner is not null then event_at end) as first_assignment_at,
+        max(case when owner is null then event_at end) as last_unassigned_at,
+        count(case when owner is not null and previous_owner is not null and owner <> previous_owner then 1 end)
+            + count(case when owner is not null and previous_owner is null and change_number > 2 then 1 end)
             as owner_changes
     from assignee_changes
     group by complaint_key
@@ -74,8 +74,8 @@ teams as (
     select
         complaint_key,
         count(new_value) as group_stations_count,
-        count(*) filter (where field_change_number > 1 and new_value is distinct from old_value) as team_handoffs,
-        string_agg(coalesce(new_team, new_value), ' > ' order by event_at, source_row) as team_path,
+        count(case when field_change_number > 1 and new_value is distinct from old_value then 1 end) as team_handoffs,
+        {{ dbt.listagg('coalesce(new_team, new_value)', "' > '", 'order by event_at, source_row') }} as team_path,
         {{ first_by('coalesce(new_team, new_value)', event_order()) }} as first_team
     from events
     where field = 'team'
@@ -85,10 +85,10 @@ teams as (
 statuses as (
     select
         complaint_key,
-        count(*) filter (where new_value = 'solved') as total_resolutions,
-        min(event_at) filter (where new_value = 'solved') as first_solved_at,
-        max(event_at) filter (where new_value = 'solved') as last_solved_at,
-        min(event_at) filter (where new_value in ('open', 'pending', 'solved') and old_value in ('new')) as first_worked_at
+        count(case when new_value = 'solved' then 1 end) as total_resolutions,
+        min(case when new_value = 'solved' then event_at end) as first_solved_at,
+        max(case when new_value = 'solved' then event_at end) as last_solved_at,
+        min(case when new_value in ('open', 'pending', 'solved') and old_value in ('new') then event_at end) as first_worked_at
     from events
     where field = 'status'
     group by complaint_key
@@ -140,48 +140,48 @@ joined as (
 
 final as (
     select
-        complaint_key::varchar as complaint_key,
-        source::varchar as source,
-        complaint_id::varchar as complaint_id,
-        customer_key::varchar as customer_key,
-        created_at::timestamp as created_at,
-        status::varchar as status,
-        is_resolved::boolean as is_resolved,
-        priority::varchar as priority,
-        channel::varchar as channel,
-        category::varchar as category,
-        first_owner::varchar as first_owner,
-        last_owner::varchar as last_owner,
-        first_team::varchar as first_team,
-        last_team::varchar as last_team,
-        team_path::varchar as team_path,
-        assignee_stations_count::bigint as assignee_stations_count,
-        unique_owner_count::bigint as unique_owner_count,
-        owner_changes::bigint as owner_changes,
-        group_stations_count::bigint as group_stations_count,
-        team_handoffs::bigint as team_handoffs,
-        ({{ hours_between('created_at', 'first_assignment_at') }} * 60)::double as first_response_minutes,
-        unassigned_minutes::double as unassigned_minutes,
-        (unassigned_minutes + case
+        cast(complaint_key as varchar) as complaint_key,
+        cast(source as varchar) as source,
+        cast(complaint_id as varchar) as complaint_id,
+        cast(customer_key as varchar) as customer_key,
+        cast(created_at as timestamp) as created_at,
+        cast(status as varchar) as status,
+        cast(is_resolved as boolean) as is_resolved,
+        cast(priority as varchar) as priority,
+        cast(channel as varchar) as channel,
+        cast(category as varchar) as category,
+        cast(first_owner as varchar) as first_owner,
+        cast(last_owner as varchar) as last_owner,
+        cast(first_team as varchar) as first_team,
+        cast(last_team as varchar) as last_team,
+        cast(team_path as varchar) as team_path,
+        cast(assignee_stations_count as bigint) as assignee_stations_count,
+        cast(unique_owner_count as bigint) as unique_owner_count,
+        cast(owner_changes as bigint) as owner_changes,
+        cast(group_stations_count as bigint) as group_stations_count,
+        cast(team_handoffs as bigint) as team_handoffs,
+        cast({{ hours_between('created_at', 'first_assignment_at') }} * 60 as double precision) as first_response_minutes,
+        cast(unassigned_minutes as double precision) as unassigned_minutes,
+        cast(unassigned_minutes + case
             when not is_resolved and last_owner is null
                 then {{ hours_between('coalesce(last_unassigned_at, created_at)', 'as_of_at') }} * 60
-            else 0 end)::double as unowned_minutes,
-        ({{ hours_between('created_at', 'first_solved_at') }} * 60)::double as first_resolution_minutes,
-        (case when is_resolved then {{ hours_between('created_at', 'last_solved_at') }} * 60 end)::double
+            else 0 end as double precision) as unowned_minutes,
+        cast({{ hours_between('created_at', 'first_solved_at') }} * 60 as double precision) as first_resolution_minutes,
+        cast(case when is_resolved then {{ hours_between('created_at', 'last_solved_at') }} * 60 end as double precision)
             as final_resolution_minutes,
-        (case when is_resolved then last_solved_at end)::timestamp as resolved_at,
-        total_resolutions::bigint as total_resolutions,
-        greatest(total_resolutions - 1, 0)::bigint as count_reopens,
-        sla_hours::double as sla_hours,
-        (case when is_resolved then {{ hours_between('created_at', 'last_solved_at') }} > sla_hours
-              else {{ hours_between('created_at', 'as_of_at') }} > sla_hours end)::boolean as is_sla_breached,
-        ({{ hours_between('created_at', 'as_of_at') }})::double as age_hours,
-        (not is_resolved and last_owner is null
-            and {{ hours_between('coalesce(last_unassigned_at, created_at)', 'as_of_at') }} > {{ var('unowned_alert_hours') }})::boolean
+        cast(case when is_resolved then last_solved_at end as timestamp) as resolved_at,
+        cast(total_resolutions as bigint) as total_resolutions,
+        cast(greatest(total_resolutions - 1, 0) as bigint) as count_reopens,
+        cast(sla_hours as double precision) as sla_hours,
+        cast(case when is_resolved then {{ hours_between('created_at', 'last_solved_at') }} > sla_hours
+              else {{ hours_between('created_at', 'as_of_at') }} > sla_hours end as boolean) as is_sla_breached,
+        cast({{ hours_between('created_at', 'as_of_at') }} as double precision) as age_hours,
+        cast(not is_resolved and last_owner is null
+            and {{ hours_between('coalesce(last_unassigned_at, created_at)', 'as_of_at') }} > {{ var('unowned_alert_hours') }} as boolean)
             as is_unowned_too_long,
-        (not is_resolved and last_owner is not null and unique_owner_count <= 1
-            and {{ hours_between('created_at', 'as_of_at') }} > sla_hours)::boolean as is_stalled,
-        as_of_at::timestamp as as_of_at
+        cast(not is_resolved and last_owner is not null and unique_owner_count <= 1
+            and {{ hours_between('created_at', 'as_of_at') }} > sla_hours as boolean) as is_stalled,
+        cast(as_of_at as timestamp) as as_of_at
     from joined
 )
 

@@ -63,7 +63,7 @@ opened as (
     select
         record_key as node_id, created_at as event_at, 'complaint_opened' as event_type, first_team as team,
         channel, category, source, complaint_id as source_record_id, complaint_id,
-        null::double as score, null::varchar as scale, first_owner as owner
+        cast(null as double precision) as score, cast(null as varchar) as scale, first_owner as owner
     from complaint_rows
 ),
 
@@ -71,7 +71,7 @@ handoffs as (
     select
         complaint_events.complaint_key, complaint_events.event_at, 'complaint_handoff', complaint_events.new_team,
         complaint_rows.channel, complaint_rows.category, complaint_events.source, complaint_events.complaint_id,
-        complaint_events.complaint_id, null::double, null::varchar, null::varchar
+        complaint_events.complaint_id, cast(null as double precision), cast(null as varchar), cast(null as varchar)
     from complaint_events
     inner join complaint_rows on complaint_events.complaint_key = complaint_rows.record_key
     where complaint_events.field = 'team' and complaint_events.field_change_number > 1
@@ -90,7 +90,7 @@ status_changes as (
                 then 'complaint_reopened'
         end as event_type,
         complaint_rows.team, complaint_rows.channel, complaint_rows.category, complaint_events.source,
-        complaint_events.complaint_id, complaint_events.complaint_id, null::double, null::varchar, complaint_events.actor
+        complaint_events.complaint_id, complaint_events.complaint_id, cast(null as double precision), cast(null as varchar), complaint_events.actor
     from complaint_events
     inner join complaint_rows on complaint_events.complaint_key = complaint_rows.record_key
     where complaint_events.field = 'status'
@@ -99,7 +99,7 @@ status_changes as (
 resolved_without_history as (
     select
         record_key, resolved_at, 'complaint_resolved', team, channel, category, source, complaint_id,
-        complaint_id, null::double, null::varchar, owner
+        complaint_id, cast(null as double precision), cast(null as varchar), owner
     from complaint_rows
     where not has_status_history and resolved_at is not null
 ),
@@ -107,17 +107,17 @@ resolved_without_history as (
 surveys as (
     select
         survey_responses.record_key, survey_responses.submitted_at, 'survey_response',
-        complaint_rows.team, null::varchar, complaint_rows.category, survey_responses.source,
+        complaint_rows.team, cast(null as varchar), complaint_rows.category, survey_responses.source,
         survey_responses.response_id, survey_responses.complaint_id, survey_responses.score,
-        survey_responses.scale, null::varchar
+        survey_responses.scale, cast(null as varchar)
     from survey_responses
     left join complaint_rows on survey_responses.complaint_id = complaint_rows.complaint_id
 ),
 
 contact_rows as (
     select
-        record_key, started_at, 'contact', team, channel, null::varchar, source, contact_id,
-        null::varchar, null::double, null::varchar, agent
+        record_key, started_at, 'contact', team, channel, cast(null as varchar), source, contact_id,
+        cast(null as varchar), cast(null as double precision), cast(null as varchar), agent
     from contacts
 ),
 
@@ -140,9 +140,9 @@ keyed as (
 
 final as (
     select
-        keyed.customer_key::varchar as customer_key,
-        keyed.event_at::timestamp as event_at,
-        row_number() over (
+        cast(keyed.customer_key as varchar) as customer_key,
+        cast(keyed.event_at as timestamp) as event_at,
+        cast(row_number() over (
             partition by keyed.customer_key
             order by keyed.event_at,
                 case keyed.event_type
@@ -150,18 +150,18 @@ final as (
                     when 'complaint_resolved' then 4 when 'complaint_reopened' then 5 else 6
                 end,
                 keyed.source_record_id
-        )::bigint as seq,
-        keyed.event_type::varchar as event_type,
-        keyed.team::varchar as team,
-        team_map.department::varchar as department,
-        keyed.channel::varchar as channel,
-        keyed.category::varchar as category,
-        keyed.source::varchar as source,
-        keyed.source_record_id::varchar as source_record_id,
-        keyed.complaint_id::varchar as complaint_id,
-        keyed.score::double as score,
-        keyed.scale::varchar as scale,
-        keyed.owner::varchar as owner
+        ) as bigint) as seq,
+        cast(keyed.event_type as varchar) as event_type,
+        cast(keyed.team as varchar) as team,
+        cast(team_map.department as varchar) as department,
+        cast(keyed.channel as varchar) as channel,
+        cast(keyed.category as varchar) as category,
+        cast(keyed.source as varchar) as source,
+        cast(keyed.source_record_id as varchar) as source_record_id,
+        cast(keyed.complaint_id as varchar) as complaint_id,
+        cast(keyed.score as double precision) as score,
+        cast(keyed.scale as varchar) as scale,
+        cast(keyed.owner as varchar) as owner
     from keyed
     left join team_map on keyed.team = team_map.team
 ),
@@ -169,7 +169,7 @@ final as (
 with_gaps as (
     select
         *,
-        ({{ hours_between("lag(event_at) over (partition by customer_key order by seq)", "event_at") }} / 24.0)::double
+        cast({{ hours_between("lag(event_at) over (partition by customer_key order by seq)", "event_at") }} / 24.0 as double precision)
             as days_since_previous
     from final
 )

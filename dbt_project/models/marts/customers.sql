@@ -20,9 +20,9 @@ complaints as (
 per_customer_records as (
     select
         identity_map.customer_key,
-        count(*) filter (where identity_map.record_kind = 'complaint') as complaints,
-        count(*) filter (where identity_map.record_kind = 'survey_response') as survey_responses,
-        count(*) filter (where identity_map.record_kind = 'contact') as contacts,
+        count(case when identity_map.record_kind = 'complaint' then 1 end) as complaints,
+        count(case when identity_map.record_kind = 'survey_response' then 1 end) as survey_responses,
+        count(case when identity_map.record_kind = 'contact' then 1 end) as contacts,
         count(distinct identity_map.source) as sources,
         count(distinct nodes.email_norm) as emails,
         count(distinct nodes.phone_e164) as phones,
@@ -48,7 +48,7 @@ scores as (
         customer_key,
         {{ last_by('score', "cast(event_at as varchar) || '|' || lpad(cast(seq as varchar), 9, '0')") }} as latest_score,
         {{ last_by('scale', "cast(event_at as varchar) || '|' || lpad(cast(seq as varchar), 9, '0')") }} as latest_scale,
-        avg(score) filter (where scale = 'csat_5') as mean_csat
+        avg(case when scale = 'csat_5' then score end) as mean_csat
     from journey
     where event_type = 'survey_response'
     group by customer_key
@@ -63,20 +63,20 @@ teams as (
 
 final as (
     select
-        per_customer_records.customer_key::varchar as customer_key,
-        per_customer_records.first_seen_at::timestamp as first_seen_at,
-        per_customer_records.last_seen_at::timestamp as last_seen_at,
-        per_customer_records.complaints::bigint as complaints,
-        coalesce(open_complaints.open_complaints, 0)::bigint as open_complaints,
-        per_customer_records.survey_responses::bigint as survey_responses,
-        scores.latest_score::double as latest_score,
-        scores.latest_scale::varchar as latest_scale,
-        scores.mean_csat::double as mean_csat,
-        per_customer_records.contacts::bigint as contacts,
-        coalesce(teams.teams_touched, 0)::bigint as teams_touched,
-        per_customer_records.sources::bigint as sources,
-        (per_customer_records.emails + per_customer_records.phones + per_customer_records.crm_ids
-            + per_customer_records.system_ids)::bigint as identifiers
+        cast(per_customer_records.customer_key as varchar) as customer_key,
+        cast(per_customer_records.first_seen_at as timestamp) as first_seen_at,
+        cast(per_customer_records.last_seen_at as timestamp) as last_seen_at,
+        cast(per_customer_records.complaints as bigint) as complaints,
+        cast(coalesce(open_complaints.open_complaints, 0) as bigint) as open_complaints,
+        cast(per_customer_records.survey_responses as bigint) as survey_responses,
+        cast(scores.latest_score as double precision) as latest_score,
+        cast(scores.latest_scale as varchar) as latest_scale,
+        cast(scores.mean_csat as double precision) as mean_csat,
+        cast(per_customer_records.contacts as bigint) as contacts,
+        cast(coalesce(teams.teams_touched, 0) as bigint) as teams_touched,
+        cast(per_customer_records.sources as bigint) as sources,
+        cast(per_customer_records.emails + per_customer_records.phones + per_customer_records.crm_ids
+            + per_customer_records.system_ids as bigint) as identifiers
     from per_customer_records
     left join open_complaints on per_customer_records.customer_key = open_complaints.customer_key
     left join scores on per_customer_records.customer_key = scores.customer_key

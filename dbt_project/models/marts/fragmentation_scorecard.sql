@@ -20,7 +20,7 @@ journey as (
 ),
 
 snapshot as (
-    select max(event_at)::date as snapshot_date from journey
+    select cast(max(event_at) as date) as snapshot_date from journey
 ),
 
 record_views as (
@@ -54,7 +54,7 @@ customer_overlap as (
     from pairs
     left join customer_views as a on a.team_view = pairs.team_a
     left join customer_views as b on b.team_view = pairs.team_b and b.customer_key = a.customer_key
-    group by all
+    group by pairs.team_a, pairs.team_b
 ),
 
 customer_totals as (
@@ -69,7 +69,7 @@ linkable_records as (
     inner join customer_views as other
         on other.customer_key = record_views.customer_key
         and other.team_view = case when record_views.team_view = pairs.team_a then pairs.team_b else pairs.team_a end
-    group by all
+    group by pairs.team_a, pairs.team_b
 ),
 
 kpi_agreement as (
@@ -77,34 +77,34 @@ kpi_agreement as (
         'management' as team_a,
         registry.team_view as team_b,
         count(*) as kpi_values_compared,
-        avg((reconciliation.status = 'agree')::int) as kpi_agreement_rate
+        avg(cast(reconciliation.status = 'agree' as integer)) as kpi_agreement_rate
     from reconciliation
     inner join registry on reconciliation.metric_key = registry.metric_key
     where reconciliation.comparison = 'management_vs_data'
-    group by all
+    group by registry.team_view
     union all
-    select 'service', 'operations', count(*), avg((status = 'agree')::int)
+    select 'service', 'operations', count(*), avg(cast(status = 'agree' as integer))
     from reconciliation where comparison = 'operations_vs_service'
     union all
-    select 'service', 'marketing', count(*), avg((status = 'agree')::int)
+    select 'service', 'marketing', count(*), avg(cast(status = 'agree' as integer))
     from reconciliation where comparison = 'marketing_vs_service'
 ),
 
 final as (
     select
-        snapshot.snapshot_date::date as snapshot_date,
-        pairs.team_a::varchar as team_a,
-        pairs.team_b::varchar as team_b,
-        coalesce(total_a.customers, 0)::bigint as customers_a,
-        coalesce(total_b.customers, 0)::bigint as customers_b,
-        coalesce(customer_overlap.shared_customers, 0)::bigint as shared_customers,
-        (customer_overlap.shared_customers
-            / nullif(total_a.customers + total_b.customers - customer_overlap.shared_customers, 0))::double
+        cast(snapshot.snapshot_date as date) as snapshot_date,
+        cast(pairs.team_a as varchar) as team_a,
+        cast(pairs.team_b as varchar) as team_b,
+        cast(coalesce(total_a.customers, 0) as bigint) as customers_a,
+        cast(coalesce(total_b.customers, 0) as bigint) as customers_b,
+        cast(coalesce(customer_overlap.shared_customers, 0) as bigint) as shared_customers,
+        cast(customer_overlap.shared_customers
+            / nullif(total_a.customers + total_b.customers - customer_overlap.shared_customers, 0) as double precision)
             as customer_overlap,
-        (linkable_records.linked_records / nullif(coalesce(total_a.records, 0) + coalesce(total_b.records, 0), 0))::double
+        cast(linkable_records.linked_records / nullif(coalesce(total_a.records, 0) + coalesce(total_b.records, 0), 0) as double precision)
             as linkable_record_rate,
-        coalesce(kpi_agreement.kpi_values_compared, 0)::bigint as kpi_values_compared,
-        kpi_agreement.kpi_agreement_rate::double as kpi_agreement_rate
+        cast(coalesce(kpi_agreement.kpi_values_compared, 0) as bigint) as kpi_values_compared,
+        cast(kpi_agreement.kpi_agreement_rate as double precision) as kpi_agreement_rate
     from pairs
     cross join snapshot
     left join customer_overlap on pairs.team_a = customer_overlap.team_a and pairs.team_b = customer_overlap.team_b

@@ -14,7 +14,7 @@ contacts as (
 ),
 
 complaint_scores as (
-    select complaint_id, avg(score) filter (where scale = 'csat_5') as csat, bool_or(is_unhappy) as unhappy
+    select complaint_id, avg(case when scale = 'csat_5' then score end) as csat, {{ dbt.bool_or('is_unhappy') }} as unhappy
     from survey_responses
     where complaint_id is not null
     group by complaint_id
@@ -22,7 +22,7 @@ complaint_scores as (
 
 team_abandonment as (
     select team,
-        count(*) filter (where outcome = 'abandoned') / nullif(count(*) filter (where outcome in ('handled', 'abandoned')), 0)
+        count(case when outcome = 'abandoned' then 1 end) / nullif(count(case when outcome in ('handled', 'abandoned') then 1 end), 0)
             as abandonment_rate
     from contacts
     where team is not null
@@ -35,15 +35,16 @@ grouped as (
         coalesce(ownership.first_team, '(unmapped)') as team,
         coalesce(ownership.channel, '(unknown)') as channel,
         count(*) as complaints,
-        avg((ownership.count_reopens > 0)::int) as reopen_rate,
+        avg(cast(ownership.count_reopens > 0 as integer)) as reopen_rate,
         avg(ownership.team_handoffs) as avg_team_handoffs,
-        avg(ownership.is_sla_breached::int) as sla_breach_rate,
-        avg(ownership.is_unowned_too_long::int) as unowned_rate,
+        avg(cast(ownership.is_sla_breached as integer)) as sla_breach_rate,
+        avg(cast(ownership.is_unowned_too_long as integer)) as unowned_rate,
         avg(complaint_scores.csat) as mean_csat,
-        avg(complaint_scores.unhappy::int) as unhappy_share
+        avg(cast(complaint_scores.unhappy as integer)) as unhappy_share
     from ownership
     left join complaint_scores on ownership.complaint_id = complaint_scores.complaint_id
-    group by all
+    group by coalesce(ownership.category, '(unmapped)'), coalesce(ownership.first_team, '(unmapped)'),
+        coalesce(ownership.channel, '(unknown)')
 ),
 
 scored as (
@@ -63,21 +64,21 @@ scored as (
 
 final as (
     select
-        category::varchar as category,
-        team::varchar as team,
-        channel::varchar as channel,
-        complaints::bigint as complaints,
-        complaint_share::double as complaint_share,
-        reopen_rate::double as reopen_rate,
-        avg_team_handoffs::double as avg_team_handoffs,
-        sla_breach_rate::double as sla_breach_rate,
-        unowned_rate::double as unowned_rate,
-        mean_csat::double as mean_csat,
-        unhappy_share::double as unhappy_share,
-        abandonment_rate::double as abandonment_rate,
-        friction_score::double as friction_score,
+        cast(category as varchar) as category,
+        cast(team as varchar) as team,
+        cast(channel as varchar) as channel,
+        cast(complaints as bigint) as complaints,
+        cast(complaint_share as double precision) as complaint_share,
+        cast(reopen_rate as double precision) as reopen_rate,
+        cast(avg_team_handoffs as double precision) as avg_team_handoffs,
+        cast(sla_breach_rate as double precision) as sla_breach_rate,
+        cast(unowned_rate as double precision) as unowned_rate,
+        cast(mean_csat as double precision) as mean_csat,
+        cast(unhappy_share as double precision) as unhappy_share,
+        cast(abandonment_rate as double precision) as abandonment_rate,
+        cast(friction_score as double precision) as friction_score,
         -- rank by friction weighted by volume, so a busy broken path beats a rare one
-        (row_number() over (order by friction_score * ln(1 + complaints) desc, category, team, channel))::bigint
+        cast(row_number() over (order by friction_score * ln(1 + complaints) desc, category, team, channel) as bigint)
             as friction_rank
     from scored
 )

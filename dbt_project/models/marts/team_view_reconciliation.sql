@@ -82,7 +82,7 @@ management_vs_data as (
         expected.value as value_unified,
         shown.value is not null as in_view,
         expected.value is not null as in_data,
-        null::double as z_score
+        cast(null as double precision) as z_score
     from shown
     full outer join expected
         on shown.dashboard = expected.dashboard
@@ -93,10 +93,10 @@ management_vs_data as (
 ),
 
 handled_by_day as (
-    select team, period_start::date as day, sum(contacts_handled) as handled
+    select team, cast(period_start as date) as day, sum(contacts_handled) as handled
     from workload
-    where team is not null and period_end - period_start = interval 1 day
-    group by all
+    where team is not null and period_end = {{ dbt.dateadd('day', 1, 'period_start') }}
+    group by team, cast(period_start as date)
 ),
 
 workload_span as (
@@ -104,28 +104,28 @@ workload_span as (
 ),
 
 phone_complaints_by_day as (
-    select first_team as team, created_at::date as day, count(*) as phone_complaints
+    select first_team as team, cast(created_at as date) as day, count(*) as phone_complaints
     from ownership
     where channel = 'phone' and first_team is not null
-    group by all
+    group by first_team, cast(created_at as date)
 ),
 
 operations_vs_service as (
     select
         'operations_vs_service' as comparison,
         'operations workload' as dashboard,
-        null::timestamp as exported_at,
+        cast(null as timestamp) as exported_at,
         'phone complaints <= handled calls' as metric,
         'phone_complaints_vs_handled_calls' as metric_key,
         'team' as dimension_name,
         coalesce(handled_by_day.team, phone_complaints_by_day.team) as dimension_value,
-        coalesce(handled_by_day.day, phone_complaints_by_day.day)::timestamp as period_start,
-        coalesce(handled_by_day.day, phone_complaints_by_day.day)::timestamp as period_end,
-        coalesce(handled_by_day.handled, 0)::double as value_seen,
-        coalesce(phone_complaints_by_day.phone_complaints, 0)::double as value_unified,
+        cast(coalesce(handled_by_day.day, phone_complaints_by_day.day) as timestamp) as period_start,
+        cast(coalesce(handled_by_day.day, phone_complaints_by_day.day) as timestamp) as period_end,
+        cast(coalesce(handled_by_day.handled, 0) as double precision) as value_seen,
+        cast(coalesce(phone_complaints_by_day.phone_complaints, 0) as double precision) as value_unified,
         true as in_view,
         true as in_data,
-        null::double as z_score
+        cast(null as double precision) as z_score
     from handled_by_day
     full outer join phone_complaints_by_day
         on handled_by_day.team = phone_complaints_by_day.team and handled_by_day.day = phone_complaints_by_day.day
@@ -134,33 +134,33 @@ operations_vs_service as (
 ),
 
 csat_by_month as (
-    select complaints.team, date_trunc('month', survey_responses.submitted_at) as month,
-        avg(survey_responses.is_happy::int) as happy_share, count(*) as responses
+    select complaints.team, {{ dbt.date_trunc('month', 'survey_responses.submitted_at') }} as month,
+        avg(cast(survey_responses.is_happy as integer)) as happy_share, count(*) as responses
     from survey_responses
     inner join complaints on survey_responses.complaint_id = complaints.complaint_id
     where survey_responses.scale = 'csat_5' and complaints.team is not null
-    group by all
+    group by complaints.team, {{ dbt.date_trunc('month', 'survey_responses.submitted_at') }}
 ),
 
 rating_by_month as (
-    select team, date_trunc('month', resolved_at) as month, avg(satisfaction_score) as good_share,
+    select team, {{ dbt.date_trunc('month', 'resolved_at') }} as month, avg(satisfaction_score) as good_share,
         count(*) as ratings
     from complaints
     where satisfaction_score is not null and team is not null and resolved_at is not null
-    group by all
+    group by team, {{ dbt.date_trunc('month', 'resolved_at') }}
 ),
 
 marketing_vs_service as (
     select
         'marketing_vs_service' as comparison,
         'survey CSAT vs ticket rating' as dashboard,
-        null::timestamp as exported_at,
+        cast(null as timestamp) as exported_at,
         'share satisfied' as metric,
         'satisfied_share' as metric_key,
         'team' as dimension_name,
         csat_by_month.team as dimension_value,
         csat_by_month.month as period_start,
-        (csat_by_month.month + interval 1 month - interval 1 day) as period_end,
+        {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'csat_by_month.month')) }} as period_end,
         round(csat_by_month.happy_share, 4) as value_seen,
         round(rating_by_month.good_share, 4) as value_unified,
         true as in_view,
@@ -184,20 +184,20 @@ unioned as (
 
 final as (
     select
-        unioned.comparison::varchar as comparison,
-        unioned.dashboard::varchar as dashboard,
-        unioned.exported_at::timestamp as exported_at,
-        unioned.metric::varchar as metric,
-        unioned.metric_key::varchar as metric_key,
-        unioned.dimension_name::varchar as dimension_name,
-        unioned.dimension_value::varchar as dimension_value,
-        unioned.period_start::date as period_start,
-        unioned.period_end::date as period_end,
-        unioned.value_seen::double as value_seen,
-        unioned.value_unified::double as value_unified,
-        (unioned.value_seen - unioned.value_unified)::double as delta,
-        (100.0 * (unioned.value_seen - unioned.value_unified) / nullif(abs(unioned.value_unified), 0))::double as delta_pct,
-        (case
+        cast(unioned.comparison as varchar) as comparison,
+        cast(unioned.dashboard as varchar) as dashboard,
+        cast(unioned.exported_at as timestamp) as exported_at,
+        cast(unioned.metric as varchar) as metric,
+        cast(unioned.metric_key as varchar) as metric_key,
+        cast(unioned.dimension_name as varchar) as dimension_name,
+        cast(unioned.dimension_value as varchar) as dimension_value,
+        cast(unioned.period_start as date) as period_start,
+        cast(unioned.period_end as date) as period_end,
+        cast(unioned.value_seen as double precision) as value_seen,
+        cast(unioned.value_unified as double precision) as value_unified,
+        cast(unioned.value_seen - unioned.value_unified as double precision) as delta,
+        cast(100.0 * (unioned.value_seen - unioned.value_unified) / nullif(abs(unioned.value_unified), 0) as double precision) as delta_pct,
+        cast(case
             when unioned.comparison = 'management_vs_data' and unioned.metric_key is null then 'unknown_metric'
             when not unioned.in_view then 'missing_in_dashboard'
             when not unioned.in_data then 'missing_in_data'
@@ -211,7 +211,7 @@ final as (
                         <= registry.tolerance_pct)
                 then 'agree'
             else 'disagree'
-        end)::varchar as status
+        end as varchar) as status
     from unioned
     left join registry on unioned.metric_key = registry.metric_key
 )

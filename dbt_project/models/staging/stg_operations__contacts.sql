@@ -65,7 +65,7 @@ final as (
         renamed.handle_seconds,
         renamed.agent,
         renamed.customer_birth_date as birth_date,
-        nullif(upper(regexp_replace(renamed.customer_postcode, '\s+', '', 'g')), '') as postcode_norm,
+        {{ normalize_postcode('renamed.customer_postcode') }} as postcode_norm,
         {{ fold_text('renamed.customer_city') }} as city_folded,
         renamed.source_file,
         renamed.source_row

@@ -26,12 +26,18 @@ renamed as (
     from source
 ),
 
+ranked_copies as (
+    select
+        *,
+        row_number() over (
+            partition by source, complaint_id, event_at, field, new_value order by source_file, source_row
+        ) as copy_number
+    from renamed
+),
+
 deduplicated as (
     -- the same change exported in two overlapping files is one change
-    select * from renamed
-    qualify row_number() over (
-        partition by source, complaint_id, event_at, field, new_value order by source_file, source_row
-    ) = 1
+    select * from ranked_copies where copy_number = 1
 ),
 
 with_previous as (

@@ -1,0 +1,106 @@
+{#- Cross-database building blocks. Models are written in portable SQL (ANSI plus dbt's own cross-database
+    macros: dbt.dateadd, dbt.date_trunc, dbt.listagg, dbt.bool_or, dbt.hash); whatever only DuckDB says
+    lives here, behind adapter.dispatch. Moving to another adapter means adding `<adapter>__` variants
+    where the `default__` one does not fit. Only the duckdb variants are exercised by the test suite;
+    the defaults follow PostgreSQL / Trino, the closest to the standard. tests/dbt/test_portability.py
+    keeps DuckDB-only syntax out of the models. -#}
+
+{#- Every match of a regular expression replaced. -#}
+{% macro regex_replace_all(expr, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regex_replace_all', 'cx_unify')(expr, pattern, replacement)) }}
+{%- endmacro %}
+{% macro duckdb__regex_replace_all(expr, pattern, replacement) -%}
+    regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+{% macro default__regex_replace_all(expr, pattern, replacement) -%}
+    regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+{% macro snowflake__regex_replace_all(expr, pattern, replacement) -%}
+    regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}')
+{%- endmacro %}
+
+{#- Does the text match the regular expression (anywhere)? -#}
+{% macro regex_matches(expr, pattern) -%}
+    {{ return(adapter.dispatch('regex_matches', 'cx_unify')(expr, pattern)) }}
+{%- endmacro %}
+{% macro duckdb__regex_matches(expr, pattern) -%}regexp_matches({{ expr }}, '{{ pattern }}'){%- endmacro %}
+{% macro default__regex_matches(expr, pattern) -%}({{ expr }} ~ '{{ pattern }}'){%- endmacro %}
+
+{#- One capture group of the first match, or null when the text does not match. -#}
+{% macro regex_group(expr, pattern, group) -%}
+    {{ return(adapter.dispatch('regex_group', 'cx_unify')(expr, pattern, group)) }}
+{%- endmacro %}
+{% macro duckdb__regex_group(expr, pattern, group) -%}
+    nullif(regexp_extract({{ expr }}, '{{ pattern }}', {{ group }}), '')
+{%- endmacro %}
+{% macro default__regex_group(expr, pattern, group) -%}
+    nullif((regexp_match({{ expr }}, '{{ pattern }}'))[{{ group }}], '')
+{%- endmacro %}
+
+{#- Words of a text sorted and joined by one space: "smith john" and "john smith" give the same key. -#}
+{% macro sorted_words(expr) -%}
+    {{ return(adapter.dispatch('sorted_words', 'cx_unify')(expr)) }}
+{%- endmacro %}
+{% macro duckdb__sorted_words(expr) -%}
+    array_to_string(list_sort(string_split({{ expr }}, ' ')), ' ')
+{%- endmacro %}
+{% macro default__sorted_words(expr) -%}
+    array_to_string(array(select w from unnest(string_to_array({{ expr }}, ' ')) as t(w) order by w), ' ')
+{%- endmacro %}
+
+{#- The last space-separated word of a text. -#}
+{% macro last_word(expr) -%}
+    {{ return(adapter.dispatch('last_word', 'cx_unify')(expr)) }}
+{%- endmacro %}
+{% macro duckdb__last_word(expr) -%}string_split({{ expr }}, ' ')[-1]{%- endmacro %}
+{% macro default__last_word(expr) -%}split_part({{ expr }}, ' ', -1){%- endmacro %}
+
+{#- Base-2 logarithm (Fellegi-Sunter weights are in bits). -#}
+{% macro log2(expr) -%}{{ return(adapter.dispatch('log2', 'cx_unify')(expr)) }}{%- endmacro %}
+{% macro duckdb__log2(expr) -%}log2({{ expr }}){%- endmacro %}
+{% macro default__log2(expr) -%}(ln({{ expr }}) / ln(2.0)){%- endmacro %}
+
+{#- A fast, stable pseudo-random order key for a value (not a cryptographic hash). -#}
+{% macro hash_order(expr) -%}{{ return(adapter.dispatch('hash_order', 'cx_unify')(expr)) }}{%- endmacro %}
+{% macro duckdb__hash_order(expr) -%}hash({{ expr }}){%- endmacro %}
+{% macro default__hash_order(expr) -%}{{ dbt.hash(expr) }}{%- endmacro %}
+
+{#- Arrays. A profile keeps every distinct non-null value of an attribute in an array. -#}
+{% macro array_agg_distinct(expr) -%}
+    {{ return(adapter.dispatch('array_agg_distinct', 'cx_unify')(expr)) }}
+{%- endmacro %}
+{% macro duckdb__array_agg_distinct(expr) -%}
+    coalesce(list(distinct {{ expr }}) filter (where {{ expr }} is not null), [])
+{%- endmacro %}
+{% macro default__array_agg_distinct(expr) -%}
+    coalesce(array_agg(distinct {{ expr }}) filter (where {{ expr }} is not null), array[]::{{ dbt.type_string() }}[])
+{%- endmacro %}
+
+{% macro array_length(expr) -%}{{ return(adapter.dispatch('array_length', 'cx_unify')(expr)) }}{%- endmacro %}
+{% macro duckdb__array_length(expr) -%}len({{ expr }}){%- endmacro %}
+{% macro default__array_length(expr) -%}cardinality({{ expr }}){%- endmacro %}
+
+{#- Do two arrays share an element? -#}
+{% macro arrays_overlap(a, b) -%}{{ return(adapter.dispatch('arrays_overlap', 'cx_unify')(a, b)) }}{%- endmacro %}
+{% macro duckdb__arrays_overlap(a, b) -%}list_has_any({{ a }}, {{ b }}){%- endmacro %}
+{% macro default__arrays_overlap(a, b) -%}({{ a }} && {{ b }}){%- endmacro %}
+
+{#- One element two arrays share (null when none). -#}
+{% macro arrays_common_element(a, b) -%}
+    {{ return(adapter.dispatch('arrays_common_element', 'cx_unify')(a, b)) }}
+{%- endmacro %}
+{% macro duckdb__arrays_common_element(a, b) -%}list_intersect({{ a }}, {{ b }})[1]{%- endmacro %}
+{% macro default__arrays_common_element(a, b) -%}
+    (select min(x) from unnest({{ a }}) as ua(x) where x = any({{ b }}))
+{%- endmacro %}
+
+{#- A join that gives one row per element of an array column: `from t {{ unnest_join('t.emails', 'u', 'email') }}`. -#}
+{% macro unnest_join(array, alias, column) -%}
+    {{ return(adapter.dispatch('unnest_join', 'cx_unify')(array, alias, column)) }}
+{%- endmacro %}
+{% macro default__unnest_join(array, alias, column) -%}
+    cross join unnest({{ array }}) as {{ alias }}({{ column }})
+{%- endmacro %}
+{% macro snowflake__unnest_join(array, alias, column) -%}
+    cross join lateral (select f.value as {{ column }} from table(flatten(input => {{ array }})) as f) as {{ alias }}
+{%- endmacro %}
