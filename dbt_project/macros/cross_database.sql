@@ -104,3 +104,20 @@
 {% macro snowflake__unnest_join(array, alias, column) -%}
     cross join lateral (select f.value as {{ column }} from table(flatten(input => {{ array }})) as f) as {{ alias }}
 {%- endmacro %}
+
+{#- An order-independent fingerprint of a group of rows (aggregate): equal sets of rows give equal
+    fingerprints. Used to find what changed since the last build. -#}
+{% macro set_fingerprint(columns) -%}
+    {{ return(adapter.dispatch('set_fingerprint', 'cx_unify')(columns)) }}
+{%- endmacro %}
+{% macro duckdb__set_fingerprint(columns) -%}
+    sum(hash({{ columns | join(', ') }}))
+{%- endmacro %}
+{% macro default__set_fingerprint(columns) -%}
+    {%- set row_text -%}
+        {%- for column in columns -%}
+            coalesce(cast({{ column }} as {{ dbt.type_string() }}), '~'){% if not loop.last %} || '|' || {% endif %}
+        {%- endfor -%}
+    {%- endset -%}
+    {{ dbt.hash(dbt.listagg(row_text, "'\\n'", "order by " ~ row_text)) }}
+{%- endmacro %}

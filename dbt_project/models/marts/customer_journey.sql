@@ -1,5 +1,16 @@
+{{ config(
+    materialized='incremental',
+    unique_key='customer_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="{{ delete_customers_gone('customer_key', ref('customer_identity_map')) }}"
+) }}
 -- One row per touchpoint of a unified customer, in order: complaints opened, handed off, resolved and
 -- reopened, survey responses and contact-centre contacts.
+-- Incremental by customer: a night rewrites only the customers whose touchpoints changed (new or
+-- corrected records, a record that moved to another customer, a changed team mapping); the others keep
+-- their rows, which are exactly what a full rebuild would give them (seq and gaps depend only on a
+-- customer's own touchpoints). Customers that no longer exist are deleted after the insert.
 with
 
 identity_map as (
@@ -138,19 +149,11 @@ keyed as (
     inner join identity_map on events.node_id = identity_map.node_id
 ),
 
-final as (
+described as (
+    -- every touchpoint in the contract's types, before ordering
     select
         cast(keyed.customer_key as varchar) as customer_key,
         cast(keyed.event_at as timestamp) as event_at,
-        cast(row_number() over (
-            partition by keyed.customer_key
-            order by keyed.event_at,
-                case keyed.event_type
-                    when 'contact' then 1 when 'complaint_opened' then 2 when 'complaint_handoff' then 3
-                    when 'complaint_resolved' then 4 when 'complaint_reopened' then 5 else 6
-                end,
-                keyed.source_record_id
-        ) as bigint) as seq,
         cast(keyed.event_type as varchar) as event_type,
         cast(keyed.team as varchar) as team,
         cast(team_map.department as varchar) as department,
@@ -164,6 +167,62 @@ final as (
         cast(keyed.owner as varchar) as owner
     from keyed
     left join team_map on keyed.team = team_map.team
+),
+
+{%- set touchpoint_columns = ['event_at', 'event_type', 'team', 'department', 'channel', 'category', 'source',
+    'source_record_id', 'complaint_id', 'score', 'scale', 'owner'] %}
+
+{% if is_incremental() %}
+current_touchpoints as (
+    select customer_key, count(*) as touchpoints, {{ set_fingerprint(touchpoint_columns) }} as fingerprint
+    from described
+    group by customer_key
+),
+
+published_touchpoints as (
+    select customer_key, count(*) as touchpoints, {{ set_fingerprint(touchpoint_columns) }} as fingerprint
+    from {{ this }}
+    group by customer_key
+),
+
+changed_customers as (
+    select current_touchpoints.customer_key
+    from current_touchpoints
+    left join published_touchpoints on current_touchpoints.customer_key = published_touchpoints.customer_key
+    where published_touchpoints.customer_key is null
+        or current_touchpoints.touchpoints <> published_touchpoints.touchpoints
+        or current_touchpoints.fingerprint <> published_touchpoints.fingerprint
+),
+{% endif %}
+
+final as (
+    select
+        described.customer_key,
+        described.event_at,
+        cast(row_number() over (
+            partition by described.customer_key
+            order by described.event_at,
+                case described.event_type
+                    when 'contact' then 1 when 'complaint_opened' then 2 when 'complaint_handoff' then 3
+                    when 'complaint_resolved' then 4 when 'complaint_reopened' then 5 else 6
+                end,
+                described.source_record_id
+        ) as bigint) as seq,
+        described.event_type,
+        described.team,
+        described.department,
+        described.channel,
+        described.category,
+        described.source,
+        described.source_record_id,
+        described.complaint_id,
+        described.score,
+        described.scale,
+        described.owner
+    from described
+    {%- if is_incremental() %}
+    inner join changed_customers on described.customer_key = changed_customers.customer_key
+    {%- endif %}
 ),
 
 with_gaps as (
