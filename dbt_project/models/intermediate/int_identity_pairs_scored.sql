@@ -67,9 +67,9 @@ level_weights as (
     ('birth_date', none), ('postcode', 'postcode_value'), ('city', 'city_value'), ('crm_id', none)] %}
 
 weighted as (
+    -- one pass over the compared pairs: every level's weight looked up beside the pair's own columns
     select
-        compared.cluster_a,
-        compared.cluster_b,
+        compared.*,
         {%- for feature, value in features %}
         case
             when compared.{{ feature }}_level = 'null' then 0.0
@@ -92,31 +92,26 @@ weighted as (
     {%- endfor %}
 ),
 
-totals as (
-    select cluster_a, cluster_b, match_weight from weighted
-),
-
 final as (
     select
-        compared.cluster_a,
-        compared.cluster_b,
-        compared.first_name_level,
-        compared.last_name_level,
-        compared.email_level,
-        compared.phone_level,
-        compared.birth_date_level,
-        compared.postcode_level,
-        compared.city_level,
-        compared.crm_id_level,
-        totals.match_weight,
-        1.0 / (1.0 + ((1.0 - prior.lambda) / prior.lambda) * power(2.0, -totals.match_weight)) as match_probability,
-        compared.first_name_level = 'different' or compared.last_name_level = 'different'
-            or compared.birth_date_level = 'different' or compared.crm_id_level = 'conflict' as is_vetoed,
-        compared.email_level in ('exact', 'close') or compared.phone_level = 'exact'
-            or compared.birth_date_level in ('exact', 'close') or compared.postcode_level in ('exact', 'outward')
-            or compared.city_level = 'exact' as is_corroborated
-    from compared
-    inner join totals on compared.cluster_a = totals.cluster_a and compared.cluster_b = totals.cluster_b
+        weighted.cluster_a,
+        weighted.cluster_b,
+        weighted.first_name_level,
+        weighted.last_name_level,
+        weighted.email_level,
+        weighted.phone_level,
+        weighted.birth_date_level,
+        weighted.postcode_level,
+        weighted.city_level,
+        weighted.crm_id_level,
+        weighted.match_weight,
+        1.0 / (1.0 + ((1.0 - prior.lambda) / prior.lambda) * power(2.0, -weighted.match_weight)) as match_probability,
+        weighted.first_name_level = 'different' or weighted.last_name_level = 'different'
+            or weighted.birth_date_level = 'different' or weighted.crm_id_level = 'conflict' as is_vetoed,
+        weighted.email_level in ('exact', 'close') or weighted.phone_level = 'exact'
+            or weighted.birth_date_level in ('exact', 'close') or weighted.postcode_level in ('exact', 'outward')
+            or weighted.city_level = 'exact' as is_corroborated
+    from weighted
     cross join prior
 )
 
