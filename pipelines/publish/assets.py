@@ -5,6 +5,7 @@ import json
 import dagster as dg
 
 from cx_unify.settings import load_settings
+from expectations.suites import all_checks
 from pipelines.publish.analyst_file import publish_analyst_file
 from pipelines.publish.report import build_report
 from pipelines.transform.resources import MANIFEST, ensure_manifest
@@ -22,7 +23,14 @@ def _mart_keys() -> list[dg.AssetKey]:
     )
 
 
-@dg.asset(key=["published", "analyst_file"], group_name=GROUP, deps=_mart_keys(), kinds={"duckdb"})
+def _upstream_keys() -> list[dg.AssetKey]:
+    """Every mart, and every asset a check guards: the checks are blocking, so publishing waits for all
+    of tonight's results (and an ERROR failure on any of them keeps yesterday's file)."""
+    checked = {dg.AssetKey(list(spec.asset)) for spec in all_checks()}
+    return sorted(set(_mart_keys()) | checked, key=lambda k: k.to_user_string())
+
+
+@dg.asset(key=["published", "analyst_file"], group_name=GROUP, deps=_upstream_keys(), kinds={"duckdb"})
 def analyst_file(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """The DuckDB file analysts open (CX_PUBLISHED/cx.duckdb): marts, check history and reference tables,
     PII masked by salted hash, a README table; rebuilt beside the live file and swapped in atomically."""

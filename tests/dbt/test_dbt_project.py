@@ -137,6 +137,8 @@ def test_incremental_nights_equal_a_full_refresh(tmp_path: Path, faulted_landing
 
     assert _dbt([*args, "--full-refresh"], warehouse).returncode == 0
     full = _marts(warehouse)
-    assert latest_night(third.pop("fragmentation_scorecard")) == latest_night(full.pop("fragmentation_scorecard"))
+    assert latest_night(third.pop("fragmentation_scorecard")) == latest_night(
+        full.pop("fragmentation_scorecard")
+    )
     for name, rows in full.items():
         assert third[name] == rows, f"{name}: the incremental nights differ from a full refresh"

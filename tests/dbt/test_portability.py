@@ -49,7 +49,9 @@ NOT_A_MACRO_CALL = r"(?<!\{\{ )(?<!\.)"
 def _portable_text(path: Path) -> str:
     """The SQL of a file that must be portable: all of a model; the macros that are not dispatch variants."""
     text = re.sub(r"{#.*?#}", " ", path.read_text(), flags=re.S)
-    text = MACRO.sub(lambda m: "\n" * m.group(0).count("\n") if DISPATCH_VARIANT.match(m.group(1)) else m.group(0), text)
+    text = MACRO.sub(
+        lambda m: "\n" * m.group(0).count("\n") if DISPATCH_VARIANT.match(m.group(1)) else m.group(0), text
+    )
     text = re.sub(r"--[^\n]*", " ", text)
     return re.sub(r"{%.*?%}", " ", text)  # block tags (macro headers, if, for) hold no SQL
 
@@ -64,7 +66,9 @@ def findings(text: str) -> list[str]:
 
 
 def _sql_files() -> list[Path]:
-    return sorted([*(DBT_PROJECT_DIR / "models").rglob("*.sql"), *(DBT_PROJECT_DIR / "macros").rglob("*.sql")])
+    return sorted(
+        [*(DBT_PROJECT_DIR / "models").rglob("*.sql"), *(DBT_PROJECT_DIR / "macros").rglob("*.sql")]
+    )
 
 
 @pytest.mark.parametrize("path", _sql_files(), ids=lambda p: str(p.relative_to(DBT_PROJECT_DIR)))

@@ -13,17 +13,21 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _check_settings() -> dict:
+    from cx_unify.settings import load_settings
+    from expectations.config import load_check_settings
+    from expectations.suites import all_checks
+
+    return load_check_settings(load_settings().checks, all_checks())
+
+
 def _snapshot(defs: dg.Definitions) -> dict:
     graph = defs.resolve_asset_graph()
     return {
         "assets": sorted(k.to_user_string() for k in defs.resolve_all_asset_keys()),
         "groups": {k.to_user_string(): graph.get(k).group_name for k in sorted(graph.get_all_asset_keys())},
         "checks": sorted(f"{c.asset_key.to_user_string()}:{c.name}" for c in graph.asset_check_keys),
-        "blocking_checks": sorted(
-            f"{c.asset_key.to_user_string()}:{c.name}"
-            for c in graph.asset_check_keys
-            if graph.get_check_spec(c).blocking
-        ),
+        "error_checks": sorted(name for name, s in _check_settings().items() if s.severity == "ERROR"),
         "jobs": sorted(j.name for j in defs.resolve_all_job_defs() if not j.name.startswith("__")),
         "schedules": sorted([s.name, s.cron_schedule, s.execution_timezone] for s in defs.schedules or []),
         "sensors": sorted(s.name for s in defs.sensors or []),
@@ -52,6 +56,25 @@ def test_nightly_job_covers_every_asset(cx_env: Path) -> None:
     assert set(job.asset_layer.selected_asset_keys) == materializable
     schedule = defs.resolve_schedule_def("nightly_at_0200")
     assert schedule.cron_schedule == "0 2 * * *" and schedule.job_name == "nightly"
+
+
+def test_publishing_waits_for_every_check(cx_env: Path) -> None:
+    """The analyst file depends on every asset a catalogue check guards, and those checks are blocking:
+    Dagster runs them before publishing (only an ERROR failure stops it)."""
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    publish_parents = graph.get(dg.AssetKey(["published", "analyst_file"])).parent_keys
+    catalogue = [
+        c
+        for c in graph.asset_check_keys
+        if not c.name.startswith(("not_null", "unique", "accepted", "relationships"))
+    ]
+    catalogue = [c for c in catalogue if c.name in _check_settings()]
+    assert catalogue
+    for key in catalogue:
+        assert graph.get_check_spec(key).blocking, key
+        assert key.asset_key in publish_parents, key
 
 
 @pytest.mark.slow

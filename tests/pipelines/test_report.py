@@ -525,3 +525,11 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert _console_lines(shot.stderr) == []
     assert _png_size(screenshot) == (1280, height)
     assert screenshot.stat().st_size > 50_000  # a rendered page, not a blank one
+
+
+def test_team_possessive_reads_naturally() -> None:
+    from pipelines.publish.report.reality import _subject
+
+    assert _subject("Calls Handled", "team", "General Enquiries") == "General Enquiries' Calls Handled"
+    assert _subject("Calls Handled", "team", "Billing") == "Billing's Calls Handled"
+    assert _subject("Calls Handled", "queue", "VIP") == "Calls Handled for queue VIP"
