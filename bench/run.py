@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bench.baselines import bare_duckdb_load, pandas_journey, splink_identity
 from bench.measure import REPO, Night, run_night
+from cx_unify.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 CACHE = REPO / "bench" / ".cache"
 RESULTS = REPO / "bench" / "results"
@@ -63,7 +64,9 @@ def main() -> None:
     )
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--memory-limit", default="2500MB", help="DuckDB memory_limit of every connection")
+    parser.add_argument(
+        "--memory-limit", default=DEFAULT_DUCKDB_MEMORY_LIMIT, help="DuckDB memory_limit of every connection"
+    )
     parser.add_argument("--no-splink", action="store_true", help="skip the Splink baseline")
     args = parser.parse_args()
 

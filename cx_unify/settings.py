@@ -16,6 +16,8 @@ DEFAULT_SOURCES = REPO_ROOT / "sources.yml"
 DEFAULT_CHECKS = REPO_ROOT / "checks.yml"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
+# leaves room for the Python processes (orchestrator, dbt's Python models) in a 4 GB budget at SF 10
+DEFAULT_DUCKDB_MEMORY_LIMIT = "2500MB"
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def load_settings() -> Settings:
         pii_salt=_env("CX_PII_SALT") or "cx-unify-demo-salt",
         mask_pii=(_env("CX_MASK_PII") or "1") not in ("0", "false", "no"),
         phone_region=_env("CX_PHONE_REGION") or "GB",
-        duckdb_memory_limit=_env("CX_DUCKDB_MEMORY_LIMIT") or "2500MB",
+        duckdb_memory_limit=_env("CX_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
         duckdb_threads=int(_env("CX_DUCKDB_THREADS") or os.cpu_count() or 2),
     )
 

@@ -8,7 +8,7 @@ import dagster as dg
 import duckdb
 
 from connectors.normalise import register_functions
-from cx_unify.settings import Settings, load_settings
+from cx_unify.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, Settings, load_settings
 
 
 def current_settings() -> Settings:
@@ -23,7 +23,7 @@ class WarehouseResource(dg.ConfigurableResource):
     not (DuckDB allows one writing process), waiting briefly if another process holds the lock."""
 
     path: str
-    memory_limit: str = "2500MB"
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     threads: int = 2
     lock_wait_seconds: float = 30.0
 

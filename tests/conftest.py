@@ -1,11 +1,12 @@
-"""Shared fixtures: generations at the test size (SF 0.01) and temporary CX_HOMEs."""
+"""Shared fixtures: generations at the test size (SF 0.01), temporary CX_HOMEs, the marts of a warehouse."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from cx_unify.generate import generate
@@ -41,3 +42,34 @@ def cx_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+MartRows = dict[str, list[tuple]]
+
+
+def _read_marts(warehouse: Path, digits: int | None = None) -> MartRows:
+    """Every marts table's rows, sorted; floats rounded to `digits` when given (parallel sums differ in
+    the last bits between builds)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1"
+            ).fetchall()
+        ]
+        rows = {t: con.execute(f"SELECT * FROM marts.{t}").fetchall() for t in tables}
+    finally:
+        con.close()
+    if digits is not None:
+        rows = {
+            t: [tuple(round(v, digits) if isinstance(v, float) else v for v in row) for row in table]
+            for t, table in rows.items()
+        }
+    return {t: sorted(table, key=repr) for t, table in rows.items()}
+
+
+@pytest.fixture(scope="session")
+def read_marts() -> Callable[..., MartRows]:
+    """`read_marts(warehouse, digits=None)`: the rows of every marts table, for comparing two builds."""
+    return _read_marts

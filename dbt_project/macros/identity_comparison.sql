@@ -54,12 +54,9 @@ emails_best as (
         p.cluster_a, p.cluster_b,
         min(case
             when ea = eb then 1
-            -- a typing error: one or two edits in the letters of the local part (same domain, same dots,
-            -- underscores and digits), or in the domain (same local part). Namesakes' addresses differ in
-            -- exactly those separators and digits ("jo.smith", "jo_smith", "josmith1"), so they are not typos.
-            when split_part(ea, '@', 2) = split_part(eb, '@', 2)
-                and {{ regex_replace_all("split_part(ea, '@', 1)", '[a-z]', '') }}
-                    = {{ regex_replace_all("split_part(eb, '@', 1)", '[a-z]', '') }}
+            -- a typing error: one or two edits in the letters of the local part (same shape: domain, dots,
+            -- underscores and digits, see email_shape), or in the domain (same local part)
+            when {{ email_shape('ea') }} = {{ email_shape('eb') }}
                 and {{ edit_distance("split_part(ea, '@', 1)", "split_part(eb, '@', 1)") }} <= 2 then 2
             when split_part(ea, '@', 1) = split_part(eb, '@', 1)
                 and {{ edit_distance("split_part(ea, '@', 2)", "split_part(eb, '@', 2)") }} <= 2 then 2

@@ -66,3 +66,10 @@
 {% macro event_order() -%}
 cast(event_at as varchar) || '|' || coalesce(source_file, '') || '|' || lpad(cast(coalesce(source_row, 0) as varchar), 12, '0')
 {%- endmacro %}
+
+{#- What a typing error in an address leaves unchanged: the local part's dots, underscores and digits
+    (its letters removed) and the domain. Namesakes' addresses differ in exactly these ("jo.smith",
+    "jo_smith", "josmith1"); a typo of one address keeps them. -#}
+{% macro email_shape(email) -%}
+    {{ regex_replace_all("split_part(" ~ email ~ ", '@', 1)", '[a-z]', '') }} || '@' || split_part({{ email }}, '@', 2)
+{%- endmacro %}

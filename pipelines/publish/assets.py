@@ -27,7 +27,7 @@ def _upstream_keys() -> list[dg.AssetKey]:
     """Every mart, and every asset a check guards: the checks are blocking, so publishing waits for all
     of tonight's results (and an ERROR failure on any of them keeps yesterday's file)."""
     checked = {dg.AssetKey(list(spec.asset)) for spec in all_checks()}
-    return sorted(set(_mart_keys()) | checked, key=lambda k: k.to_user_string())
+    return sorted(set(_mart_keys()) | checked)
 
 
 @dg.asset(key=["published", "analyst_file"], group_name=GROUP, deps=_upstream_keys(), kinds={"duckdb"})

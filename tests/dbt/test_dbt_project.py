@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -64,29 +65,6 @@ def test_dbt_unit_tests_pass(tmp_path: Path) -> None:
     assert "PASS=9" in tested.stdout, tested.stdout[-1500:]
 
 
-def _marts(warehouse: Path) -> dict[str, list]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        names = [
-            r[0]
-            for r in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1"
-            ).fetchall()
-        ]
-        return {
-            n: sorted(
-                (
-                    tuple(round(v, 6) if isinstance(v, float) else v for v in row)
-                    for row in con.execute(f"SELECT * FROM marts.{n}").fetchall()
-                ),
-                key=repr,
-            )
-            for n in names
-        }
-    finally:
-        con.close()
-
-
 def _copy_files(files: list[Path], source: Path, landing: Path) -> None:
     for path in files:
         target = landing / path.relative_to(source)
@@ -95,7 +73,9 @@ def _copy_files(files: list[Path], source: Path, landing: Path) -> None:
 
 
 @pytest.mark.slow
-def test_incremental_nights_equal_a_full_refresh(tmp_path: Path, faulted_landing: Path) -> None:
+def test_incremental_nights_equal_a_full_refresh(
+    tmp_path: Path, faulted_landing: Path, read_marts: Callable[..., dict[str, list]]
+) -> None:
     """Night 1 loads five months; night 2 adds the sixth (new records, new history for old tickets,
     identity merges); night 3 corrects a file and withdraws records. After the incremental nights the
     marts equal a full refresh of the same raw tables (the scorecard, which keeps every night: its
@@ -119,7 +99,7 @@ def test_incremental_nights_equal_a_full_refresh(tmp_path: Path, faulted_landing
         con.close()
         built = _dbt(args, warehouse)
         assert built.returncode == 0, built.stdout[-3000:]
-        return _marts(warehouse)
+        return read_marts(warehouse, digits=6)
 
     def latest_night(rows: list) -> list:
         return [r for r in rows if r[0] == max(row[0] for row in rows)]
@@ -136,7 +116,7 @@ def test_incremental_nights_equal_a_full_refresh(tmp_path: Path, faulted_landing
     assert len(third["complaint_ownership"]) < len(second["complaint_ownership"])
 
     assert _dbt([*args, "--full-refresh"], warehouse).returncode == 0
-    full = _marts(warehouse)
+    full = read_marts(warehouse, digits=6)
     assert latest_night(third.pop("fragmentation_scorecard")) == latest_night(
         full.pop("fragmentation_scorecard")
     )

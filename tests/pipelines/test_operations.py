@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -69,20 +70,6 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait(timeout=60)
 
 
-def _marts(warehouse: Path) -> dict[str, list]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        tables = [
-            r[0]
-            for r in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1"
-            ).fetchall()
-        ]
-        return {t: sorted(con.execute(f"SELECT * FROM marts.{t}").fetchall(), key=repr) for t in tables}
-    finally:
-        con.close()
-
-
 def _assert_published_file_whole(home: Path) -> None:
     published = home / "published" / "cx.duckdb"
     if published.exists():
@@ -101,7 +88,9 @@ def two_homes(tmp_path: Path, faulted_landing: Path) -> tuple[Path, Path]:
     return homes
 
 
-def test_killed_nights_recover_to_the_same_marts(two_homes: tuple[Path, Path]) -> None:
+def test_killed_nights_recover_to_the_same_marts(
+    two_homes: tuple[Path, Path], read_marts: Callable[..., dict[str, list]]
+) -> None:
     killed, reference = two_homes
     assert _run(reference).returncode == 0
     # kill the night at each stage in turn; each rerun resumes from whatever the last one left
@@ -121,7 +110,7 @@ def test_killed_nights_recover_to_the_same_marts(two_homes: tuple[Path, Path]) -
     assert final.returncode == 0, final.stderr[-3000:]
     _assert_published_file_whole(killed)
     assert [p.name for p in (killed / "published").iterdir() if p.name.startswith(".")] == []
-    recovered, expected = _marts(killed / "warehouse.duckdb"), _marts(reference / "warehouse.duckdb")
+    recovered, expected = read_marts(killed / "warehouse.duckdb"), read_marts(reference / "warehouse.duckdb")
     assert recovered.keys() == expected.keys()
     differ = {
         t: [r for r in recovered[t] if r not in set(expected[t])][:3]

@@ -36,8 +36,7 @@ block_keys as (
         from names inner join profiles using (cluster_node_id) {{ unnest_join('profiles.birth_dates', 'u', 'born') }}
         union all
         -- an address with a typo keeps its domain and its dots, underscores and digits
-        select names.cluster_node_id, 'name+email shape:' || names.name_key || '|' || split_part(email, '@', 2)
-            || '|' || {{ regex_replace_all("split_part(email, '@', 1)", '[a-z]', '') }}
+        select names.cluster_node_id, 'name+email shape:' || names.name_key || '|' || {{ email_shape('email') }}
         from names inner join profiles using (cluster_node_id) {{ unnest_join('profiles.emails', 'u', 'email') }}
         union all
         -- a typo in the domain keeps the local part
@@ -73,8 +72,7 @@ initial_keys as (
         select i.cluster_node_id, i.is_initial, i.initial_name || '|b|' || cast(extract(year from born) as varchar)
         from initial_names as i inner join profiles using (cluster_node_id) {{ unnest_join('profiles.birth_dates', 'u', 'born') }}
         union all
-        select i.cluster_node_id, i.is_initial, i.initial_name || '|e|' || split_part(email, '@', 2) || '|'
-            || {{ regex_replace_all("split_part(email, '@', 1)", '[a-z]', '') }}
+        select i.cluster_node_id, i.is_initial, i.initial_name || '|e|' || {{ email_shape('email') }}
         from initial_names as i inner join profiles using (cluster_node_id) {{ unnest_join('profiles.emails', 'u', 'email') }}
     )
 ),

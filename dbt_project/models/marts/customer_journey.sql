@@ -197,8 +197,7 @@ changed_customers as (
 
 final as (
     select
-        described.customer_key,
-        described.event_at,
+        described.*,
         cast(row_number() over (
             partition by described.customer_key
             order by described.event_at,
@@ -207,18 +206,7 @@ final as (
                     when 'complaint_resolved' then 4 when 'complaint_reopened' then 5 else 6
                 end,
                 described.source_record_id
-        ) as bigint) as seq,
-        described.event_type,
-        described.team,
-        described.department,
-        described.channel,
-        described.category,
-        described.source,
-        described.source_record_id,
-        described.complaint_id,
-        described.score,
-        described.scale,
-        described.owner
+        ) as bigint) as seq
     from described
     {%- if is_incremental() %}
     inner join changed_customers on described.customer_key = changed_customers.customer_key

@@ -4,22 +4,13 @@
 -- of staging (~20 us a number); the staging views look numbers up here.
 with
 
-complaint_phones as (
-    select distinct trim(customer_phone) as phone_raw
-    from {{ source('raw', 'complaints') }}
-    where nullif(trim(customer_phone), '') is not null
-),
-
-survey_phones as (
-    select distinct trim(customer_phone) as phone_raw
-    from {{ source('raw', 'survey_responses') }}
-    where nullif(trim(customer_phone), '') is not null
-),
-
 phones as (
-    select phone_raw from complaint_phones
+    -- union: each distinct text once
+    select trim(customer_phone) as phone_raw from {{ source('raw', 'complaints') }}
+    where nullif(trim(customer_phone), '') is not null
     union
-    select phone_raw from survey_phones
+    select trim(customer_phone) from {{ source('raw', 'survey_responses') }}
+    where nullif(trim(customer_phone), '') is not null
 ),
 
 new_phones as (

@@ -61,7 +61,8 @@ def _subject(metric: str, dim_name: str | None, dim_value: str | None) -> str:
     if dim_value is None:
         return metric
     if dim_name == "team":  # "Billing's calls", "General Enquiries' calls"
-        return f"{dim_value}{chr(39) if dim_value.endswith('s') else chr(39) + 's'} {metric}"
+        possessive = "'" if dim_value.endswith("s") else "'s"
+        return f"{dim_value}{possessive} {metric}"
     return f"{metric} for {dim_name} {dim_value}"
 
 
