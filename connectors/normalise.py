@@ -8,6 +8,9 @@ implementation. Arrow-vectorised with a cache: exports repeat the same numbers m
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 
 import duckdb
@@ -39,16 +42,37 @@ def to_e164(text: str | None, region: str = "GB") -> str | None:
     return None
 
 
+def _e164_list(values: list[str | None], regions: list[str | None]) -> list[str | None]:
+    return [to_e164(v, r or "GB") if v is not None else None for v, r in zip(values, regions, strict=True)]
+
+
+# phonenumbers is pure Python (~40 us a number): past this many numbers in one process (a first night
+# of a large history), the batches are shared with one worker process per core
+PARALLEL_AFTER = 50_000
+_numbers_seen = 0
+_workers: ProcessPoolExecutor | None = None
+
+
+def _worker_pool() -> ProcessPoolExecutor:
+    global _workers
+    if _workers is None:  # spawned, not forked: the caller runs DuckDB's threads
+        _workers = ProcessPoolExecutor(os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn"))
+    return _workers
+
+
 def _e164_arrow(texts: pa.Array, regions: pa.Array) -> pa.Array:
-    values = texts.to_pylist()
-    region_values = regions.to_pylist()
-    return pa.array(
-        [
-            to_e164(v, r or "GB") if v is not None else None
-            for v, r in zip(values, region_values, strict=True)
-        ],
-        type=pa.string(),
-    )
+    global _numbers_seen
+    values, region_values = texts.to_pylist(), regions.to_pylist()
+    _numbers_seen += len(values)
+    workers = os.cpu_count() or 1
+    if _numbers_seen <= PARALLEL_AFTER or workers < 2 or len(values) < 2 * workers:
+        return pa.array(_e164_list(values, region_values), type=pa.string())
+    size = -(-len(values) // workers)
+    parts = [
+        _worker_pool().submit(_e164_list, values[i : i + size], region_values[i : i + size])
+        for i in range(0, len(values), size)
+    ]
+    return pa.array([e164 for part in parts for e164 in part.result()], type=pa.string())
 
 
 def register_functions(con: duckdb.DuckDBPyConnection) -> None:

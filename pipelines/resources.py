@@ -44,7 +44,7 @@ class WarehouseResource(dg.ConfigurableResource):
                 time.sleep(0.5)
         try:
             con.execute("SET TimeZone = 'UTC'")
-            register_functions(con)  # staging views call cx_e164
+            register_functions(con)  # the functions dbt models have (cx_e164), for checks and ad-hoc SQL
             yield con
         finally:
             con.close()

@@ -1,11 +1,11 @@
 {#- Comparison of two identity profiles (int_identity_profiles + int_identity_profile_names).
-    `identity_compare(pairs_relation)` expects columns cluster_a, cluster_b and returns one row per pair
-    with the best agreement level of every feature, and the value behind exact name / postcode / city
+    `identity_compare(pairs_relation)` expects columns pair_id (unique integer), cluster_a, cluster_b and
+    returns one row per pair with the best agreement level of every feature, and the value behind exact name / postcode / city
     agreements (for the common-value adjustment). -#}
 {% macro identity_compare(pairs) -%}
 names_levels as (
     select
-        p.cluster_a, p.cluster_b,
+        p.pair_id,
         {{ _first_name_level('na.first_name', 'na.first_name_canon', 'nb.first_name', 'nb.first_name_canon') }} as first_direct,
         {{ _last_name_level('na.last_name', 'nb.last_name') }} as last_direct,
         {{ _first_name_level('na.first_name', 'na.first_name_canon', 'nb.last_name', 'nb.last_name_canon') }} as first_swapped,
@@ -40,38 +40,48 @@ names_ranked as (
 
 names_best as (
     select
-        cluster_a, cluster_b,
+        pair_id,
         {{ first_by('first_level', 'reading_order') }} as first_name_level,
         {{ first_by('last_level', 'reading_order') }} as last_name_level,
         {{ first_by('first_value', 'reading_order') }} as first_name_value,
         {{ first_by('last_value', 'reading_order') }} as last_name_value
     from names_ranked
-    group by cluster_a, cluster_b
+    group by pair_id
+),
+
+email_parts as (
+    -- every address once with the parts the comparison needs (not once per pair it occurs in)
+    select distinct
+        email,
+        {{ email_shape('email') }} as shape,
+        split_part(email, '@', 1) as local_part,
+        split_part(email, '@', 2) as domain
+    from {{ ref('int_identity_profiles') }} {{ unnest_join('emails', 'u', 'email') }}
 ),
 
 emails_best as (
     select
-        p.cluster_a, p.cluster_b,
+        p.pair_id,
         min(case
-            when ea = eb then 1
+            when ea.email = eb.email then 1
             -- a typing error: one or two edits in the letters of the local part (same shape: domain, dots,
             -- underscores and digits, see email_shape), or in the domain (same local part)
-            when {{ email_shape('ea') }} = {{ email_shape('eb') }}
-                and {{ edit_distance("split_part(ea, '@', 1)", "split_part(eb, '@', 1)") }} <= 2 then 2
-            when split_part(ea, '@', 1) = split_part(eb, '@', 1)
-                and {{ edit_distance("split_part(ea, '@', 2)", "split_part(eb, '@', 2)") }} <= 2 then 2
+            when ea.shape = eb.shape and {{ edit_distance('ea.local_part', 'eb.local_part') }} <= 2 then 2
+            when ea.local_part = eb.local_part and {{ edit_distance('ea.domain', 'eb.domain') }} <= 2 then 2
             else 3 end) as email_rank
     from {{ pairs }} as p
     inner join {{ ref('int_identity_profiles') }} as a on p.cluster_a = a.cluster_node_id
     inner join {{ ref('int_identity_profiles') }} as b on p.cluster_b = b.cluster_node_id
-    {{ unnest_join('a.emails', 'ua', 'ea') }}
-    {{ unnest_join('b.emails', 'ub', 'eb') }}
-    group by p.cluster_a, p.cluster_b
+    {{ unnest_join('a.emails', 'ua', 'email_a') }}
+    {{ unnest_join('b.emails', 'ub', 'email_b') }}
+    inner join email_parts as ea on ua.email_a = ea.email
+    inner join email_parts as eb on ub.email_b = eb.email
+    group by p.pair_id
 ),
 
 dates_best as (
     select
-        p.cluster_a, p.cluster_b,
+        p.pair_id,
         min(case
             when da = db then 1
             when (extract(year from da) = extract(year from db) and extract(month from da) = extract(day from db)
@@ -85,11 +95,12 @@ dates_best as (
     inner join {{ ref('int_identity_profiles') }} as b on p.cluster_b = b.cluster_node_id
     {{ unnest_join('a.birth_dates', 'ua', 'da') }}
     {{ unnest_join('b.birth_dates', 'ub', 'db') }}
-    group by p.cluster_a, p.cluster_b
+    group by p.pair_id
 ),
 
 compared as (
     select
+        p.pair_id,
         p.cluster_a,
         p.cluster_b,
         coalesce(names_best.first_name_level, 'null') as first_name_level,
@@ -125,9 +136,9 @@ compared as (
     from {{ pairs }} as p
     inner join {{ ref('int_identity_profiles') }} as a on p.cluster_a = a.cluster_node_id
     inner join {{ ref('int_identity_profiles') }} as b on p.cluster_b = b.cluster_node_id
-    left join names_best on p.cluster_a = names_best.cluster_a and p.cluster_b = names_best.cluster_b
-    left join emails_best on p.cluster_a = emails_best.cluster_a and p.cluster_b = emails_best.cluster_b
-    left join dates_best on p.cluster_a = dates_best.cluster_a and p.cluster_b = dates_best.cluster_b
+    left join names_best on p.pair_id = names_best.pair_id
+    left join emails_best on p.pair_id = emails_best.pair_id
+    left join dates_best on p.pair_id = dates_best.pair_id
 )
 {%- endmacro %}
 

@@ -95,10 +95,17 @@ initial_pairs as (
         and initials.cluster_node_id <> full_names.cluster_node_id
 ),
 
-final as (
+all_pairs as (
     select cluster_a, cluster_b from shared_key_pairs
     union
     select cluster_a, cluster_b from initial_pairs
+),
+
+final as (
+    -- pair_id: an integer key for the comparison's joins and groupings inside one build (not stable
+    -- between builds: nothing downstream keeps it)
+    select row_number() over () as pair_id, cluster_a, cluster_b
+    from all_pairs
 )
 
 select * from final

@@ -7,7 +7,9 @@ profiles as (
 ),
 
 shuffled as (
-    select cluster_node_id, row_number() over (order by {{ hash_order('cluster_node_id') }}) as position
+    -- the id breaks ties in the hash (they occur: a few hundred in a million ids), so the sample is the
+    -- same on every run
+    select cluster_node_id, row_number() over (order by {{ hash_order('cluster_node_id') }}, cluster_node_id) as position
     from profiles
     where has_name or {{ array_length('emails') }} > 0 or {{ array_length('phones') }} > 0
 ),
@@ -15,7 +17,10 @@ shuffled as (
 random_pairs as (
     -- each profile against the ones 1, 7 and 31 places further in a hash order (up to 300,000 pairs:
     -- plenty for u, bounded at any scale); equi-joins, so the cost stays linear
-    select least(a.cluster_node_id, b.cluster_node_id) as cluster_a, greatest(a.cluster_node_id, b.cluster_node_id) as cluster_b
+    select
+        row_number() over (order by a.position, steps.step) as pair_id,
+        least(a.cluster_node_id, b.cluster_node_id) as cluster_a,
+        greatest(a.cluster_node_id, b.cluster_node_id) as cluster_b
     from shuffled as a
     inner join (select 1 as step union all select 7 union all select 31) as steps on true
     inner join shuffled as b on b.position = a.position + steps.step

@@ -1,0 +1,42 @@
+"""cx_e164: phone numbers to E.164 through DuckDB, in this process and shared with worker processes."""
+
+import duckdb
+import pytest
+
+from connectors import normalise
+from connectors.normalise import register_functions, to_e164
+
+NUMBERS = [
+    ("07911 123456", "+447911123456"),
+    ("(07911) 123-456", "+447911123456"),
+    ("+44 7911 123456", "+447911123456"),
+    ("0044 7911 123456", "+447911123456"),
+    ("447911123456", "+447911123456"),
+    ("0161 496 0000", "+441614960000"),
+    ("12345", None),
+    ("not a number", None),
+    ("", None),
+]
+
+
+def test_to_e164_reads_the_usual_ways_of_writing_a_number() -> None:
+    for text, expected in NUMBERS:
+        assert to_e164(text, "GB") == expected, text
+    assert to_e164(None) is None
+
+
+@pytest.mark.parametrize("parallel_after", [10**9, 0], ids=["in-process", "worker-processes"])
+def test_cx_e164_in_sql_gives_the_same_numbers_either_way(
+    monkeypatch: pytest.MonkeyPatch, parallel_after: int
+) -> None:
+    monkeypatch.setattr(normalise, "PARALLEL_AFTER", parallel_after)
+    monkeypatch.setattr(normalise, "_workers", None)
+    con = duckdb.connect()
+    register_functions(con)
+    texts = [text for text, _ in NUMBERS] * 500 + [None] + [f"07700 9{i:05d}" for i in range(3000)]
+    con.execute("CREATE TABLE phones AS SELECT unnest(?) AS phone_raw", [texts])
+    got = con.execute("SELECT phone_raw, cx_e164(phone_raw, 'GB') FROM phones").fetchall()
+    assert len(got) == len(texts)
+    assert all(e164 == (to_e164(text, "GB") if text is not None else None) for text, e164 in got)
+    assert dict(got)["07911 123456"] == "+447911123456"
+    assert (normalise._workers is not None) == (parallel_after == 0)
