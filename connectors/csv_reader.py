@@ -1,16 +1,14 @@
-"""CSV / TSV: DuckDB's CSV reader as a lazy relation, with the records it cannot parse kept aside.
+"""CSV / TSV: DuckDB's CSV reader, with the records it cannot parse kept aside.
 
-The file is not copied into a table first: ingest's mapping query reads it straight through
-`read_csv`, so a large export is parsed once. The dialect is sniffed once (`sniff_csv`, unless a
-delimiter is configured) and spelled out, so later reads do not sniff again; every column is text.
+`csv_relation` spells out the `read_csv(...)` call; connectors/readers reads it once, in full, into a
+temp table (parallel, in the file's order). The dialect is sniffed once (`sniff_csv`, unless a
+delimiter is configured) and spelled out; every column is text.
 `store_rejects` keeps malformed records (cut short, too many fields, invalid UTF-8, longer than the
 line limit) with their raw line; `rejects_sql` turns them into quarantine reasons naming the column
 and what was expected.
 """
 
 from __future__ import annotations
-
-import contextlib
 
 import duckdb
 
@@ -76,13 +74,6 @@ def csv_relation(
         *common[:2],
     ]
     return f"read_csv({path}, {', '.join(options)})", int(skip), names
-
-
-def clear_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> None:
-    """Forget what earlier (sampling) reads refused: only the full read counts."""
-    for name in (rejects, rejects + "_scan"):
-        with contextlib.suppress(duckdb.CatalogException):
-            con.execute(f"DELETE FROM {name}")
 
 
 def rejects_sql(rejects: str, skip: int) -> str:

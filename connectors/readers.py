@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 from duckdb.sqltypes import DuckDBPyType
 
-from connectors.csv_reader import clear_rejects, csv_relation, rejects_sql
+from connectors.csv_reader import csv_relation, rejects_sql
 from connectors.json_reader import load_json
 from connectors.mapping import lit, q
 from connectors.sources import Source
@@ -91,7 +91,11 @@ def read_file(
         if fmt in ("csv", "tsv"):
             prepared = prepare_text(path, source.encoding, workdir)
             rejects = f"{table}_rej"
-            relation, skip, columns = csv_relation(con, prepared, source, fmt, rejects)
+            reader, skip, columns = csv_relation(con, prepared, source, fmt, rejects)
+            # the one full read, parallel: DuckDB keeps the file's order, so a record's rowid is its place
+            # among the records parsed (numbering in the read itself would make it single-threaded)
+            con.execute(f"CREATE TEMP TABLE {src} AS SELECT * FROM {reader}")
+            relation = src
             result.rejects_table, result.rejects_sql = rejects, rejects_sql(rejects, skip)
         elif fmt in ("json", "jsonl"):
             prepared = prepare_text(path, source.encoding, workdir, native_utf16=False)
@@ -137,18 +141,14 @@ def read_file(
     view = f"{table}_wide" if source.unpivot is not None else table
     if result.numbered:
         con.execute(f"CREATE TEMP VIEW {view} AS SELECT {select}, _row FROM {relation}")
-    else:
-        # row_number() OVER () runs as DuckDB's order-preserving streaming window: the file's order
+    else:  # a temp table in the file's order: its first rowid is the first record after the header line
+        # (rowids count from an offset inside a transaction)
+        first = con.execute(f"SELECT min(rowid) FROM {relation}").fetchone()
+        start = int(first[0]) if first and first[0] is not None else 0
         con.execute(
-            f"CREATE TEMP VIEW {view} AS SELECT * FROM (SELECT {select}, "
-            f"(row_number() OVER () - {result.extra_rows})::BIGINT AS _row FROM {relation}) WHERE _row >= 1"
+            f"CREATE TEMP VIEW {view} AS SELECT {select}, (rowid + 1 - {start + result.extra_rows})::BIGINT "
+            f"AS _row FROM {relation} WHERE rowid >= {start + result.extra_rows}"
         )
-    if (
-        result.rejects_table
-        and not result.numbered
-        and (source.header_rows == "auto" or any(_UNNAMED.match(c) for c in columns))
-    ):  # the samples above were partial reads: only the full read's refusals count
-        clear_rejects(con, result.rejects_table)
     result.columns = [n for n, c in zip(names, columns, strict=True) if c not in result.empty_columns]
     if not result.columns:
         raise UnreadableFile("no header: the file holds no column names (only empty lines?)")
