@@ -1,13 +1,11 @@
 -- One row per complaint: who owned it from beginning to resolution, how often it changed hands and
 -- teams, how long nobody owned it, how long it took, and whether it breached its SLA.
+-- The change history is read straight from its table in each place: a CTE read in several places is
+-- materialised (a copy of every change) before it is read.
 with
 
 complaints as (
     select * from {{ ref('stg_service__complaints') }}
-),
-
-events as (
-    select * from {{ ref('int_complaint_events_linked') }}
 ),
 
 identity_map as (
@@ -20,7 +18,7 @@ sla_policy as (
 
 as_of as (
     -- the data's own clock: the latest thing any ticket export says happened (not the wall clock)
-    select greatest(max(complaints.created_at), max(complaints.updated_at), (select max(event_at) from events)) as as_of_at
+    select greatest(max(complaints.created_at), max(complaints.updated_at), (select max(event_at) from {{ ref('int_complaint_events_linked') }})) as as_of_at
     from complaints
 ),
 
@@ -34,7 +32,7 @@ assignee_changes as (
         row_number() over by_time as change_number,
         source_file,
         source_row
-    from events
+    from {{ ref('int_complaint_events_linked') }} as events
     where field = 'assignee'
     window by_time as (partition by complaint_key order by event_at, source_file, source_row)
 ),
@@ -77,7 +75,7 @@ teams as (
         count(case when field_change_number > 1 and new_value is distinct from old_value then 1 end) as team_handoffs,
         {{ dbt.listagg('coalesce(new_team, new_value)', "' > '", 'order by event_at, source_row') }} as team_path,
         {{ first_by('coalesce(new_team, new_value)', event_order()) }} as first_team
-    from events
+    from {{ ref('int_complaint_events_linked') }} as events
     where field = 'team'
     group by complaint_key
 ),
@@ -89,7 +87,7 @@ statuses as (
         min(case when new_value = 'solved' then event_at end) as first_solved_at,
         max(case when new_value = 'solved' then event_at end) as last_solved_at,
         min(case when new_value in ('open', 'pending', 'solved') and old_value in ('new') then event_at end) as first_worked_at
-    from events
+    from {{ ref('int_complaint_events_linked') }} as events
     where field = 'status'
     group by complaint_key
 ),

@@ -21,10 +21,6 @@ complaints as (
     select * from {{ ref('stg_service__complaints') }}
 ),
 
-complaint_events as (
-    select * from {{ ref('int_complaint_events_linked') }}
-),
-
 survey_responses as (
     select * from {{ ref('stg_marketing__survey_responses') }}
 ),
@@ -37,18 +33,19 @@ team_map as (
     select distinct team, department from {{ ref('team_mapping') }}
 ),
 
-first_values as (
-    -- team and owner a complaint started with, from its history
+-- the change history is read straight from its table where it is needed: a CTE read in several
+-- places is materialised (a copy of every change) before it is read
+
+history as (
+    -- team and owner a complaint started with, and whether its status changes are known
     select
         complaint_key,
         {{ first_by("case when field = 'team' then new_team end", "case when field = 'team' then " ~ event_order() ~ " end") }} as first_team,
-        {{ first_by("case when field = 'assignee' and new_value is not null then new_value end", "case when field = 'assignee' and new_value is not null then " ~ event_order() ~ " end") }} as first_owner
-    from complaint_events
+        {{ first_by("case when field = 'assignee' and new_value is not null then new_value end", "case when field = 'assignee' and new_value is not null then " ~ event_order() ~ " end") }} as first_owner,
+        {{ dbt.bool_or("field = 'status'") }} as has_status_history
+    from {{ ref('int_complaint_events_linked') }}
+    where field in ('team', 'assignee', 'status')
     group by complaint_key
-),
-
-has_status_history as (
-    select distinct complaint_key from complaint_events where field = 'status'
 ),
 
 complaint_rows as (
@@ -56,18 +53,17 @@ complaint_rows as (
         complaints.record_key,
         complaints.source,
         complaints.complaint_id,
-        coalesce(first_values.first_team, complaints.team) as first_team,
-        coalesce(first_values.first_owner, complaints.owner) as first_owner,
+        coalesce(history.first_team, complaints.team) as first_team,
+        coalesce(history.first_owner, complaints.owner) as first_owner,
         complaints.team,
         complaints.owner,
         complaints.channel,
         complaints.category,
         complaints.created_at,
         complaints.resolved_at,
-        has_status_history.complaint_key is not null as has_status_history
+        coalesce(history.has_status_history, false) as has_status_history
     from complaints
-    left join first_values on complaints.record_key = first_values.complaint_key
-    left join has_status_history on complaints.record_key = has_status_history.complaint_key
+    left join history on complaints.record_key = history.complaint_key
 ),
 
 opened as (
@@ -83,7 +79,7 @@ handoffs as (
         complaint_events.complaint_key, complaint_events.event_at, 'complaint_handoff', complaint_events.new_team,
         complaint_rows.channel, complaint_rows.category, complaint_events.source, complaint_events.complaint_id,
         complaint_events.complaint_id, cast(null as double precision), cast(null as varchar), cast(null as varchar)
-    from complaint_events
+    from {{ ref('int_complaint_events_linked') }} as complaint_events
     inner join complaint_rows on complaint_events.complaint_key = complaint_rows.record_key
     where complaint_events.field = 'team' and complaint_events.field_change_number > 1
         and complaint_events.new_value is distinct from complaint_events.old_value
@@ -102,7 +98,7 @@ status_changes as (
         end as event_type,
         complaint_rows.team, complaint_rows.channel, complaint_rows.category, complaint_events.source,
         complaint_events.complaint_id, complaint_events.complaint_id, cast(null as double precision), cast(null as varchar), complaint_events.actor
-    from complaint_events
+    from {{ ref('int_complaint_events_linked') }} as complaint_events
     inner join complaint_rows on complaint_events.complaint_key = complaint_rows.record_key
     where complaint_events.field = 'status'
 ),
@@ -195,30 +191,27 @@ changed_customers as (
 ),
 {% endif %}
 
+{%- set in_order -%}
+    (partition by described.customer_key
+        order by described.event_at,
+            case described.event_type
+                when 'contact' then 1 when 'complaint_opened' then 2 when 'complaint_handoff' then 3
+                when 'complaint_resolved' then 4 when 'complaint_reopened' then 5 else 6
+            end,
+            described.source_record_id)
+{%- endset %}
+
 final as (
+    -- seq and the gap to the previous touchpoint from one ordering (one sort)
     select
         described.*,
-        cast(row_number() over (
-            partition by described.customer_key
-            order by described.event_at,
-                case described.event_type
-                    when 'contact' then 1 when 'complaint_opened' then 2 when 'complaint_handoff' then 3
-                    when 'complaint_resolved' then 4 when 'complaint_reopened' then 5 else 6
-                end,
-                described.source_record_id
-        ) as bigint) as seq
+        cast(row_number() over {{ in_order }} as bigint) as seq,
+        cast({{ hours_between("lag(described.event_at) over " ~ in_order, "described.event_at") }} / 24.0 as double precision)
+            as days_since_previous
     from described
     {%- if is_incremental() %}
     inner join changed_customers on described.customer_key = changed_customers.customer_key
     {%- endif %}
-),
-
-with_gaps as (
-    select
-        *,
-        cast({{ hours_between("lag(event_at) over (partition by customer_key order by seq)", "event_at") }} / 24.0 as double precision)
-            as days_since_previous
-    from final
 )
 
-select * from with_gaps
+select * from final
