@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,12 +87,17 @@ def ingest_sources(
     # one checkpoint after the last file, not one each time the WAL passes 16 MB: files smaller than a
     # row group are committed through the WAL, and each automatic checkpoint rewrote the tables' tails
     con.execute("SET checkpoint_threshold = '1TB'")
-    try:
-        for source in sources:
-            for path in source.files(landing):
-                results.append(ingest_file(con, source, path, landing, run_id))
-    finally:
-        con.execute("RESET checkpoint_threshold")
+    files = [(source, path) for source in sources for path in source.files(landing)]
+    # the files' digests are computed ahead, beside DuckDB's work (hashlib and DuckDB both release the GIL)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cx-sha256") as hasher:
+        digests = [hasher.submit(sha256_of, path) for _, path in files]
+        try:
+            for (source, path), digest in zip(files, digests, strict=True):
+                results.append(ingest_file(con, source, path, landing, run_id, sha=digest.result()))
+        finally:
+            for pending in digests:
+                pending.cancel()
+            con.execute("RESET checkpoint_threshold")
     con.execute("CHECKPOINT")
     return results
 
@@ -114,10 +120,16 @@ def _previous(con: duckdb.DuckDBPyConnection, source: Source, rel: str, sha: str
 
 
 def ingest_file(
-    con: duckdb.DuckDBPyConnection, source: Source, path: Path, landing: Path, run_id: str = "manual"
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    path: Path,
+    landing: Path,
+    run_id: str = "manual",
+    sha: str | None = None,
 ) -> FileResult:
+    """Load one file (see the module's docstring); `sha` is the file's SHA-256 when already known."""
     rel = path.relative_to(landing).as_posix() if path.is_relative_to(landing) else str(path)
-    sha = sha256_of(path)
+    sha = sha or sha256_of(path)
     result = FileResult(source.name, source.kind, rel, sha, path.stat().st_size)
     last_sha, duplicate_elsewhere = _previous(con, source, rel, sha)
     if last_sha == sha:
