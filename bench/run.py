@@ -55,6 +55,10 @@ def _row(name: str, night: Night) -> dict:
             sum(t for m, t in night.dbt_models.items() if m.startswith(IDENTITY_MODELS)), 1
         ),
         "journey_seconds": round(night.dbt_models.get("customer_journey", 0.0), 2),
+        # where dbt's time went: the ten slowest models of the night
+        "slowest_models": {
+            m: round(t, 1) for m, t in sorted(night.dbt_models.items(), key=lambda kv: -kv[1])[:10]
+        },
     }
 
 
@@ -149,6 +153,8 @@ def _print(result: dict) -> None:
             f"{row['identity_seconds']:>9} {st.get('checks', 0):>7} {st.get('publish', 0):>8} "
             f"{st.get('report', 0):>7} {row['startup_seconds']:>8} {row['peak_rss_mb']:>12}"
         )
+    for row in result["nights"]:
+        print(f"slowest models, {row['night']} night: " + ", ".join(f"{m} {t}" for m, t in row["slowest_models"].items()))
     base = result["baselines"]
     print(
         f"\nbare DuckDB load: {base['bare_duckdb_load']['seconds']} s for {base['bare_duckdb_load']['megabytes']} MB"

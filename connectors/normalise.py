@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 
@@ -47,32 +48,66 @@ def _e164_list(values: list[str | None], regions: list[str | None]) -> list[str 
 
 
 # phonenumbers is pure Python (~40 us a number): past this many numbers in one process (a first night
-# of a large history), the batches are shared with one worker process per core
+# of a large history), the batches are shared with one worker process per core. The workers are let go
+# after IDLE_SECONDS without work, so they do not hold memory through the rest of a dbt build.
 PARALLEL_AFTER = 50_000
+IDLE_SECONDS = 2.0
 _numbers_seen = 0
 _workers: ProcessPoolExecutor | None = None
+_busy = 0  # calls using the workers now
+_idle_timer: threading.Timer | None = None
+_lock = threading.Lock()
 
 
-def _worker_pool() -> ProcessPoolExecutor:
+def _take_workers() -> ProcessPoolExecutor:
+    global _workers, _busy
+    with _lock:
+        if _idle_timer is not None:
+            _idle_timer.cancel()
+        if _workers is None:  # spawned, not forked: the caller runs DuckDB's threads
+            _workers = ProcessPoolExecutor(
+                os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn")
+            )
+        _busy += 1
+        return _workers
+
+
+def _give_back_workers() -> None:
+    global _busy, _idle_timer
+    with _lock:
+        _busy -= 1
+        if _busy == 0:
+            _idle_timer = threading.Timer(IDLE_SECONDS, _let_workers_go)
+            _idle_timer.daemon = True
+            _idle_timer.start()
+
+
+def _let_workers_go() -> None:
     global _workers
-    if _workers is None:  # spawned, not forked: the caller runs DuckDB's threads
-        _workers = ProcessPoolExecutor(os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn"))
-    return _workers
+    with _lock:
+        if _busy or _workers is None:
+            return
+        workers, _workers = _workers, None
+    workers.shutdown(wait=True)
 
 
 def _e164_arrow(texts: pa.Array, regions: pa.Array) -> pa.Array:
     global _numbers_seen
     values, region_values = texts.to_pylist(), regions.to_pylist()
     _numbers_seen += len(values)
-    workers = os.cpu_count() or 1
-    if _numbers_seen <= PARALLEL_AFTER or workers < 2 or len(values) < 2 * workers:
+    cores = os.cpu_count() or 1
+    if _numbers_seen <= PARALLEL_AFTER or cores < 2 or len(values) < 2 * cores:
         return pa.array(_e164_list(values, region_values), type=pa.string())
-    size = -(-len(values) // workers)
-    parts = [
-        _worker_pool().submit(_e164_list, values[i : i + size], region_values[i : i + size])
-        for i in range(0, len(values), size)
-    ]
-    return pa.array([e164 for part in parts for e164 in part.result()], type=pa.string())
+    size = -(-len(values) // cores)
+    workers = _take_workers()
+    try:
+        parts = [
+            workers.submit(_e164_list, values[i : i + size], region_values[i : i + size])
+            for i in range(0, len(values), size)
+        ]
+        return pa.array([e164 for part in parts for e164 in part.result()], type=pa.string())
+    finally:
+        _give_back_workers()
 
 
 def register_functions(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,5 +1,7 @@
 """cx_e164: phone numbers to E.164 through DuckDB, in this process and shared with worker processes."""
 
+import time
+
 import duckdb
 import pytest
 
@@ -30,7 +32,6 @@ def test_cx_e164_in_sql_gives_the_same_numbers_either_way(
     monkeypatch: pytest.MonkeyPatch, parallel_after: int
 ) -> None:
     monkeypatch.setattr(normalise, "PARALLEL_AFTER", parallel_after)
-    monkeypatch.setattr(normalise, "_workers", None)
     con = duckdb.connect()
     register_functions(con)
     texts = [text for text, _ in NUMBERS] * 500 + [None] + [f"07700 9{i:05d}" for i in range(3000)]
@@ -39,4 +40,20 @@ def test_cx_e164_in_sql_gives_the_same_numbers_either_way(
     assert len(got) == len(texts)
     assert all(e164 == (to_e164(text, "GB") if text is not None else None) for text, e164 in got)
     assert dict(got)["07911 123456"] == "+447911123456"
-    assert (normalise._workers is not None) == (parallel_after == 0)
+    if parallel_after == 0:
+        assert normalise._workers is not None  # the worker processes did the work
+
+
+def test_the_worker_processes_are_let_go_when_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(normalise, "PARALLEL_AFTER", 0)
+    monkeypatch.setattr(normalise, "IDLE_SECONDS", 0.2)
+    con = duckdb.connect()
+    register_functions(con)
+    con.execute(
+        "SELECT cx_e164('07700 9' || lpad(i::VARCHAR, 5, '0'), 'GB') FROM range(3000) t(i)"
+    ).fetchall()
+    assert normalise._workers is not None
+    deadline = time.monotonic() + 30
+    while normalise._workers is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert normalise._workers is None
