@@ -26,27 +26,27 @@ names_compared as (
 ),
 
 names_ranked as (
+    -- the best reading wins; equally good readings are told apart by the names themselves, so the
+    -- choice (and the common-name weight that follows from it) is the same on every run. The key also
+    -- carries the reading's levels (folded names hold no '|'), so one min() per pair picks it
     select
-        *,
-        case when direct_rank <= swapped_rank then first_direct else first_swapped end as first_level,
-        case when direct_rank <= swapped_rank then last_direct else last_swapped end as last_level,
-        -- the best reading wins; equally good readings are told apart by the names themselves, so the
-        -- choice (and the common-name weight that follows from it) is the same on every run
+        pair_id,
         lpad(cast(least(direct_rank, swapped_rank) as varchar), 2, '0') || '|' || coalesce(first_value, '')
             || '|' || coalesce(last_value, '') || '|' || coalesce(b_first_value, '') || '|'
-            || coalesce(b_last_value, '') as reading_order
+            || coalesce(b_last_value, '') || '|'
+            || case when direct_rank <= swapped_rank then first_direct else first_swapped end || '|'
+            || case when direct_rank <= swapped_rank then last_direct else last_swapped end as reading
     from names_compared
 ),
 
 names_best as (
     select
         pair_id,
-        {{ first_by('first_level', 'reading_order') }} as first_name_level,
-        {{ first_by('last_level', 'reading_order') }} as last_name_level,
-        {{ first_by('first_value', 'reading_order') }} as first_name_value,
-        {{ first_by('last_value', 'reading_order') }} as last_name_value
-    from names_ranked
-    group by pair_id
+        split_part(best_reading, '|', 6) as first_name_level,
+        split_part(best_reading, '|', 7) as last_name_level,
+        nullif(split_part(best_reading, '|', 2), '') as first_name_value,
+        nullif(split_part(best_reading, '|', 3), '') as last_name_value
+    from (select pair_id, min(reading) as best_reading from names_ranked group by pair_id) as best
 ),
 
 email_parts as (
