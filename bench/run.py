@@ -154,7 +154,10 @@ def _print(result: dict) -> None:
             f"{st.get('report', 0):>7} {row['startup_seconds']:>8} {row['peak_rss_mb']:>12}"
         )
     for row in result["nights"]:
-        print(f"slowest models, {row['night']} night: " + ", ".join(f"{m} {t}" for m, t in row["slowest_models"].items()))
+        print(
+            f"slowest models, {row['night']} night: "
+            + ", ".join(f"{m} {t}" for m, t in row["slowest_models"].items())
+        )
     base = result["baselines"]
     print(
         f"\nbare DuckDB load: {base['bare_duckdb_load']['seconds']} s for {base['bare_duckdb_load']['megabytes']} MB"

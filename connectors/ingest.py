@@ -83,22 +83,22 @@ def ingest_sources(
 ) -> list[FileResult]:
     con.execute("SET TimeZone = 'UTC'")  # naive timestamps in raw are UTC; zones are converted explicitly
     ensure_schema(con)
-    results: list[FileResult] = []
     # fewer automatic checkpoints (files smaller than a row group are committed through the WAL, and each
     # checkpoint rewrote the tables' tails: Qualtrics at SF 10 15 s -> 10 s), one after the last file;
     # bounded, because data not yet checkpointed is held in memory
     con.execute("SET checkpoint_threshold = '256MB'")
     files = [(source, path) for source in sources for path in source.files(landing)]
     # the files' digests are computed ahead, beside DuckDB's work (hashlib and DuckDB both release the GIL)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cx-sha256") as hasher:
-        digests = [hasher.submit(sha256_of, path) for _, path in files]
-        try:
-            for (source, path), digest in zip(files, digests, strict=True):
-                results.append(ingest_file(con, source, path, landing, run_id, sha=digest.result()))
-        finally:
-            for pending in digests:
-                pending.cancel()
-            con.execute("RESET checkpoint_threshold")
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cx-sha256")
+    digests = hasher.map(sha256_of, [path for _, path in files])
+    try:
+        results = [
+            ingest_file(con, source, path, landing, run_id, sha=sha)
+            for (source, path), sha in zip(files, digests, strict=True)
+        ]
+    finally:
+        hasher.shutdown(cancel_futures=True)
+        con.execute("RESET checkpoint_threshold")
     con.execute("CHECKPOINT")
     return results
 

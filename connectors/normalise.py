@@ -61,15 +61,13 @@ _idle_timer: threading.Timer | None = None
 _lock = threading.Lock()
 
 
-def _take_workers() -> ProcessPoolExecutor:
+def _take_workers(cores: int) -> ProcessPoolExecutor:
     global _workers, _busy
     with _lock:
         if _idle_timer is not None:
             _idle_timer.cancel()
         if _workers is None:  # spawned, not forked: the caller runs DuckDB's threads
-            _workers = ProcessPoolExecutor(
-                os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn")
-            )
+            _workers = ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn"))
         _busy += 1
         return _workers
 
@@ -101,7 +99,7 @@ def _e164_arrow(texts: pa.Array, regions: pa.Array) -> pa.Array:
     if _numbers_seen <= PARALLEL_AFTER or cores < 2 or len(values) < 2 * cores:
         return pa.array(_e164_list(values, region_values), type=pa.string())
     size = -(-len(values) // cores)
-    workers = _take_workers()
+    workers = _take_workers(cores)
     try:
         parts = [
             workers.submit(_e164_list, values[i : i + size], region_values[i : i + size])

@@ -191,27 +191,26 @@ changed_customers as (
 ),
 {% endif %}
 
-{%- set in_order -%}
-    (partition by described.customer_key
-        order by described.event_at,
-            case described.event_type
-                when 'contact' then 1 when 'complaint_opened' then 2 when 'complaint_handoff' then 3
-                when 'complaint_resolved' then 4 when 'complaint_reopened' then 5 else 6
-            end,
-            described.source_record_id)
-{%- endset %}
-
 final as (
     -- seq and the gap to the previous touchpoint from one ordering (one sort)
     select
         described.*,
-        cast(row_number() over {{ in_order }} as bigint) as seq,
-        cast({{ hours_between("lag(described.event_at) over " ~ in_order, "described.event_at") }} / 24.0 as double precision)
+        cast(row_number() over in_order as bigint) as seq,
+        cast({{ hours_between("lag(described.event_at) over in_order", "described.event_at") }} / 24.0 as double precision)
             as days_since_previous
     from described
     {%- if is_incremental() %}
     inner join changed_customers on described.customer_key = changed_customers.customer_key
     {%- endif %}
+    window in_order as (
+        partition by described.customer_key
+        order by described.event_at,
+            case described.event_type
+                when 'contact' then 1 when 'complaint_opened' then 2 when 'complaint_handoff' then 3
+                when 'complaint_resolved' then 4 when 'complaint_reopened' then 5 else 6
+            end,
+            described.source_record_id
+    )
 )
 
 select * from final
