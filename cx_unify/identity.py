@@ -6,28 +6,45 @@ unit tests can express (STYLE.md).
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 
-def cluster_representatives(node_ids: pa.Array, node_a: pa.Array, node_b: pa.Array) -> pa.Table:
-    """For every node, the smallest node id of its connected component.
+def cluster_representatives(
+    con: duckdb.DuckDBPyConnection, nodes: duckdb.DuckDBPyRelation, edges: duckdb.DuckDBPyRelation
+) -> pa.Table:
+    """For every node (`nodes`: node_id, unique), the smallest node id of its connected component under
+    `edges` (node_a, node_b).
 
-    node_ids must be sorted and unique; edges name nodes by id. Union-find on a sparse graph: linear in
-    nodes + edges. An edge naming an unknown node is an error, not silently dropped.
+    The nodes are numbered in id order and DuckDB turns both ends of every edge into those numbers (two
+    hash joins, in parallel); the components are found on the integers with a sparse-graph union-find,
+    linear in nodes + edges. An edge naming an unknown node is an error, not silently dropped.
     """
+    node_ids = nodes.project("node_id").order("node_id").to_arrow_table().column("node_id").combine_chunks()
+
+    def positions(alias: str) -> duckdb.DuckDBPyRelation:
+        numbered = pa.table({"node_id": node_ids, "position": pa.array(np.arange(len(node_ids)), pa.int64())})
+        return con.from_arrow(numbered).set_alias(alias)
+
+    ends = (
+        edges.project("node_a, node_b")
+        .set_alias("edge")
+        .join(positions("end_a"), "edge.node_a = end_a.node_id", how="left")
+        .join(positions("end_b"), "edge.node_b = end_b.node_id", how="left")
+        .project("end_a.position AS a, end_b.position AS b")
+        .to_arrow_table()
+    )
     n = len(node_ids)
     if n == 0:
         return pa.table({"node_id": pa.array([], pa.string()), "cluster_node_id": pa.array([], pa.string())})
-    a = pc.index_in(node_a, value_set=node_ids)
-    b = pc.index_in(node_b, value_set=node_ids)
+    a, b = ends.column("a"), ends.column("b")
     if a.null_count or b.null_count:
         raise ValueError("an identity edge names a node that is not in the node list")
-    a_idx = a.to_numpy(zero_copy_only=False)
-    b_idx = b.to_numpy(zero_copy_only=False)
+    a_idx = a.to_numpy()
+    b_idx = b.to_numpy()
     graph = coo_matrix((np.ones(len(a_idx), dtype=np.int8), (a_idx, b_idx)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     first = np.full(labels.max() + 1, n, dtype=np.int64)
@@ -82,7 +99,7 @@ def constrained_merge(
     """
     groups = _Groups(
         [
-            {k: set(v) for k, v in values.items()}
+            dict(values)  # a union makes a new set: the caller's sets are never changed
             for values in (first_names, last_names, birth_dates, crm_ids or {})
         ]
     )

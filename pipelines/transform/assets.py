@@ -26,11 +26,15 @@ def dbt_models(
 ) -> Iterator[Any]:
     """staging -> intermediate (identity graph) -> marts, with dbt tests as asset checks. dbt unit tests
     are development tests (pytest runs them, tests/dbt/), not part of a night."""
-    # while dbt works in its own process this one idles: import Great Expectations for the checks now
-    threading.Thread(target=warm_up, daemon=True).start()
     records: list[CheckRecord] = []
+    warming = None
     try:
         for event in dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream():
+            if warming is None:
+                # dbt is at work in its own process and this one idles: import Great Expectations for
+                # the checks now (not before dbt starts: the import would hold up dagster-dbt's start)
+                warming = threading.Thread(target=warm_up, daemon=True)
+                warming.start()
             if isinstance(event, dg.AssetCheckResult):
                 failures = event.metadata.get("dagster_dbt/failed_row_count")
                 records.append(

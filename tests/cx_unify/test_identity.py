@@ -1,15 +1,20 @@
-import pyarrow as pa
+import random
+
+import duckdb
 import pytest
 
 from cx_unify.identity import cluster_representatives
 
 
 def _clusters(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, str]:
-    table = cluster_representatives(
-        pa.array(sorted(nodes)),
-        pa.array([a for a, _ in edges], pa.string()),
-        pa.array([b for _, b in edges], pa.string()),
-    )
+    con = duckdb.connect()
+    con.execute("CREATE TABLE nodes (node_id VARCHAR)")
+    con.execute("CREATE TABLE edges (node_a VARCHAR, node_b VARCHAR)")
+    if nodes:
+        con.executemany("INSERT INTO nodes VALUES (?)", [[n] for n in nodes])
+    if edges:
+        con.executemany("INSERT INTO edges VALUES (?, ?)", [list(e) for e in edges])
+    table = cluster_representatives(con, con.table("nodes"), con.table("edges"))
     return dict(
         zip(table.column("node_id").to_pylist(), table.column("cluster_node_id").to_pylist(), strict=True)
     )
@@ -28,6 +33,23 @@ def test_representative_is_the_smallest_id_whatever_the_edge_order() -> None:
     forward = _clusters(["n3", "n1", "n2"], [("n3", "n2"), ("n2", "n1")])
     backward = _clusters(["n1", "n2", "n3"], [("n1", "n2"), ("n2", "n3")])
     assert forward == backward == {"n1": "n1", "n2": "n1", "n3": "n1"}
+
+
+def test_components_agree_with_a_plain_union_find_on_a_random_graph() -> None:
+    rng = random.Random(7)
+    nodes = [f"n{i:04d}" for i in range(600)]
+    edges = [(rng.choice(nodes), rng.choice(nodes)) for _ in range(450)]
+    parent = {n: n for n in nodes}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        parent[max(ra, rb)] = min(ra, rb)  # the root is always the smallest id of its component
+    assert _clusters(rng.sample(nodes, len(nodes)), edges) == {n: find(n) for n in nodes}
 
 
 def test_unknown_node_in_an_edge_is_an_error() -> None:

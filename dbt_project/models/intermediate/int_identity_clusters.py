@@ -7,7 +7,6 @@ what dbt unit tests can express. Only the clusters some match involves are read 
 """
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from cx_unify.identity import constrained_merge
 
@@ -50,17 +49,23 @@ def model(dbt, session):
             for side in (a, b):
                 probability[side] = max(probability.get(side, 0.0), p)
 
-    deterministic = dbt.ref("int_identity_clusters_deterministic").to_arrow_table()
-    clusters = deterministic.column("cluster_node_id").combine_chunks()
-    keys = pa.array(list(merged), pa.string())
-    position = pc.index_in(clusters, value_set=keys)  # null where no match touched the cluster
-    representative = pa.array([merged[k] for k in keys.to_pylist()], pa.string()).take(position)
-    merge_probability = pa.array([probability.get(k) for k in keys.to_pylist()], pa.float64()).take(position)
-    return pa.table(
-        {
-            "node_id": deterministic.column("node_id"),
-            "deterministic_cluster_id": clusters,
-            "cluster_node_id": pc.coalesce(representative, clusters),
-            "merge_probability": merge_probability,
-        }
+    # the few merged clusters go to DuckDB; it joins them to every node (in parallel)
+    merged_clusters = session.from_arrow(
+        pa.table(
+            {
+                "merged_cluster": pa.array(list(merged), pa.string()),
+                "representative": pa.array(list(merged.values()), pa.string()),
+                "merge_probability": pa.array([probability.get(k) for k in merged], pa.float64()),
+            }
+        )
+    ).set_alias("merged")
+    return (
+        dbt.ref("int_identity_clusters_deterministic")
+        .set_alias("deterministic")
+        .join(merged_clusters, "deterministic.cluster_node_id = merged.merged_cluster", how="left")
+        .project(
+            "deterministic.node_id, deterministic.cluster_node_id AS deterministic_cluster_id, "
+            "coalesce(merged.representative, deterministic.cluster_node_id) AS cluster_node_id, "
+            "merged.merge_probability"
+        )
     )

@@ -9,10 +9,6 @@ from cx_unify.identity import cluster_representatives
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    nodes = dbt.ref("int_identity_nodes").project("node_id").order("node_id").to_arrow_table()
-    edges = dbt.ref("int_identity_edges_deterministic").project("node_a, node_b").to_arrow_table()
     return cluster_representatives(
-        nodes.column("node_id").combine_chunks(),
-        edges.column("node_a").combine_chunks(),
-        edges.column("node_b").combine_chunks(),
+        session, dbt.ref("int_identity_nodes"), dbt.ref("int_identity_edges_deterministic")
     )
