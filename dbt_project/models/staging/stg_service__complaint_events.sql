@@ -1,13 +1,58 @@
+{{ config(
+    materialized='incremental',
+    unique_key=['source', 'complaint_id'],
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook="{{ delete_rows_gone(source('raw', 'complaint_events'), [('source', '_source'), ('complaint_id', 'complaint_id')]) }}"
+) }}
 -- One row per change of a complaint's owner, team, status or priority, with the value before the
 -- change derived from the history when the export does not carry it.
+-- Incremental by complaint: a night rebuilds only the complaints whose raw rows changed (new or
+-- re-exported files, a corrected file; source_fingerprint, which also covers the team mapping) from
+-- all their rows; complaints whose rows are gone from raw are deleted after the insert.
+{%- set fingerprinted = is_incremental() and relation_has_column(this, 'source_fingerprint') %}
 with
-
-source as (
-    select * from {{ source('raw', 'complaint_events') }}
-),
 
 team_map as (
     select * from {{ ref('team_mapping') }}
+),
+
+mapping_fingerprint as (
+    select {{ set_fingerprint(['source_value', 'team']) }} as fingerprint from team_map
+),
+
+complaint_fingerprints as (
+    -- a raw row is its file version and row number; the mapping's fingerprint is in every row's hash,
+    -- so a changed team mapping rebuilds every complaint
+    select
+        raw_events._source as source,
+        raw_events.complaint_id,
+        {{ set_fingerprint(['raw_events._file', 'raw_events._file_sha256', 'raw_events._row', 'mapping_fingerprint.fingerprint']) }}
+            as source_fingerprint
+    from {{ source('raw', 'complaint_events') }} as raw_events
+    cross join mapping_fingerprint
+    group by raw_events._source, raw_events.complaint_id
+),
+
+changed_complaints as (
+    select complaint_fingerprints.source, complaint_fingerprints.complaint_id, complaint_fingerprints.source_fingerprint
+    from complaint_fingerprints
+    {%- if fingerprinted %}
+    left join (
+        select source, complaint_id, min(source_fingerprint) as source_fingerprint
+        from {{ this }}
+        group by source, complaint_id
+    ) as built
+        on complaint_fingerprints.source = built.source and complaint_fingerprints.complaint_id = built.complaint_id
+    where built.source_fingerprint is null or built.source_fingerprint <> complaint_fingerprints.source_fingerprint
+    {%- endif %}
+),
+
+source as (
+    select raw_events.*, changed_complaints.source_fingerprint
+    from {{ source('raw', 'complaint_events') }} as raw_events
+    inner join changed_complaints
+        on raw_events._source = changed_complaints.source and raw_events.complaint_id = changed_complaints.complaint_id
 ),
 
 renamed as (
@@ -22,7 +67,8 @@ renamed as (
             as new_value,
         actor,
         _file as source_file,
-        _row as source_row
+        _row as source_row,
+        source_fingerprint
     from source
 ),
 
@@ -65,7 +111,8 @@ final as (
         with_previous.actor,
         with_previous.field_change_number,
         with_previous.source_file,
-        with_previous.source_row
+        with_previous.source_row,
+        with_previous.source_fingerprint
     from with_previous
     left join team_map as old_team
         on with_previous.field = 'team' and lower(trim(with_previous.old_value)) = old_team.source_value
