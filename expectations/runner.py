@@ -63,6 +63,17 @@ def warm_up() -> None:
     _gx()
 
 
+_WARMING = threading.Event()
+
+
+def warm_up_in_background() -> None:
+    """warm_up() in a daemon thread, once per process: call it where this process waits on another
+    (dbt), so the import (~5 s) overlaps that wait instead of delaying a check."""
+    if not _WARMING.is_set():
+        _WARMING.set()
+        threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0):
         return [_plain(v) for v in (value.tolist() if hasattr(value, "tolist") else value)]

@@ -4,14 +4,13 @@ dbt tests surface as Dagster asset checks (error severity blocks what is downstr
 are also written to quality.check_results once dbt has finished (one writer at a time).
 """
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from expectations.runner import warm_up
+from expectations.runner import warm_up_in_background
 from pipelines.quality.results import CheckRecord, write_check_records
 from pipelines.resources import WarehouseResource
 from pipelines.transform.resources import dbt_project, ensure_manifest
@@ -27,14 +26,12 @@ def dbt_models(
     """staging -> intermediate (identity graph) -> marts, with dbt tests as asset checks. dbt unit tests
     are development tests (pytest runs them, tests/dbt/), not part of a night."""
     records: list[CheckRecord] = []
-    warming = None
     try:
         for event in dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream():
-            if warming is None:
-                # dbt is at work in its own process and this one idles: import Great Expectations for
-                # the checks now (not before dbt starts: the import would hold up dagster-dbt's start)
-                warming = threading.Thread(target=warm_up, daemon=True)
-                warming.start()
+            # dbt is at work in its own process and this one idles: Great Expectations imports now for
+            # the checks that follow (not before dbt starts: it would hold up dagster-dbt's start; not
+            # during ingest: it would take a core from DuckDB's load)
+            warm_up_in_background()
             if isinstance(event, dg.AssetCheckResult):
                 failures = event.metadata.get("dagster_dbt/failed_row_count")
                 records.append(
