@@ -1,8 +1,8 @@
 {#- Comparison of two identity profiles (int_identity_profiles + int_identity_profile_names).
     `identity_compare(pairs_relation)` expects columns pair_id (unique integer), cluster_a, cluster_b and
     returns one row per pair with the best agreement level of every feature, and the value behind exact name / postcode / city
-    agreements (for the common-value adjustment). -#}
-{% macro identity_compare(pairs) -%}
+    agreements (for the common-value adjustment), and the pair's columns named in `carry`. -#}
+{% macro identity_compare(pairs, carry=[]) -%}
 names_levels as (
     select
         p.pair_id,
@@ -103,6 +103,9 @@ compared as (
         p.pair_id,
         p.cluster_a,
         p.cluster_b,
+        {%- for column in carry %}
+        p.{{ column }},
+        {%- endfor %}
         coalesce(names_best.first_name_level, 'null') as first_name_level,
         coalesce(names_best.last_name_level, 'null') as last_name_level,
         case emails_best.email_rank when 1 then 'exact' when 2 then 'close' when 3 then 'different' else 'null' end

@@ -34,3 +34,19 @@
     {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
     {{ return(column | lower in columns) }}
 {%- endmacro %}
+
+{#- Post-hook of int_identity_pair_comparisons: delete the comparisons of profiles that no longer exist
+    (a cluster gained or lost a record, or merged). A no-op on a full build. -#}
+{% macro delete_comparisons_gone(profiles) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where not exists (
+        select 1 from {{ profiles }} as current_profiles
+        where current_profiles.profile_fingerprint = {{ this }}.profile_a
+    )
+    or not exists (
+        select 1 from {{ profiles }} as current_profiles
+        where current_profiles.profile_fingerprint = {{ this }}.profile_b
+    )
+    {%- endif -%}
+{%- endmacro %}

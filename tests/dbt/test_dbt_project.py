@@ -108,6 +108,15 @@ def test_incremental_nights_equal_a_full_refresh(
     _copy_files(last_month, faulted_landing, landing)
     second = night()
     assert len(second["customer_journey"]) > len(first["customer_journey"])
+    # the second night compared only what changed: most comparisons are still the first night's
+    con = duckdb.connect(str(warehouse), read_only=True)
+    kept, compared_now = con.execute(
+        "SELECT count(*) FILTER (WHERE compared_at < max_at), count(*) FILTER (WHERE compared_at = max_at) "
+        "FROM intermediate.int_identity_pair_comparisons, "
+        "(SELECT max(compared_at) AS max_at FROM intermediate.int_identity_pair_comparisons)"
+    ).fetchone()
+    con.close()
+    assert kept > compared_now > 0, (kept, compared_now)
 
     tickets = next(landing.rglob("tickets_2026-10.csv"))
     lines = tickets.read_text(encoding="utf-8").splitlines(keepends=True)

@@ -103,9 +103,16 @@ all_pairs as (
 
 final as (
     -- pair_id: an integer key for the comparison's joins and groupings inside one build (not stable
-    -- between builds: nothing downstream keeps it)
-    select row_number() over () as pair_id, cluster_a, cluster_b
+    -- between builds: nothing downstream keeps it); the two profiles' fingerprints key the comparison
+    select
+        row_number() over () as pair_id,
+        all_pairs.cluster_a,
+        all_pairs.cluster_b,
+        profile_a.profile_fingerprint as profile_a,
+        profile_b.profile_fingerprint as profile_b
     from all_pairs
+    inner join profiles as profile_a on all_pairs.cluster_a = profile_a.cluster_node_id
+    inner join profiles as profile_b on all_pairs.cluster_b = profile_b.cluster_node_id
 )
 
 select * from final

@@ -1,5 +1,6 @@
 -- One row per candidate pair of deterministic clusters with the best agreement level of every feature,
--- the Fellegi-Sunter match weight and the match probability. m from seeds/identity_m_probabilities.csv,
+-- the Fellegi-Sunter match weight and the match probability. Levels from int_identity_pair_comparisons
+-- (kept between builds, by the two profiles' fingerprints); m from seeds/identity_m_probabilities.csv,
 -- u measured on the data; exact name, postcode and city agreements weighted by how common the value is.
 -- Precision before recall: known, different first names, last names or birth dates veto a link, so do
 -- two different CRM numbers (only deterministic rules may join those: that is how a CRM duplicate shows), and
@@ -9,6 +10,10 @@ with
 
 pairs as (
     select * from {{ ref('int_identity_pairs_candidate') }}
+),
+
+comparisons as (
+    select * from {{ ref('int_identity_pair_comparisons') }}
 ),
 
 m_probabilities as (
@@ -48,7 +53,26 @@ prior as (
     select 1.0 / greatest(count(*), 2) as lambda from profiles
 ),
 
-{{ identity_compare('pairs') }},
+compared as (
+    -- every candidate pair meets the comparison of its two profiles
+    select
+        pairs.cluster_a,
+        pairs.cluster_b,
+        comparisons.first_name_level,
+        comparisons.last_name_level,
+        comparisons.email_level,
+        comparisons.phone_level,
+        comparisons.birth_date_level,
+        comparisons.postcode_level,
+        comparisons.city_level,
+        comparisons.crm_id_level,
+        comparisons.first_name_value,
+        comparisons.last_name_value,
+        comparisons.postcode_value,
+        comparisons.city_value
+    from pairs
+    inner join comparisons on pairs.profile_a = comparisons.profile_a and pairs.profile_b = comparisons.profile_b
+),
 
 level_weights as (
     -- log2(m / u) of every comparison level; exact agreements on a value use that value's frequency
