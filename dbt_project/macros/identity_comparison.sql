@@ -171,3 +171,10 @@ compared as (
         when 'exact' then 0 when 'nickname' then 1 when 'initial' then 2 when 'similar' then 3 when 'null' then 4 else 6 end
      + case {{ last_level }} when 'exact' then 0 when 'similar' then 2 when 'null' then 4 else 6 end)
 {%- endmacro %}
+
+{#- A digest of the comparison as int_identity_pair_comparisons renders it (without the database's name,
+    which is the warehouse file's): kept comparisons made by other rules are stale. -#}
+{% macro identity_comparison_version() -%}
+    {%- set rendered = identity_compare('to_compare', carry=['profile_a', 'profile_b']) -%}
+    {{ return(local_md5(rendered | replace(adapter.quote(target.database) ~ '.', ''))) }}
+{%- endmacro %}

@@ -36,11 +36,13 @@
 {%- endmacro %}
 
 {#- Post-hook of int_identity_pair_comparisons: delete the comparisons of profiles that no longer exist
-    (a cluster gained or lost a record, or merged). A no-op on a full build. -#}
+    (a cluster gained or lost a record, or merged) and those made by other comparison rules. A no-op on
+    a full build. -#}
 {% macro delete_comparisons_gone(profiles) -%}
     {%- if is_incremental() -%}
     delete from {{ this }}
-    where not exists (
+    where comparison_version <> '{{ identity_comparison_version() }}'
+    or not exists (
         select 1 from {{ profiles }} as current_profiles
         where current_profiles.profile_fingerprint = {{ this }}.profile_a
     )

@@ -11,6 +11,10 @@
 -- Incremental: a night compares only the candidate pairs whose fingerprint pair is new (a profile that
 -- gained or lost a record, a new candidate pair); comparisons of profiles that no longer exist are
 -- deleted after the insert. Sides are kept in the candidate pair's order (cluster_a first).
+-- comparison_version is a digest of the comparison's SQL as rendered: a change to the comparison rules
+-- (identity_comparison.sql, a threshold, a similarity function) makes every kept comparison stale, so
+-- the night compares every pair again and the stale ones are deleted.
+{%- set comparison_version = identity_comparison_version() %}
 with
 
 to_compare as (
@@ -25,6 +29,7 @@ to_compare as (
         where not exists (
             select 1 from {{ this }} as known
             where known.profile_a = pairs.profile_a and known.profile_b = pairs.profile_b
+                and known.comparison_version = '{{ comparison_version }}'
         )
         {%- endif %}
         group by pairs.profile_a, pairs.profile_b
@@ -42,6 +47,7 @@ final as (
             'last_name_value', 'postcode_value', 'city_value'] %}
         {{ column }},
         {%- endfor %}
+        cast('{{ comparison_version }}' as {{ dbt.type_string() }}) as comparison_version,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as compared_at
     from compared
 )
