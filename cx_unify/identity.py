@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -23,7 +24,11 @@ def cluster_representatives(
     hash joins, in parallel); the components are found on the integers with a sparse-graph union-find,
     linear in nodes + edges. An edge naming an unknown node is an error, not silently dropped.
     """
+    # sorted ids make the smallest position the smallest id. A relation keeps its .order() whatever the
+    # connection's preserve_insertion_order (con.execute(...).to_arrow_table() does not): checked anyway
     node_ids = nodes.project("node_id").order("node_id").to_arrow_table().column("node_id").combine_chunks()
+    if len(node_ids) > 1 and not pc.all(pc.less(node_ids[:-1], node_ids[1:])).as_py():
+        raise ValueError("identity node ids are not unique and in order")
 
     def positions(alias: str) -> duckdb.DuckDBPyRelation:
         numbered = pa.table({"node_id": node_ids, "position": pa.array(np.arange(len(node_ids)), pa.int64())})

@@ -35,20 +35,16 @@
     {{ return(column | lower in columns) }}
 {%- endmacro %}
 
-{#- Post-hook of int_identity_pair_comparisons: delete the comparisons of profiles that no longer exist
-    (a cluster gained or lost a record, or merged) and those made by other comparison rules. A no-op on
-    a full build. -#}
-{% macro delete_comparisons_gone(profiles) -%}
+{#- Post-hook of int_identity_pair_comparisons: delete the comparisons no candidate pair refers to tonight
+    (a profile that gained or lost a record, clusters that merged) and those made by other comparison
+    rules, so the table holds what a full build would. A no-op on a full build. -#}
+{% macro delete_comparisons_gone(candidates) -%}
     {%- if is_incremental() -%}
     delete from {{ this }}
     where comparison_version <> '{{ identity_comparison_version() }}'
     or not exists (
-        select 1 from {{ profiles }} as current_profiles
-        where current_profiles.profile_fingerprint = {{ this }}.profile_a
-    )
-    or not exists (
-        select 1 from {{ profiles }} as current_profiles
-        where current_profiles.profile_fingerprint = {{ this }}.profile_b
+        select 1 from {{ candidates }} as candidates
+        where candidates.profile_a = {{ this }}.profile_a and candidates.profile_b = {{ this }}.profile_b
     )
     {%- endif -%}
 {%- endmacro %}

@@ -2,14 +2,14 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    post_hook="{{ delete_comparisons_gone(ref('int_identity_profiles')) }}"
+    post_hook="{{ delete_comparisons_gone(ref('int_identity_pairs_candidate')) }}"
 ) }}
 -- One row per pair of profile contents (fingerprints, see int_identity_profiles) that some candidate
 -- pair compares: the best agreement level of every feature and the values behind exact name, postcode
 -- and city agreements. These depend on the two profiles only, not on u or on how common a value is
 -- (int_identity_pairs_scored weighs them), so they are kept between builds.
 -- Incremental: a night compares only the candidate pairs whose fingerprint pair is new (a profile that
--- gained or lost a record, a new candidate pair); comparisons of profiles that no longer exist are
+-- gained or lost a record, a new candidate pair); comparisons no candidate pair refers to any more are
 -- deleted after the insert. Sides are kept in the candidate pair's order (cluster_a first).
 -- comparison_version is a digest of the comparison's SQL as rendered: a change to the comparison rules
 -- (identity_comparison.sql, a threshold, a similarity function) makes every kept comparison stale, so

@@ -103,7 +103,7 @@ all_pairs as (
 
 final as (
     -- pair_id: an integer key for the comparison's joins and groupings inside one build (not stable
-    -- between builds: nothing downstream keeps it); the two profiles' fingerprints key the comparison
+    -- between builds: nothing keeps it); the two profiles' fingerprints key the kept comparison
     select
         row_number() over () as pair_id,
         all_pairs.cluster_a,

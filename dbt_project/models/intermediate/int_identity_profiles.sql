@@ -1,9 +1,9 @@
 -- One row per deterministic cluster: everything its records say about the person (emails, phones,
 -- birth dates, postcodes, cities, CRM numbers). The probabilistic stage compares these profiles, so a
 -- person's attributes scattered over several records all count as evidence.
--- profile_fingerprint: a digest of everything the comparison reads about the cluster (these arrays, its
--- names and the nicknames that resolve them, see int_identity_profile_names). Two profiles with equal
--- fingerprints compare alike, so int_identity_pair_comparisons keeps a comparison while both last.
+-- profile_fingerprint: a digest of everything the comparison reads about the cluster (these arrays and
+-- its name readings, the rows of int_identity_profile_names). Two profiles with equal fingerprints
+-- compare alike, so int_identity_pair_comparisons keeps a comparison while both last.
 {%- set arrays = ['emails', 'phones', 'birth_dates', 'postcodes', 'postcode_outwards', 'cities', 'crm_ids'] %}
 with
 
@@ -13,10 +13,6 @@ nodes as (
 
 clusters as (
     select * from {{ ref('int_identity_clusters_deterministic') }}
-),
-
-nicknames_fingerprint as (
-    select {{ text_set_digest("nickname || '|' || formal") }} as fingerprint from {{ ref('nicknames') }}
 ),
 
 aggregated as (
@@ -30,8 +26,9 @@ aggregated as (
         {{ array_agg_distinct('nodes.postcode_outward') }} as postcode_outwards,
         {{ array_agg_distinct('nodes.city_folded') }} as cities,
         {{ array_agg_distinct('nodes.crm_id') }} as crm_ids,
-        -- the names the comparison reads (int_identity_profile_names) follow from these and the nicknames
-        {{ text_set_digest('nodes.name_folded') }} as names_digest,
+        -- the rows of int_identity_profile_names ('~' for a missing part; none without a first name)
+        {{ text_set_digest("nodes.first_name || '|' || coalesce(nodes.first_name_canon, '~') || '|'
+            || coalesce(nodes.last_name, '~') || '|' || coalesce(nodes.last_name_canon, '~')") }} as names_digest,
         {{ dbt.bool_or('nodes.name_folded is not null') }} as has_name
     from nodes
     inner join clusters on nodes.node_id = clusters.node_id
@@ -53,11 +50,9 @@ final as (
         {%- set parts = [] %}
         {%- for column in arrays %}{% do parts.append(array_text(column)) %}{% endfor %}
         {%- do parts.append('cast(names_digest as ' ~ dbt.type_string() ~ ')') %}
-        {%- do parts.append('cast(nicknames_fingerprint.fingerprint as ' ~ dbt.type_string() ~ ')') %}
         {{ digest(parts | join(' || chr(30) || ')) }}
             as profile_fingerprint
     from aggregated
-    cross join nicknames_fingerprint
 )
 
 select * from final

@@ -73,7 +73,7 @@ teams as (
         complaint_key,
         count(new_value) as group_stations_count,
         count(case when field_change_number > 1 and new_value is distinct from old_value then 1 end) as team_handoffs,
-        {{ dbt.listagg('coalesce(new_team, new_value)', "' > '", 'order by event_at, source_row') }} as team_path,
+        {{ dbt.listagg('coalesce(new_team, new_value)', "' > '", 'order by event_at, source_file, source_row') }} as team_path,
         {{ first_by('coalesce(new_team, new_value)', event_order()) }} as first_team
     from {{ ref('int_complaint_events_linked') }} as events
     where field = 'team'

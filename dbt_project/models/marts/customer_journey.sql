@@ -209,7 +209,11 @@ final as (
                 when 'contact' then 1 when 'complaint_opened' then 2 when 'complaint_handoff' then 3
                 when 'complaint_resolved' then 4 when 'complaint_reopened' then 5 else 6
             end,
-            described.source_record_id
+            described.source_record_id,
+            -- the rest of the row breaks the remaining ties (two changes of one ticket in the same second),
+            -- so seq is the same on every build; rows equal in all of these are interchangeable
+            described.source, described.team, described.owner, described.channel, described.category,
+            described.score, described.scale, described.department, described.complaint_id
     )
 )
 

@@ -18,16 +18,17 @@ team_map as (
 ),
 
 mapping_fingerprint as (
-    select {{ set_fingerprint(['source_value', 'team']) }} as fingerprint from team_map
+    select {{ text_set_digest("source_value || '|' || coalesce(team, '~')") }} as fingerprint from team_map
 ),
 
 complaint_fingerprints as (
-    -- a raw row is its file version and row number; the mapping's fingerprint is in every row's hash,
-    -- so a changed team mapping rebuilds every complaint
+    -- a raw row is its file version and row number; the mapping's fingerprint is in every row's digest,
+    -- so a changed team mapping rebuilds every complaint (md5-based: DuckDB's hash() collides too often)
     select
         raw_events._source as source,
         raw_events.complaint_id,
-        {{ set_fingerprint(['raw_events._file', 'raw_events._file_sha256', 'raw_events._row', 'mapping_fingerprint.fingerprint']) }}
+        {{ text_set_digest("raw_events._file || '|' || coalesce(raw_events._file_sha256, '~') || '|' || cast(raw_events._row as "
+            ~ dbt.type_string() ~ ") || '|' || cast(mapping_fingerprint.fingerprint as " ~ dbt.type_string() ~ ")") }}
             as source_fingerprint
     from {{ source('raw', 'complaint_events') }} as raw_events
     cross join mapping_fingerprint
