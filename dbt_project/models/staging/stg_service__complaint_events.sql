@@ -21,17 +21,28 @@ mapping_fingerprint as (
     select {{ text_set_digest("source_value || '|' || coalesce(team, '~')") }} as fingerprint from team_map
 ),
 
+file_versions as (
+    -- one digest per loaded file version (and the team mapping): md5 once per file, not once per row
+    select
+        files._file,
+        files._file_sha256,
+        {{ text_digest("coalesce(files._file, '~') || '|' || coalesce(files._file_sha256, '~') || '|' || cast(mapping_fingerprint.fingerprint as " ~ dbt.type_string() ~ ")") }}
+            as file_digest
+    from (select distinct _file, _file_sha256 from {{ source('raw', 'complaint_events') }}) as files
+    cross join mapping_fingerprint
+),
+
 complaint_fingerprints as (
-    -- a raw row is its file version and row number; the mapping's fingerprint is in every row's digest,
-    -- so a changed team mapping rebuilds every complaint (md5-based: DuckDB's hash() collides too often)
+    -- a raw row is its file version and row number; the mapping's fingerprint is in every file's digest,
+    -- so a changed team mapping rebuilds every complaint
     select
         raw_events._source as source,
         raw_events.complaint_id,
-        {{ text_set_digest("raw_events._file || '|' || coalesce(raw_events._file_sha256, '~') || '|' || cast(raw_events._row as "
-            ~ dbt.type_string() ~ ") || '|' || cast(mapping_fingerprint.fingerprint as " ~ dbt.type_string() ~ ")") }}
-            as source_fingerprint
+        {{ file_rows_digest('file_versions.file_digest', 'raw_events._row') }} as source_fingerprint
     from {{ source('raw', 'complaint_events') }} as raw_events
-    cross join mapping_fingerprint
+    inner join file_versions
+        on coalesce(raw_events._file, '~') = coalesce(file_versions._file, '~')
+        and coalesce(raw_events._file_sha256, '~') = coalesce(file_versions._file_sha256, '~')
     group by raw_events._source, raw_events.complaint_id
 ),
 
