@@ -30,15 +30,12 @@ def cluster_representatives(
     if len(node_ids) > 1 and not pc.all(pc.less(node_ids[:-1], node_ids[1:])).as_py():
         raise ValueError("identity node ids are not unique and in order")
 
-    def positions(alias: str) -> duckdb.DuckDBPyRelation:
-        numbered = pa.table({"node_id": node_ids, "position": pa.array(np.arange(len(node_ids)), pa.int64())})
-        return con.from_arrow(numbered).set_alias(alias)
-
+    numbered = pa.table({"node_id": node_ids, "position": pa.array(np.arange(len(node_ids)), pa.int64())})
     ends = (
         edges.project("node_a, node_b")
         .set_alias("edge")
-        .join(positions("end_a"), "edge.node_a = end_a.node_id", how="left")
-        .join(positions("end_b"), "edge.node_b = end_b.node_id", how="left")
+        .join(con.from_arrow(numbered).set_alias("end_a"), "edge.node_a = end_a.node_id", how="left")
+        .join(con.from_arrow(numbered).set_alias("end_b"), "edge.node_b = end_b.node_id", how="left")
         .project("end_a.position AS a, end_b.position AS b")
         .to_arrow_table()
     )

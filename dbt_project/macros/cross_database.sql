@@ -79,7 +79,6 @@
 
 {#- An array as one string (elements in order, unit-separator between them): for fingerprints. -#}
 {% macro array_text(expr) -%}{{ return(adapter.dispatch('array_text', 'cx_unify')(expr)) }}{%- endmacro %}
-{% macro duckdb__array_text(expr) -%}array_to_string({{ expr }}, chr(31)){%- endmacro %}
 {% macro default__array_text(expr) -%}array_to_string({{ expr }}, chr(31)){%- endmacro %}
 
 {#- A 128-bit digest of a string, for fingerprints that are joined on: a number where the database has one. -#}
@@ -105,12 +104,6 @@
 {% macro default__file_rows_digest(file_digest, row_number) -%}
     {{ text_set_digest("cast(" ~ file_digest ~ " as " ~ dbt.type_string() ~ ") || '|' || cast(" ~ row_number ~ " as " ~ dbt.type_string() ~ ")") }}
 {%- endmacro %}
-
-{#- md5 of a text as a number (a string where the database has no such function): for digests that are
-    computed once per file or seed, not per row. -#}
-{% macro text_digest(expr) -%}{{ return(adapter.dispatch('text_digest', 'cx_unify')(expr)) }}{%- endmacro %}
-{% macro duckdb__text_digest(expr) -%}md5_number_upper({{ expr }}){%- endmacro %}
-{% macro default__text_digest(expr) -%}{{ dbt.hash(expr) }}{%- endmacro %}
 
 {% macro array_length(expr) -%}{{ return(adapter.dispatch('array_length', 'cx_unify')(expr)) }}{%- endmacro %}
 {% macro duckdb__array_length(expr) -%}len({{ expr }}){%- endmacro %}

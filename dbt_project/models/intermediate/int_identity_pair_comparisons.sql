@@ -2,7 +2,8 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    post_hook="{{ delete_comparisons_gone(ref('int_identity_pairs_candidate')) }}"
+    post_hook="{{ delete_rows_gone(ref('int_identity_pairs_candidate'), [('profile_a', 'profile_a'), ('profile_b', 'profile_b')],
+        or_where=\"comparison_version <> '\" ~ identity_comparison_version() ~ \"'\") }}"
 ) }}
 -- One row per pair of profile contents (fingerprints, see int_identity_profiles) that some candidate
 -- pair compares: the best agreement level of every feature and the values behind exact name, postcode

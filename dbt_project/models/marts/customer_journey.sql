@@ -3,7 +3,7 @@
     unique_key='customer_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook="{{ delete_customers_gone('customer_key', ref('customer_identity_map')) }}"
+    post_hook="{{ delete_rows_gone(ref('customer_identity_map'), [('customer_key', 'customer_key')]) }}"
 ) }}
 -- One row per touchpoint of a unified customer, in order: complaints opened, handed off, resolved and
 -- reopened, survey responses and contact-centre contacts.

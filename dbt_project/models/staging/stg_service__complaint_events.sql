@@ -26,7 +26,7 @@ file_versions as (
     select
         files._file,
         files._file_sha256,
-        {{ text_digest("coalesce(files._file, '~') || '|' || coalesce(files._file_sha256, '~') || '|' || cast(mapping_fingerprint.fingerprint as " ~ dbt.type_string() ~ ")") }}
+        {{ digest("coalesce(files._file, '~') || '|' || coalesce(files._file_sha256, '~') || '|' || cast(mapping_fingerprint.fingerprint as " ~ dbt.type_string() ~ ")") }}
             as file_digest
     from (select distinct _file, _file_sha256 from {{ source('raw', 'complaint_events') }}) as files
     cross join mapping_fingerprint
