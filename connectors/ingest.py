@@ -13,11 +13,15 @@ rows_read = rows_loaded + rows_quarantined holds for every file. Idempotent:
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -27,6 +31,7 @@ from connectors.readers import UnreadableFile, collect_rejects, drop_temp, first
 from connectors.sources import Source
 
 DERIVED_KINDS = {"contacts": ("workload",)}  # call-level logs also yield workload aggregates
+INGEST_WORKERS = min(os.cpu_count() or 1, 4)  # files loaded at a time
 
 
 @dataclass
@@ -79,8 +84,17 @@ def _now() -> datetime:
 
 
 def ingest_sources(
-    con: duckdb.DuckDBPyConnection, sources: list[Source], landing: Path, run_id: str = "manual"
+    con: duckdb.DuckDBPyConnection,
+    sources: list[Source],
+    landing: Path,
+    run_id: str = "manual",
+    workers: int = INGEST_WORKERS,
 ) -> list[FileResult]:
+    """Load every file of `sources`, `workers` files at a time (each on its own cursor, in its own
+    transaction): one file keeps about one core busy (parse, map, write and commit alternate), so two
+    at a time use a 2-core machine. Files with the same bytes load one after the other, so the second
+    is recognised as a duplicate. Every file of the batch gets one load time (`_ingested_at`): the
+    staging models order a batch's versions by file name, as they would files loaded one by one."""
     con.execute("SET TimeZone = 'UTC'")  # naive timestamps in raw are UTC; zones are converted explicitly
     ensure_schema(con)
     # fewer automatic checkpoints (files smaller than a row group are committed through the WAL, and each
@@ -88,19 +102,55 @@ def ingest_sources(
     # bounded, because data not yet checkpointed is held in memory
     con.execute("SET checkpoint_threshold = '256MB'")
     files = [(source, path) for source in sources for path in source.files(landing)]
+    loaded_at = _now()
     # the files' digests are computed ahead, beside DuckDB's work (hashlib and DuckDB both release the GIL)
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cx-sha256")
-    digests = hasher.map(sha256_of, [path for _, path in files])
+    loaders = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="cx-ingest")
+    cursors = _Cursors(con)
     try:
-        results = [
-            ingest_file(con, source, path, landing, run_id, sha=sha)
-            for (source, path), sha in zip(files, digests, strict=True)
-        ]
+        first_of_digest: dict[str, Future[FileResult]] = {}
+        loads: list[Future[FileResult]] = []
+        for (source, path), sha in zip(
+            files, hasher.map(sha256_of, [path for _, path in files]), strict=True
+        ):
+            if sha in first_of_digest:  # the same bytes again: after the first copy is in
+                first_of_digest[sha].result()
+            load = loaders.submit(cursors.run, ingest_file, source, path, landing, run_id, sha, loaded_at)
+            first_of_digest.setdefault(sha, load)
+            loads.append(load)
+        results = [load.result() for load in loads]
     finally:
         hasher.shutdown(cancel_futures=True)
+        loaders.shutdown(cancel_futures=True)
+        cursors.close()
         con.execute("RESET checkpoint_threshold")
     con.execute("CHECKPOINT")
     return results
+
+
+class _Cursors:
+    """One DuckDB cursor per loader thread (a cursor is a connection of its own: its own transaction and
+    temp tables), made on first use and closed at the end."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self._local = threading.local()
+        self._all: list[duckdb.DuckDBPyConnection] = []
+        self._lock = threading.Lock()
+
+    def run(self, load: Callable[..., FileResult], *args: Any) -> FileResult:
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            with self._lock:
+                cursor = self._con.cursor()
+                self._all.append(cursor)
+            cursor.execute("SET TimeZone = 'UTC'")
+            self._local.cursor = cursor
+        return load(cursor, *args)
+
+    def close(self) -> None:
+        for cursor in self._all:
+            cursor.close()
 
 
 def _previous(con: duckdb.DuckDBPyConnection, source: Source, rel: str, sha: str) -> tuple[str | None, bool]:
@@ -127,8 +177,10 @@ def ingest_file(
     landing: Path,
     run_id: str = "manual",
     sha: str | None = None,
+    loaded_at: datetime | None = None,
 ) -> FileResult:
-    """Load one file (see the module's docstring); `sha` is the file's SHA-256 when already known."""
+    """Load one file (see the module's docstring); `sha` is the file's SHA-256 when already known,
+    `loaded_at` the batch's load time (now when not given)."""
     rel = path.relative_to(landing).as_posix() if path.is_relative_to(landing) else str(path)
     sha = sha or sha256_of(path)
     result = FileResult(source.name, source.kind, rel, sha, path.stat().st_size)
@@ -146,7 +198,7 @@ def ingest_file(
         if result.status == "skipped_duplicate":
             _manifest(con, result, run_id)
         return result
-    now = _now()
+    now = loaded_at or _now()
     con.execute("BEGIN TRANSACTION")
     try:
         if last_sha is not None:

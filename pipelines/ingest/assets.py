@@ -45,7 +45,10 @@ def build_ingest_asset(kind: str) -> dg.AssetsDefinition:
         settings = load_settings()
         sources = [s for s in load_sources(settings.sources) if s.kind == kind]
         with warehouse.get_connection() as con:
-            results = ingest_sources(con, sources, settings.landing, run_id=context.run_id)
+            # as many files at a time as DuckDB has threads (CX_DUCKDB_THREADS)
+            results = ingest_sources(
+                con, sources, settings.landing, run_id=context.run_id, workers=warehouse.threads
+            )
             rows = con.execute(f'SELECT count(*) FROM raw."{kind}"').fetchall()[0][0]
             preview = _preview(con, kind)
         failed = [r for r in results if r.status == "failed"]

@@ -129,3 +129,37 @@ def test_unparseable_file_fails_alone(con: duckdb.DuckDBPyConnection, landing: P
     assert [r.file for r in failed] == ["zendesk/tickets_broken.csv"]
     assert "zendesk/tickets_broken.csv" in (failed[0].error or "")
     assert sum(r.status == "loaded" for r in results) == len(results) - 1
+
+
+def test_same_bytes_twice_in_one_batch_load_once(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
+    original = sorted(landing.glob("zendesk/tickets_*.csv"))[0]
+    shutil.copy(original, landing / "zendesk" / "tickets_zz_copy.csv")
+    results = ingest_sources(con, load_sources(DEFAULT_SOURCES), landing, workers=2)
+    statuses = {r.file: r.status for r in results}
+    assert statuses[original.relative_to(landing).as_posix()] == "loaded"
+    assert statuses["zendesk/tickets_zz_copy.csv"] == "skipped_duplicate"
+    assert (
+        con.execute("SELECT count(*) FROM raw.complaints WHERE _file LIKE '%zz_copy%'").fetchall()[0][0] == 0
+    )
+
+
+def test_files_loaded_side_by_side_equal_files_loaded_one_by_one(landing: Path, tmp_path: Path) -> None:
+    sources = load_sources(DEFAULT_SOURCES)
+    tables: dict[int, dict[str, list[tuple]]] = {}
+    for workers in (1, 2):
+        with duckdb.connect(str(tmp_path / f"w{workers}.duckdb")) as con:
+            results = ingest_sources(con, sources, landing, workers=workers)
+            assert len({r.file for r in results}) == len(results) > 1
+            # one load time for the whole batch
+            assert con.execute("SELECT count(DISTINCT ingested_at) FROM ops.ingest_files").fetchall() == [
+                (1,)
+            ]
+            tables[workers] = {
+                name: sorted(con.execute(f"SELECT * EXCLUDE ({lineage}) FROM {name}").fetchall(), key=repr)
+                for name, lineage in [
+                    *((f'raw."{kind}"', "_ingested_at") for kind in _counts(con)),
+                    ("ops.quarantine", "ingested_at"),
+                    ("ops.ingest_files", "ingested_at, run_id"),
+                ]
+            }
+    assert tables[1] == tables[2]
