@@ -50,13 +50,15 @@ names_best as (
 ),
 
 email_parts as (
-    -- every address once with the parts the comparison needs (not once per pair it occurs in)
+    -- every address of the pairs' clusters once, with the parts the comparison needs (not once per pair
+    -- it occurs in)
     select distinct
         email,
         {{ email_shape('email') }} as shape,
         split_part(email, '@', 1) as local_part,
         split_part(email, '@', 2) as domain
     from {{ ref('int_identity_profiles') }} {{ unnest_join('emails', 'u', 'email') }}
+    where cluster_node_id in (select cluster_a from {{ pairs }} union select cluster_b from {{ pairs }})
 ),
 
 emails_best as (

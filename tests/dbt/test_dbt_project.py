@@ -69,6 +69,8 @@ def _kept_tables(warehouse: Path) -> dict[str, list]:
     """The incremental intermediate tables (what a night keeps), without build-time columns, sorted."""
     queries = {
         "stg_service__complaint_events": "SELECT * EXCLUDE (source_fingerprint) FROM staging.stg_service__complaint_events",
+        "int_identity_block_keys": "SELECT * FROM intermediate.int_identity_block_keys",
+        "int_identity_profile_pairs": "SELECT * FROM intermediate.int_identity_profile_pairs",
         "int_identity_pair_comparisons": "SELECT * EXCLUDE (compared_at) FROM intermediate.int_identity_pair_comparisons",
         "int_identity_pairs_scored": "SELECT cluster_a, cluster_b, is_match, round(match_weight, 6) "
         "FROM intermediate.int_identity_pairs_scored",
