@@ -22,3 +22,74 @@
     {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
     {{ return(column | lower in columns) }}
 {%- endmacro %}
+
+{#- CTEs of a model incremental by record: `record_fingerprints`, one row per record of `raw` (keys:
+    [(column here, column of raw), ...]) with an order-independent digest of its raw rows, each a (file
+    version, row number) pair; `extra_digest`, a scalar SQL expression for what else the rows are built
+    from (mapping seeds, variables), and the model's own SQL are mixed into every file's digest. Then
+    `changed_records`: the records whose fingerprint differs from the one built into `this` (all of them
+    on a full build or when `this` has no source_fingerprint yet). -#}
+{% macro changed_records(raw, keys, extra_digest) -%}
+{%- set fingerprinted = is_incremental() and relation_has_column(this, 'source_fingerprint') -%}
+file_versions as (
+    -- one digest per loaded file version: md5 once per file, not once per row
+    select
+        files._file,
+        files._file_sha256,
+        {{ digest("coalesce(files._file, '~') || '|' || coalesce(files._file_sha256, '~') || '|' || cast("
+            ~ extra_digest ~ " as " ~ dbt.type_string() ~ ") || '|" ~ local_md5(model.raw_code) ~ "'") }} as file_digest
+    from (select distinct _file, _file_sha256 from {{ raw }}) as files
+),
+
+record_fingerprints as (
+    select
+        {%- for mine, theirs in keys %}
+        raw_rows.{{ theirs }} as {{ mine }},
+        {%- endfor %}
+        {{ file_rows_digest('file_versions.file_digest', 'raw_rows._row') }} as source_fingerprint
+    from {{ raw }} as raw_rows
+    inner join file_versions
+        on coalesce(raw_rows._file, '~') = coalesce(file_versions._file, '~')
+        and coalesce(raw_rows._file_sha256, '~') = coalesce(file_versions._file_sha256, '~')
+    group by {% for mine, theirs in keys %}raw_rows.{{ theirs }}{% if not loop.last %}, {% endif %}{% endfor %}
+),
+
+changed_records as (
+    select record_fingerprints.*
+    from record_fingerprints
+    {%- if fingerprinted %}
+    left join (
+        select {% for mine, _ in keys %}{{ mine }}, {% endfor %}min(source_fingerprint) as source_fingerprint
+        from {{ this }}
+        group by {% for mine, _ in keys %}{{ mine }}{% if not loop.last %}, {% endif %}{% endfor %}
+    ) as built
+        on {% for mine, _ in keys %}record_fingerprints.{{ mine }} = built.{{ mine }}{% if not loop.last %} and {% endif %}{% endfor %}
+    where built.source_fingerprint is null or built.source_fingerprint <> record_fingerprints.source_fingerprint
+    {%- endif %}
+)
+{%- endmacro %}
+
+{#- A scalar SQL expression: an order-independent digest of a seed's rows (the columns named), for
+    changed_records' extra_digest. -#}
+{% macro seed_digest(seed, columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '~')") -%}
+    {%- endfor -%}
+    cast((select {{ text_set_digest(parts | join(" || '|' || ")) }} from {{ ref(seed) }}) as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{#- Configures a model incremental by record over raw.<raw_table> (keys: [(column here, column of raw),
+    ...]): delete+insert by key, the records to build chosen with changed_records, records whose rows
+    are gone from raw deleted after the insert. -#}
+{% macro incremental_by_record(raw_table, keys) -%}
+    {%- set unique_key = [] -%}
+    {%- for mine, _ in keys %}{% do unique_key.append(mine) %}{% endfor -%}
+    {{ config(
+        materialized='incremental',
+        unique_key=unique_key,
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_rows_gone(source('raw', '" ~ raw_table ~ "'), " ~ keys ~ ") }}"
+    ) }}
+{%- endmacro %}

@@ -68,7 +68,15 @@ def test_dbt_unit_tests_pass(tmp_path: Path) -> None:
 def _kept_tables(warehouse: Path) -> dict[str, list]:
     """The incremental intermediate tables (what a night keeps), without build-time columns, sorted."""
     queries = {
-        "stg_service__complaint_events": "SELECT * EXCLUDE (source_fingerprint) FROM staging.stg_service__complaint_events",
+        **{
+            table: f"SELECT * EXCLUDE (source_fingerprint) FROM staging.{table}"
+            for table in (
+                "stg_service__complaint_events",
+                "stg_service__complaints",
+                "stg_marketing__survey_responses",
+                "stg_operations__contacts",
+            )
+        },
         "int_identity_block_keys": "SELECT * FROM intermediate.int_identity_block_keys",
         "int_identity_profile_pairs": "SELECT * FROM intermediate.int_identity_profile_pairs",
         "int_identity_pair_comparisons": "SELECT * EXCLUDE (compared_at) FROM intermediate.int_identity_pair_comparisons",

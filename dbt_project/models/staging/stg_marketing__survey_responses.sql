@@ -1,9 +1,19 @@
+{%- set record_keys = [('source', '_source'), ('response_id', 'response_id')] %}
+{{ incremental_by_record('survey_responses', record_keys) }}
 -- One row per survey response (latest version), with normalised customer identifiers and whether
 -- the score counts as happy on its scale (CSAT >= 4 of 5, NPS >= 9 of 10, CES >= 6 of 7).
+-- Incremental by record (macros/incremental.sql): a night rebuilds the records whose raw rows, mapping
+-- seeds or SQL changed.
+{%- set inputs_digest = "'" ~ var('phone_region') ~ "'" %}
 with
 
+{{ changed_records(source('raw', 'survey_responses'), record_keys, inputs_digest) }},
+
 source as (
-    select * from {{ source('raw', 'survey_responses') }}
+    -- every raw row of the records that changed (all versions: the latest is chosen below)
+    select raw_rows.*, changed_records.source_fingerprint
+    from {{ source('raw', 'survey_responses') }} as raw_rows
+    inner join changed_records on raw_rows._source = changed_records.source and raw_rows.response_id = changed_records.response_id
 ),
 
 phone_numbers as (
@@ -40,7 +50,8 @@ renamed as (
         customer_city,
         customer_postcode,
         _file as source_file,
-        _row as source_row
+        _row as source_row,
+        source_fingerprint
     from latest
     where version_rank = 1
 ),
@@ -71,7 +82,8 @@ final as (
         renamed.customer_crm_id,
         {{ customer_identifiers('renamed', 'phone_numbers') }},
         renamed.source_file,
-        renamed.source_row
+        renamed.source_row,
+        renamed.source_fingerprint
     from renamed
     left join phone_numbers on trim(renamed.customer_phone) = phone_numbers.phone_raw
 )

@@ -1,8 +1,19 @@
+{%- set record_keys = [('source', '_source'), ('contact_id', 'contact_id')] %}
+{{ incremental_by_record('contacts', record_keys) }}
 -- One row per contact-centre contact with its team (through the queue or team mapping) and outcome.
+-- Incremental by record (macros/incremental.sql): a night rebuilds the records whose raw rows, mapping
+-- seeds or SQL changed.
+{%- set inputs_digest = seed_digest('team_mapping', ['source_value', 'team', 'department'])
+    ~ " || '|' || " ~ seed_digest('contact_outcome_mapping', ['source_value', 'outcome']) %}
 with
 
+{{ changed_records(source('raw', 'contacts'), record_keys, inputs_digest) }},
+
 source as (
-    select * from {{ source('raw', 'contacts') }}
+    -- every raw row of the records that changed (all versions: the latest is chosen below)
+    select raw_rows.*, changed_records.source_fingerprint
+    from {{ source('raw', 'contacts') }} as raw_rows
+    inner join changed_records on raw_rows._source = changed_records.source and raw_rows.contact_id = changed_records.contact_id
 ),
 
 team_map as (
@@ -41,7 +52,8 @@ renamed as (
         customer_city,
         customer_postcode,
         _file as source_file,
-        _row as source_row
+        _row as source_row,
+        source_fingerprint
     from latest
     where version_rank = 1
 ),
@@ -68,7 +80,8 @@ final as (
         {{ normalize_postcode('renamed.customer_postcode') }} as postcode_norm,
         {{ fold_text('renamed.customer_city') }} as city_folded,
         renamed.source_file,
-        renamed.source_row
+        renamed.source_row,
+        renamed.source_fingerprint
     from renamed
     left join team_map on lower(trim(renamed.team_raw)) = team_map.source_value
     left join outcome_map on lower(trim(renamed.outcome_raw)) = outcome_map.source_value

@@ -1,70 +1,24 @@
-{{ config(
-    materialized='incremental',
-    unique_key=['source', 'complaint_id'],
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
-    post_hook="{{ delete_rows_gone(source('raw', 'complaint_events'), [('source', '_source'), ('complaint_id', 'complaint_id')]) }}"
-) }}
+{%- set record_keys = [('source', '_source'), ('complaint_id', 'complaint_id')] %}
+{{ incremental_by_record('complaint_events', record_keys) }}
 -- One row per change of a complaint's owner, team, status or priority, with the value before the
 -- change derived from the history when the export does not carry it.
 -- Incremental by complaint: a night rebuilds only the complaints whose raw rows changed (new or
--- re-exported files, a corrected file; source_fingerprint, which also covers the team mapping) from
--- all their rows; complaints whose rows are gone from raw are deleted after the insert.
-{%- set fingerprinted = is_incremental() and relation_has_column(this, 'source_fingerprint') %}
+-- re-exported files, a corrected file; source_fingerprint, which also covers the team mapping and this
+-- file's SQL, see changed_records) from all their rows; complaints whose rows are gone from raw are
+-- deleted after the insert.
 with
 
 team_map as (
     select * from {{ ref('team_mapping') }}
 ),
 
-mapping_fingerprint as (
-    select {{ text_set_digest("source_value || '|' || coalesce(team, '~')") }} as fingerprint from team_map
-),
-
-file_versions as (
-    -- one digest per loaded file version (and the team mapping): md5 once per file, not once per row
-    select
-        files._file,
-        files._file_sha256,
-        {{ digest("coalesce(files._file, '~') || '|' || coalesce(files._file_sha256, '~') || '|' || cast(mapping_fingerprint.fingerprint as " ~ dbt.type_string() ~ ")") }}
-            as file_digest
-    from (select distinct _file, _file_sha256 from {{ source('raw', 'complaint_events') }}) as files
-    cross join mapping_fingerprint
-),
-
-complaint_fingerprints as (
-    -- a raw row is its file version and row number; the mapping's fingerprint is in every file's digest,
-    -- so a changed team mapping rebuilds every complaint
-    select
-        raw_events._source as source,
-        raw_events.complaint_id,
-        {{ file_rows_digest('file_versions.file_digest', 'raw_events._row') }} as source_fingerprint
-    from {{ source('raw', 'complaint_events') }} as raw_events
-    inner join file_versions
-        on coalesce(raw_events._file, '~') = coalesce(file_versions._file, '~')
-        and coalesce(raw_events._file_sha256, '~') = coalesce(file_versions._file_sha256, '~')
-    group by raw_events._source, raw_events.complaint_id
-),
-
-changed_complaints as (
-    select complaint_fingerprints.source, complaint_fingerprints.complaint_id, complaint_fingerprints.source_fingerprint
-    from complaint_fingerprints
-    {%- if fingerprinted %}
-    left join (
-        select source, complaint_id, min(source_fingerprint) as source_fingerprint
-        from {{ this }}
-        group by source, complaint_id
-    ) as built
-        on complaint_fingerprints.source = built.source and complaint_fingerprints.complaint_id = built.complaint_id
-    where built.source_fingerprint is null or built.source_fingerprint <> complaint_fingerprints.source_fingerprint
-    {%- endif %}
-),
+{{ changed_records(source('raw', 'complaint_events'), record_keys, seed_digest('team_mapping', ['source_value', 'team'])) }},
 
 source as (
-    select raw_events.*, changed_complaints.source_fingerprint
+    select raw_events.*, changed_records.source_fingerprint
     from {{ source('raw', 'complaint_events') }} as raw_events
-    inner join changed_complaints
-        on raw_events._source = changed_complaints.source and raw_events.complaint_id = changed_complaints.complaint_id
+    inner join changed_records
+        on raw_events._source = changed_records.source and raw_events.complaint_id = changed_records.complaint_id
 ),
 
 renamed as (

@@ -1,9 +1,22 @@
+{%- set record_keys = [('source', '_source'), ('complaint_id', 'complaint_id')] %}
+{{ incremental_by_record('complaints', record_keys) }}
 -- One row per complaint (latest exported version), with mapped team / category / channel and
 -- normalised customer identifiers.
+-- Incremental by record (macros/incremental.sql): a night rebuilds the records whose raw rows, mapping
+-- seeds or SQL changed.
+{%- set inputs_digest = seed_digest('team_mapping', ['source_value', 'team', 'department'])
+    ~ " || '|' || " ~ seed_digest('category_mapping', ['source_value', 'category', 'category_group'])
+    ~ " || '|' || " ~ seed_digest('channel_mapping', ['source_value', 'channel'])
+    ~ " || '|' || '" ~ var('phone_region') ~ "'" %}
 with
 
+{{ changed_records(source('raw', 'complaints'), record_keys, inputs_digest) }},
+
 source as (
-    select * from {{ source('raw', 'complaints') }}
+    -- every raw row of the records that changed (all versions: the latest is chosen below)
+    select raw_rows.*, changed_records.source_fingerprint
+    from {{ source('raw', 'complaints') }} as raw_rows
+    inner join changed_records on raw_rows._source = changed_records.source and raw_rows.complaint_id = changed_records.complaint_id
 ),
 
 team_map as (
@@ -58,7 +71,8 @@ renamed as (
         customer_city,
         customer_postcode,
         _file as source_file,
-        _row as source_row
+        _row as source_row,
+        source_fingerprint
     from latest
     where version_rank = 1
 ),
@@ -91,7 +105,8 @@ final as (
         renamed.satisfaction_score,
         {{ customer_identifiers('renamed', 'phone_numbers') }},
         renamed.source_file,
-        renamed.source_row
+        renamed.source_row,
+        renamed.source_fingerprint
     from renamed
     left join phone_numbers on trim(renamed.customer_phone) = phone_numbers.phone_raw
     left join team_map on lower(trim(renamed.team_raw)) = team_map.source_value
