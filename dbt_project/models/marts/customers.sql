@@ -17,22 +17,39 @@ complaints as (
     select * from {{ ref('stg_service__complaints') }}
 ),
 
-per_customer_records as (
-    select
-        identity_map.customer_key,
-        count(case when identity_map.record_kind = 'complaint' then 1 end) as complaints,
-        count(case when identity_map.record_kind = 'survey_response' then 1 end) as survey_responses,
-        count(case when identity_map.record_kind = 'contact' then 1 end) as contacts,
-        count(distinct identity_map.source) as sources,
-        count(distinct nodes.email_norm) as emails,
-        count(distinct nodes.phone_e164) as phones,
-        count(distinct nodes.crm_id) as crm_ids,
-        count(distinct nodes.system_id_key) as system_ids,
-        min(nodes.seen_at) as first_seen_at,
-        max(nodes.seen_at) as last_seen_at
+records as (
+    select identity_map.customer_key, identity_map.record_kind, identity_map.source, nodes.*
     from identity_map
     inner join nodes on identity_map.node_id = nodes.node_id
-    group by identity_map.customer_key
+),
+
+per_customer_records as (
+    select
+        customer_key,
+        count(case when record_kind = 'complaint' then 1 end) as complaints,
+        count(case when record_kind = 'survey_response' then 1 end) as survey_responses,
+        count(case when record_kind = 'contact' then 1 end) as contacts,
+        count(distinct source) as sources,
+        min(seen_at) as first_seen_at,
+        max(seen_at) as last_seen_at
+    from records
+    group by customer_key
+),
+
+identifier_counts as (
+    -- distinct emails + phones + CRM numbers + system ids, counted in one pass (one distinct count per
+    -- kind costs a grouping each)
+    select customer_key, count(distinct identifier) as identifiers
+    from (
+        select customer_key, 'email|' || email_norm as identifier from records where email_norm is not null
+        union all
+        select customer_key, 'phone|' || phone_e164 from records where phone_e164 is not null
+        union all
+        select customer_key, 'crm|' || crm_id from records where crm_id is not null
+        union all
+        select customer_key, 'system|' || system_id_key from records where system_id_key is not null
+    ) as identifiers
+    group by customer_key
 ),
 
 open_complaints as (
@@ -75,9 +92,9 @@ final as (
         cast(per_customer_records.contacts as bigint) as contacts,
         cast(coalesce(teams.teams_touched, 0) as bigint) as teams_touched,
         cast(per_customer_records.sources as bigint) as sources,
-        cast(per_customer_records.emails + per_customer_records.phones + per_customer_records.crm_ids
-            + per_customer_records.system_ids as bigint) as identifiers
+        cast(coalesce(identifier_counts.identifiers, 0) as bigint) as identifiers
     from per_customer_records
+    left join identifier_counts on per_customer_records.customer_key = identifier_counts.customer_key
     left join open_complaints on per_customer_records.customer_key = open_complaints.customer_key
     left join scores on per_customer_records.customer_key = scores.customer_key
     left join teams on per_customer_records.customer_key = teams.customer_key
