@@ -17,7 +17,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +31,7 @@ from connectors.readers import UnreadableFile, collect_rejects, drop_temp, first
 from connectors.sources import Source
 
 DERIVED_KINDS = {"contacts": ("workload",)}  # call-level logs also yield workload aggregates
-INGEST_WORKERS = min(os.cpu_count() or 1, 4)  # files loaded at a time
+INGEST_WORKERS = min(os.cpu_count() or 1, 4)  # files loaded at a time (the nightly: CX_DUCKDB_THREADS)
 
 
 @dataclass
@@ -91,10 +91,12 @@ def ingest_sources(
     workers: int = INGEST_WORKERS,
 ) -> list[FileResult]:
     """Load every file of `sources`, `workers` files at a time (each on its own cursor, in its own
-    transaction): one file keeps about one core busy (parse, map, write and commit alternate), so two
-    at a time use a 2-core machine. Files with the same bytes load one after the other, so the second
-    is recognised as a duplicate. Every file of the batch gets one load time (`_ingested_at`): the
-    staging models order a batch's versions by file name, as they would files loaded one by one."""
+    transaction): one file keeps about one core busy (parse, map, write and commit alternate), so two at
+    a time use a 2-core machine. A file whose bytes the manifest or the batch already knows (a duplicate,
+    a renamed or rotated export) waits for every file before it, so its status is decided as if the
+    files loaded one by one, in order. Every file of the batch gets one load time (`_ingested_at`): the
+    staging models order a batch's versions by file name. After a file fails with an error (not a
+    'failed' file: a broken disk, no memory), no further file starts and the error is raised."""
     con.execute("SET TimeZone = 'UTC'")  # naive timestamps in raw are UTC; zones are converted explicitly
     ensure_schema(con)
     # fewer automatic checkpoints (files smaller than a row group are committed through the WAL, and each
@@ -103,21 +105,30 @@ def ingest_sources(
     con.execute("SET checkpoint_threshold = '256MB'")
     files = [(source, path) for source in sources for path in source.files(landing)]
     loaded_at = _now()
+    manifest = con.execute(
+        "SELECT source, file, sha256 FROM ops.ingest_files WHERE source IN (SELECT unnest(?::VARCHAR[])) "
+        "AND status IN ('loaded', 'replaced') ORDER BY ingested_at",
+        [[s.name for s in sources]],
+    ).fetchall()
+    known = {sha for _, _, sha in manifest}
+    last_at = {(source, file): sha for source, file, sha in manifest}  # the latest row of a path wins
     # the files' digests are computed ahead, beside DuckDB's work (hashlib and DuckDB both release the GIL)
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cx-sha256")
     loaders = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="cx-ingest")
     cursors = _Cursors(con)
     try:
-        first_of_digest: dict[str, Future[FileResult]] = {}
         loads: list[Future[FileResult]] = []
         for (source, path), sha in zip(
             files, hasher.map(sha256_of, [path for _, path in files]), strict=True
         ):
-            if sha in first_of_digest:  # the same bytes again: after the first copy is in
-                first_of_digest[sha].result()
-            load = loaders.submit(cursors.run, ingest_file, source, path, landing, run_id, sha, loaded_at)
-            first_of_digest.setdefault(sha, load)
-            loads.append(load)
+            if sha in known and last_at.get((source.name, _relative(path, landing))) != sha:
+                wait(loads)  # bytes seen elsewhere: decided after every file before it, as if one by one
+            if any(load.done() and load.exception() for load in loads):
+                break
+            loads.append(
+                loaders.submit(cursors.run, ingest_file, source, path, landing, run_id, sha, loaded_at)
+            )
+            known.add(sha)
         results = [load.result() for load in loads]
     finally:
         hasher.shutdown(cancel_futures=True)
@@ -153,6 +164,11 @@ class _Cursors:
             cursor.close()
 
 
+def _relative(path: Path, landing: Path) -> str:
+    """The file's name in the manifest: its path under the landing folder."""
+    return path.relative_to(landing).as_posix() if path.is_relative_to(landing) else str(path)
+
+
 def _previous(con: duckdb.DuckDBPyConnection, source: Source, rel: str, sha: str) -> tuple[str | None, bool]:
     """(sha last loaded at this path, whether these bytes are already loaded under another path)."""
     row = con.execute(
@@ -181,7 +197,7 @@ def ingest_file(
 ) -> FileResult:
     """Load one file (see the module's docstring); `sha` is the file's SHA-256 when already known,
     `loaded_at` the batch's load time (now when not given)."""
-    rel = path.relative_to(landing).as_posix() if path.is_relative_to(landing) else str(path)
+    rel = _relative(path, landing)
     sha = sha or sha256_of(path)
     result = FileResult(source.name, source.kind, rel, sha, path.stat().st_size)
     last_sha, duplicate_elsewhere = _previous(con, source, rel, sha)
@@ -196,7 +212,7 @@ def ingest_file(
         ).fetchone()
         result.status = "unchanged" if already and already[0] else "skipped_duplicate"
         if result.status == "skipped_duplicate":
-            _manifest(con, result, run_id)
+            _manifest(con, result, run_id, loaded_at)
         return result
     now = loaded_at or _now()
     con.execute("BEGIN TRANSACTION")

@@ -163,3 +163,23 @@ def test_files_loaded_side_by_side_equal_files_loaded_one_by_one(landing: Path, 
                 ]
             }
     assert tables[1] == tables[2]
+
+
+def test_rotated_export_is_decided_as_if_loaded_one_by_one(
+    con: duckdb.DuckDBPyConnection, landing: Path
+) -> None:
+    """An export moved to a new name while its old name gets new bytes: the old name is replaced first
+    (it sorts first), so the moved bytes are no longer loaded anywhere and load under the new name."""
+    sources = load_sources(DEFAULT_SOURCES)
+    ingest_sources(con, sources, landing, workers=2)
+    path = sorted(landing.glob("zendesk/tickets_*.csv"))[0]
+    shutil.copy(path, landing / "zendesk" / "tickets_zz_moved.csv")
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-2]))
+    results = {
+        r.file: r.status for r in ingest_sources(con, sources, landing, workers=2) if r.status != "unchanged"
+    }
+    assert results == {
+        path.relative_to(landing).as_posix(): "replaced",
+        "zendesk/tickets_zz_moved.csv": "loaded",
+    }
