@@ -76,9 +76,11 @@ initial_keys as (
 )
 {%- endmacro %}
 
-{#- Digest of the blocking rules as rendered: kept keys and profile pairs made by other rules are made again. -#}
+{#- Digest of the blocking rules (the keys as rendered, the code of both kept models and their macros):
+    kept keys and profile pairs made by other rules are made again. -#}
 {% macro identity_blocking_version() -%}
-    {{ return(local_md5(identity_block_keys() | replace(adapter.quote(target.database) ~ '.', ''))) }}
+    {{ return(local_md5(identity_block_keys() ~ code_digest(['model.' ~ project_name ~ '.int_identity_block_keys',
+        'model.' ~ project_name ~ '.int_identity_profile_pairs']))) }}
 {%- endmacro %}
 
 {#- The profile fingerprints two or more deterministic clusters hold (a subquery): only those clusters

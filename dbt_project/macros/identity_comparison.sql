@@ -178,5 +178,6 @@ compared as (
     which is the warehouse file's): kept comparisons made by other rules are stale. -#}
 {% macro identity_comparison_version() -%}
     {%- set rendered = identity_compare('to_compare', carry=['profile_a', 'profile_b']) -%}
-    {{ return(local_md5(rendered | replace(adapter.quote(target.database) ~ '.', ''))) }}
+    {{ return(local_md5((rendered | replace(adapter.quote(target.database) ~ '.', ''))
+        ~ code_digest(['model.' ~ project_name ~ '.int_identity_pair_comparisons']))) }}
 {%- endmacro %}

@@ -7,7 +7,8 @@
 ) }}
 -- One row per profile content (fingerprint, see int_identity_profiles) and blocking key it carries
 -- (macros/identity_blocking.sql): key_kind 'block' (two profiles sharing the key are compared) or
--- 'initial' (a profile with is_initial meets every other profile with the key).
+-- 'initial' (a profile with is_initial meets every other profile with the key), and one row 'keyed'
+-- (no key) per fingerprint keyed.
 -- The keys depend on the profile's content only, so they are kept between builds: a night keys only
 -- the fingerprints it has not keyed (a profile that gained or lost a record, a new cluster); the keys of
 -- fingerprints gone from int_identity_profiles are deleted after the insert. blocking_version is a
@@ -22,7 +23,7 @@ to_key as (
     {%- if is_incremental() %}
     where not exists (
         select 1 from {{ this }} as keyed
-        where keyed.profile_fingerprint = all_profiles.profile_fingerprint
+        where keyed.key_kind = 'keyed' and keyed.profile_fingerprint = all_profiles.profile_fingerprint
             and keyed.blocking_version = '{{ blocking_version }}'
     )
     {%- endif %}
@@ -49,6 +50,10 @@ final as (
     union all
     select profiles.profile_fingerprint, 'initial', initial_keys.initial_key, initial_keys.is_initial
     from initial_keys inner join profiles on initial_keys.cluster_node_id = profiles.cluster_node_id
+    union all
+    -- one row per fingerprint keyed, keys or not: it is not keyed again, and int_identity_profile_pairs
+    -- pairs only fingerprints keyed
+    select profile_fingerprint, 'keyed', cast(null as {{ dbt.type_string() }}), false from to_key
 )
 
 select

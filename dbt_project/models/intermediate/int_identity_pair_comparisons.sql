@@ -2,10 +2,14 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="create or replace temp table identity_pairs_to_compare as {{ identity_pairs_to_compare() }}",
+    pre_hook=[
+        "drop table if exists identity_pairs_to_compare",
+        "create temporary table identity_pairs_to_compare as {{ identity_pairs_to_compare() }}",
+    ],
     post_hook=[
         "drop table if exists identity_pairs_to_compare",
-        "{{ delete_rows_gone(ref('int_identity_profile_pairs'), [('profile_a', 'profile_a'), ('profile_b', 'profile_b')],
+        "{{ delete_rows_gone('(select profile_a, profile_b from ' ~ ref('int_identity_profile_pairs') ~ ' where blocks_together)',
+            [('profile_a', 'profile_a'), ('profile_b', 'profile_b')],
             or_where=\"comparison_version <> '\" ~ identity_comparison_version() ~ \"' or (profile_a = profile_b and profile_a not in (\"
                 ~ profiles_of_several_clusters() ~ \"))\") }}",
     ]

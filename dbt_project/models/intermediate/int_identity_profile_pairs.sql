@@ -22,15 +22,17 @@ block_keys as (
 ),
 
 to_pair as (
-    select distinct profile_fingerprint
-    from {{ ref('int_identity_profiles') }} as all_profiles
+    -- fingerprints keyed by the current rules (int_identity_block_keys) and not paired yet
+    select distinct block_keys.profile_fingerprint
+    from block_keys
+    where block_keys.key_kind = 'keyed' and block_keys.blocking_version = '{{ blocking_version }}'
     {%- if is_incremental() %}
-    where not exists (
-        select 1 from {{ this }} as paired
-        where paired.profile_a = all_profiles.profile_fingerprint
-            and paired.profile_b = all_profiles.profile_fingerprint
-            and paired.blocking_version = '{{ blocking_version }}'
-    )
+        and not exists (
+            select 1 from {{ this }} as paired
+            where paired.profile_a = block_keys.profile_fingerprint
+                and paired.profile_b = block_keys.profile_fingerprint
+                and paired.blocking_version = '{{ blocking_version }}'
+        )
     {%- endif %}
 ),
 

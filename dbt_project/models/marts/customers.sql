@@ -18,7 +18,15 @@ complaints as (
 ),
 
 records as (
-    select identity_map.customer_key, identity_map.record_kind, identity_map.source, nodes.*
+    select
+        identity_map.customer_key,
+        identity_map.record_kind,
+        identity_map.source,
+        nodes.seen_at,
+        nodes.email_norm,
+        nodes.phone_e164,
+        nodes.crm_id,
+        nodes.system_id_key
     from identity_map
     inner join nodes on identity_map.node_id = nodes.node_id
 ),
