@@ -27,9 +27,9 @@
     [(column here, column of raw), ...]) with an order-independent digest of its raw rows, each a (file
     version, row number) pair; `extra_digest`, a scalar SQL expression for what else the rows are built
     from (mapping seeds, variables), and the model's code (code_digest) are mixed into every file's
-    digest. Then
-    `changed_records`: the records whose fingerprint differs from the one built into `this` (all of them
-    on a full build or when `this` has no source_fingerprint yet). -#}
+    digest. `changed_records`: the records whose fingerprint differs from the one built into `this` (all
+    of them on a full build or when `this` has no source_fingerprint yet); `changed_rows`: their raw
+    rows, with source_fingerprint. -#}
 {% macro changed_records(raw, keys, extra_digest) -%}
 {%- set fingerprinted = is_incremental() and relation_has_column(this, 'source_fingerprint') -%}
 file_versions as (
@@ -67,6 +67,14 @@ changed_records as (
         on {% for mine, _ in keys %}record_fingerprints.{{ mine }} = built.{{ mine }}{% if not loop.last %} and {% endif %}{% endfor %}
     where built.source_fingerprint is null or built.source_fingerprint <> record_fingerprints.source_fingerprint
     {%- endif %}
+),
+
+changed_rows as (
+    -- every raw row of the records to build (all versions: a model picks the one it needs)
+    select raw_rows.*, changed_records.source_fingerprint
+    from {{ raw }} as raw_rows
+    inner join changed_records
+        on {% for mine, theirs in keys %}raw_rows.{{ theirs }} = changed_records.{{ mine }}{% if not loop.last %} and {% endif %}{% endfor %}
 )
 {%- endmacro %}
 

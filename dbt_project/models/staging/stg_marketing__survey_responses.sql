@@ -9,13 +9,6 @@ with
 
 {{ changed_records(source('raw', 'survey_responses'), record_keys, inputs_digest) }},
 
-source as (
-    -- every raw row of the records that changed (all versions: the latest is chosen below)
-    select raw_rows.*, changed_records.source_fingerprint
-    from {{ source('raw', 'survey_responses') }} as raw_rows
-    inner join changed_records on raw_rows._source = changed_records.source and raw_rows.response_id = changed_records.response_id
-),
-
 phone_numbers as (
     select * from {{ ref('stg_reference__phone_numbers') }} where region = '{{ var("phone_region") }}'
 ),
@@ -26,7 +19,7 @@ latest as (
         row_number() over (
             partition by _source, response_id order by _ingested_at desc, _file desc, _row desc
         ) as version_rank
-    from source
+    from changed_rows
 ),
 
 renamed as (

@@ -9,13 +9,6 @@ with
 
 {{ changed_records(source('raw', 'contacts'), record_keys, inputs_digest) }},
 
-source as (
-    -- every raw row of the records that changed (all versions: the latest is chosen below)
-    select raw_rows.*, changed_records.source_fingerprint
-    from {{ source('raw', 'contacts') }} as raw_rows
-    inner join changed_records on raw_rows._source = changed_records.source and raw_rows.contact_id = changed_records.contact_id
-),
-
 team_map as (
     select * from {{ ref('team_mapping') }}
 ),
@@ -30,7 +23,7 @@ latest as (
         row_number() over (
             partition by _source, contact_id order by _ingested_at desc, _file desc, _row desc
         ) as version_rank
-    from source
+    from changed_rows
 ),
 
 renamed as (

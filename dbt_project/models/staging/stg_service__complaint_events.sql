@@ -14,13 +14,6 @@ team_map as (
 
 {{ changed_records(source('raw', 'complaint_events'), record_keys, seed_digest('team_mapping', ['source_value', 'team'])) }},
 
-source as (
-    select raw_events.*, changed_records.source_fingerprint
-    from {{ source('raw', 'complaint_events') }} as raw_events
-    inner join changed_records
-        on raw_events._source = changed_records.source and raw_events.complaint_id = changed_records.complaint_id
-),
-
 renamed as (
     select
         _source as source,
@@ -35,7 +28,7 @@ renamed as (
         _file as source_file,
         _row as source_row,
         source_fingerprint
-    from source
+    from changed_rows
 ),
 
 ranked_copies as (

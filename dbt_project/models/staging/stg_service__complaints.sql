@@ -12,13 +12,6 @@ with
 
 {{ changed_records(source('raw', 'complaints'), record_keys, inputs_digest) }},
 
-source as (
-    -- every raw row of the records that changed (all versions: the latest is chosen below)
-    select raw_rows.*, changed_records.source_fingerprint
-    from {{ source('raw', 'complaints') }} as raw_rows
-    inner join changed_records on raw_rows._source = changed_records.source and raw_rows.complaint_id = changed_records.complaint_id
-),
-
 team_map as (
     select * from {{ ref('team_mapping') }}
 ),
@@ -43,7 +36,7 @@ latest as (
             partition by _source, complaint_id
             order by updated_at desc nulls last, _ingested_at desc, _file desc, _row desc
         ) as version_rank
-    from source
+    from changed_rows
 ),
 
 renamed as (
