@@ -83,34 +83,37 @@ initial_keys as (
         'model.' ~ project_name ~ '.int_identity_profile_pairs']))) }}
 {%- endmacro %}
 
-{#- The profile fingerprints two or more deterministic clusters hold (a subquery): only those clusters
-    make a pair of a fingerprint with itself. -#}
-{% macro profiles_of_several_clusters() -%}
-    select profile_fingerprint from {{ ref('int_identity_profiles') }} group by profile_fingerprint having count(*) > 1
+{#- The profile pairs that clusters make (a subquery): the pairs that block together, a fingerprint with
+    itself only while two clusters hold it. int_identity_pair_comparisons holds one comparison for each. -#}
+{% macro profile_pairs_clustered() -%}
+    select profile_a, profile_b
+    from {{ ref('int_identity_profile_pairs') }}
+    where blocks_together and (profile_a <> profile_b or profile_a in (
+        select profile_fingerprint from {{ ref('int_identity_profiles') }}
+        group by profile_fingerprint having count(*) > 1
+    ))
 {%- endmacro %}
 
 {#- The profile pairs int_identity_pair_comparisons compares tonight (called in its context: `this` is
-    the comparisons table): the pairs that block together and that clusters make (a fingerprint with
-    itself only while two clusters hold it), not yet compared by the current rules; each fingerprint
-    through one of its clusters, with pair_id for the comparison's joins. -#}
+    the comparisons table): the pairs clusters make, not yet compared by the current rules; each
+    fingerprint through one of its clusters, with pair_id for the comparison's joins. -#}
 {% macro identity_pairs_to_compare() -%}
 with
 
 pending as (
-    select profile_a, profile_b
-    from {{ ref('int_identity_profile_pairs') }} as pairs
-    where blocks_together
+    select pairs.profile_a, pairs.profile_b
+    from ({{ profile_pairs_clustered() }}) as pairs
     {%- if is_incremental() %}
-        and not exists (
-            select 1 from {{ this }} as known
-            where known.profile_a = pairs.profile_a and known.profile_b = pairs.profile_b
-                and known.comparison_version = '{{ identity_comparison_version() }}'
-        )
+    where not exists (
+        select 1 from {{ this }} as known
+        where known.profile_a = pairs.profile_a and known.profile_b = pairs.profile_b
+            and known.comparison_version = '{{ identity_comparison_version() }}'
+    )
     {%- endif %}
 ),
 
 clusters_of as (
-    select profile_fingerprint, min(cluster_node_id) as cluster_node_id, count(*) as clusters
+    select profile_fingerprint, min(cluster_node_id) as cluster_node_id
     from {{ ref('int_identity_profiles') }}
     group by profile_fingerprint
 )
@@ -124,5 +127,4 @@ select
 from pending
 inner join clusters_of as side_a on pending.profile_a = side_a.profile_fingerprint
 inner join clusters_of as side_b on pending.profile_b = side_b.profile_fingerprint
-where pending.profile_a <> pending.profile_b or side_a.clusters > 1
 {%- endmacro %}

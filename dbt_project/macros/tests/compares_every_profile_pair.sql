@@ -5,9 +5,7 @@
 with
 
 needed as (
-    select profile_a, profile_b
-    from {{ ref('int_identity_profile_pairs') }}
-    where blocks_together and (profile_a <> profile_b or profile_a in ({{ profiles_of_several_clusters() }}))
+    {{ profile_pairs_clustered() }}
 ),
 
 compared as (

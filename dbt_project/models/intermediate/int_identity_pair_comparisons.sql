@@ -8,10 +8,8 @@
     ],
     post_hook=[
         "drop table if exists identity_pairs_to_compare",
-        "{{ delete_rows_gone('(select profile_a, profile_b from ' ~ ref('int_identity_profile_pairs') ~ ' where blocks_together)',
-            [('profile_a', 'profile_a'), ('profile_b', 'profile_b')],
-            or_where=\"comparison_version <> '\" ~ identity_comparison_version() ~ \"' or (profile_a = profile_b and profile_a not in (\"
-                ~ profiles_of_several_clusters() ~ \"))\") }}",
+        "{{ delete_rows_gone('(' ~ profile_pairs_clustered() ~ ')', [('profile_a', 'profile_a'), ('profile_b', 'profile_b')],
+            or_where=\"comparison_version <> '\" ~ identity_comparison_version() ~ \"'\") }}",
     ]
 ) }}
 -- One row per pair of profile contents (fingerprints, see int_identity_profiles) that block together
