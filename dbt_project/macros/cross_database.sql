@@ -86,6 +86,15 @@
 {% macro duckdb__digest(expr) -%}md5_number({{ expr }}){%- endmacro %}
 {% macro default__digest(expr) -%}{{ dbt.hash(expr) }}{%- endmacro %}
 
+{#- A record's fingerprint mixed with a scalar digest of what else its row is built from (a seed, code):
+    compared only with the same record's previous fingerprint, so a 64-bit integer hash is enough, and
+    it costs a fraction of an md5 per row. -#}
+{% macro mix_digest(fingerprint, other) -%}{{ return(adapter.dispatch('mix_digest', 'cx_unify')(fingerprint, other)) }}{%- endmacro %}
+{% macro duckdb__mix_digest(fingerprint, other) -%}hash({{ fingerprint }}, {{ other }}){%- endmacro %}
+{% macro default__mix_digest(fingerprint, other) -%}
+    {{ digest("cast(" ~ fingerprint ~ " as " ~ dbt.type_string() ~ ") || '|' || cast(" ~ other ~ " as " ~ dbt.type_string() ~ ")") }}
+{%- endmacro %}
+
 {#- An order-independent digest of a group's texts (aggregate; a repeated text counts again): md5-based, not
     hash(): DuckDB's string hash collides about once per 2^32 pairs (867 collisions among 2.5 M node ids). -#}
 {% macro text_set_digest(expr) -%}{{ return(adapter.dispatch('text_set_digest', 'cx_unify')(expr)) }}{%- endmacro %}

@@ -140,3 +140,56 @@ changed_rows as (
     {%- endfor -%}
     {{ return(local_md5(parts | join('\n'))) }}
 {%- endmacro %}
+
+{#- Configures a model incremental by fingerprint: delete+insert by `keys`. `fingerprints_macro` names a
+    macro that selects the keys and source_fingerprint of every row the model should hold now (a digest
+    of the row's inputs that starts from its records' own raw rows, so no two records share one). A
+    pre-hook stages them as a temporary table (current_fingerprints_relation), which the model reads
+    through fingerprints_to_build; after the insert, the rows whose fingerprint is not current (records
+    gone, changed, or no longer qualifying) are deleted. -#}
+{% macro incremental_by_fingerprint(keys, fingerprints_macro) -%}
+    {%- set current = current_fingerprints_relation() -%}
+    {{ config(
+        materialized='incremental',
+        unique_key=keys,
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        pre_hook=[
+            "drop table if exists " ~ current,
+            "create temporary table " ~ current ~ " as {{ " ~ fingerprints_macro ~ "() }}",
+        ],
+        post_hook=[
+            "{{ delete_rows_not_current() }}",
+            "drop table if exists " ~ current,
+        ]
+    ) }}
+{%- endmacro %}
+
+{#- The temporary table of a model's current fingerprints (incremental_by_fingerprint). -#}
+{% macro current_fingerprints_relation() -%}
+    {{ return(model.name ~ '__current_fingerprints') }}
+{%- endmacro %}
+
+{#- The current fingerprints not built into this model yet (all of them on a full build, or when this has
+    no source_fingerprint yet). Matched on the fingerprint alone: an integer join, ~5x faster than on
+    text keys, and a fingerprint names one version of one record. -#}
+{% macro fingerprints_to_build() -%}
+    select current_rows.* from {{ current_fingerprints_relation() }} as current_rows
+    {%- if is_incremental() and relation_has_column(this, 'source_fingerprint') %}
+    where not exists (
+        select 1 from {{ this }} as built where built.source_fingerprint = current_rows.source_fingerprint
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{#- Post-hook of models incremental by fingerprint: delete the rows whose source_fingerprint is not
+    current. A no-op on a full build. -#}
+{% macro delete_rows_not_current() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where not exists (
+        select 1 from {{ current_fingerprints_relation() }} as current_rows
+        where current_rows.source_fingerprint = {{ this }}.source_fingerprint
+    )
+    {%- endif -%}
+{%- endmacro %}

@@ -77,6 +77,10 @@ def _kept_tables(warehouse: Path) -> dict[str, list]:
                 "stg_operations__contacts",
             )
         },
+        **{
+            table: f"SELECT * FROM intermediate.{table}"
+            for table in ("int_identity_nodes", "int_complaint_events_linked")
+        },
         "int_identity_block_keys": "SELECT * FROM intermediate.int_identity_block_keys",
         "int_identity_profile_pairs": "SELECT * FROM intermediate.int_identity_profile_pairs",
         "int_identity_pair_comparisons": "SELECT * EXCLUDE (compared_at) FROM intermediate.int_identity_pair_comparisons",

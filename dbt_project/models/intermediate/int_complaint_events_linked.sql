@@ -1,28 +1,32 @@
+{{ incremental_by_fingerprint(['source', 'complaint_id'], 'complaint_event_link_fingerprints') }}
 -- One row per complaint field change, tied to its complaint's record key (complaint ids that occur in
 -- exactly one complaint source), with the complaint's team at creation for events before any team event.
+-- Incremental by complaint: a night builds the histories whose staged rows or link changed
+-- (source_fingerprint, macros/complaint_events_linked.sql) and deletes those no longer current.
 with
 
-events as (
-    select * from {{ ref('stg_service__complaint_events') }}
-),
-
-complaints as (
-    select * from {{ ref('stg_service__complaints') }}
-),
-
-unique_complaints as (
-    select complaint_id, min(record_key) as complaint_key
-    from complaints
-    group by complaint_id
-    having count(*) = 1
+to_build as (
+    {{ fingerprints_to_build() }}
 ),
 
 final as (
     select
-        unique_complaints.complaint_key,
-        events.*
-    from events
-    inner join unique_complaints on events.complaint_id = unique_complaints.complaint_id
+        to_build.complaint_key,
+        events.source,
+        events.complaint_id,
+        events.event_at,
+        events.field,
+        events.old_value,
+        events.new_value,
+        events.old_team,
+        events.new_team,
+        events.actor,
+        events.field_change_number,
+        events.source_file,
+        events.source_row,
+        to_build.source_fingerprint
+    from {{ ref('stg_service__complaint_events') }} as events
+    inner join to_build on events.source = to_build.source and events.complaint_id = to_build.complaint_id
 )
 
 select * from final

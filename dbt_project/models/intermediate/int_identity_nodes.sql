@@ -1,17 +1,30 @@
+{{ incremental_by_fingerprint(['node_id'], 'identity_node_fingerprints') }}
 -- One row per record that names a customer (complaint, survey response, identified contact): the
 -- identity graph's nodes, with every identifier the record carries, normalised for matching.
+-- Incremental by record: a night builds the nodes whose staged record, nickname seed or this SQL
+-- changed (source_fingerprint, macros/identity_nodes.sql) and deletes the nodes no longer current.
 with
 
+to_build as (
+    {{ fingerprints_to_build() }}
+),
+
 complaints as (
-    select * from {{ ref('stg_service__complaints') }}
+    select staged.*, to_build.source_fingerprint as node_fingerprint
+    from {{ ref('stg_service__complaints') }} as staged
+    inner join to_build on staged.record_key = to_build.node_id
 ),
 
 survey_responses as (
-    select * from {{ ref('stg_marketing__survey_responses') }}
+    select staged.*, to_build.source_fingerprint as node_fingerprint
+    from {{ ref('stg_marketing__survey_responses') }} as staged
+    inner join to_build on staged.record_key = to_build.node_id
 ),
 
 contacts as (
-    select * from {{ ref('stg_operations__contacts') }}
+    select staged.*, to_build.source_fingerprint as node_fingerprint
+    from {{ ref('stg_operations__contacts') }} as staged
+    inner join to_build on staged.record_key = to_build.node_id
 ),
 
 nicknames as (
@@ -33,7 +46,8 @@ complaint_nodes as (
         birth_date,
         postcode_norm,
         city_folded,
-        cast(null as varchar) as linked_complaint_id
+        cast(null as varchar) as linked_complaint_id,
+        node_fingerprint as source_fingerprint
     from complaints
 ),
 
@@ -52,7 +66,8 @@ survey_nodes as (
         birth_date,
         postcode_norm,
         city_folded,
-        complaint_id as linked_complaint_id
+        complaint_id as linked_complaint_id,
+        node_fingerprint as source_fingerprint
     from survey_responses
 ),
 
@@ -71,9 +86,9 @@ contact_nodes as (
         birth_date,
         postcode_norm,
         city_folded,
-        cast(null as varchar) as linked_complaint_id
+        cast(null as varchar) as linked_complaint_id,
+        node_fingerprint as source_fingerprint
     from contacts
-    where customer_id is not null or customer_crm_id is not null
 ),
 
 unioned as (
