@@ -1,4 +1,5 @@
-"""Connected components of the identity graph, used by the dbt Python model int_identity_clusters.
+"""Connected components of the identity graph, used by the dbt Python models
+int_identity_clusters_deterministic and int_identity_cluster_merges.
 
 Kept here, outside dbt, so that it is tested directly in pytest: iterative clustering is beyond what dbt
 unit tests can express (STYLE.md).

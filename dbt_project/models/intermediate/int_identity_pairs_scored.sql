@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 -- One row per candidate pair of deterministic clusters with the best agreement level of every feature,
 -- the Fellegi-Sunter match weight and the match probability. Levels from int_identity_pair_comparisons
 -- (kept between builds, by the two profiles' fingerprints); m from seeds/identity_m_probabilities.csv,
@@ -6,6 +7,9 @@
 -- two different CRM numbers (only deterministic rules may join those: that is how a CRM duplicate shows), and
 -- agreeing names alone are never enough (a namesake is not the same person): some other attribute
 -- (email, phone, birth date, postcode or city) must agree too.
+-- A view: u moves every night, so every pair's weight does too, and its one reader
+-- (int_identity_cluster_merges) keeps only the matches: scoring while reading costs ~1.7 s at SF 10,
+-- writing every scored pair ~5.5 s.
 with
 
 pairs as (
