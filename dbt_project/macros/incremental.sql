@@ -23,54 +23,35 @@
     {{ return(column | lower in columns) }}
 {%- endmacro %}
 
-{#- CTEs of a model incremental by record: `record_fingerprints`, one row per record of `raw` (keys:
-    [(column here, column of raw), ...]) with an order-independent digest of its raw rows, each a (file
-    version, row number) pair; `extra_digest`, a scalar SQL expression for what else the rows are built
-    from (mapping seeds, variables), and the model's code (code_digest) are mixed into every file's
-    digest. `changed_records`: the records whose fingerprint differs from the one built into `this` (all
-    of them on a full build or when `this` has no source_fingerprint yet); `changed_rows`: their raw
-    rows, with source_fingerprint. -#}
-{% macro changed_records(raw, keys, extra_digest) -%}
-{%- set fingerprinted = is_incremental() and relation_has_column(this, 'source_fingerprint') -%}
-file_versions as (
-    -- one digest per loaded file version: md5 once per file, not once per row
-    select
-        files._file,
-        files._file_sha256,
-        {{ digest("coalesce(files._file, '~') || '|' || coalesce(files._file_sha256, '~') || '|' || cast("
-            ~ extra_digest ~ " as " ~ dbt.type_string() ~ ") || '|" ~ code_digest([model.unique_id]) ~ "'") }} as file_digest
-    from (select distinct _file, _file_sha256 from {{ raw }}) as files
-),
-
-record_fingerprints as (
+{#- A select of every record of `raw` (keys: [(column here, column of raw), ...]) with source_fingerprint, an
+    order-independent digest of its raw rows, each a (file version, row number) pair. Mixed into it:
+    the mapping seeds the rows are built with (seeds: {seed: [columns]}), the variables
+    they depend on (vars: [names]) and the model's code (code_digest). Staged by incremental_by_record's
+    pre-hook. -#}
+{% macro record_fingerprints(raw, keys, seeds={}, vars=[]) -%}
+    {%- set inputs = ["'" ~ code_digest([model.unique_id]) ~ "'"] -%}
+    {%- for seed, columns in seeds.items() | sort -%}{% do inputs.append(seed_digest(seed, columns)) %}{%- endfor -%}
+    {%- for name in vars | sort -%}{% do inputs.append("'" ~ name ~ "=" ~ var(name) ~ "'") %}{%- endfor -%}
     select
         {%- for mine, theirs in keys %}
-        raw_rows.{{ theirs }} as {{ mine }},
+        {{ theirs }} as {{ mine }},
         {%- endfor %}
-        {{ file_rows_digest('file_versions.file_digest', 'raw_rows._row') }} as source_fingerprint
-    from {{ raw }} as raw_rows
-    inner join file_versions
-        on coalesce(raw_rows._file, '~') = coalesce(file_versions._file, '~')
-        and coalesce(raw_rows._file_sha256, '~') = coalesce(file_versions._file_sha256, '~')
-    group by {% for mine, theirs in keys %}raw_rows.{{ theirs }}{% if not loop.last %}, {% endif %}{% endfor %}
-),
+        {{ mix_digest(file_rows_digest('_file', '_file_sha256', '_row'), digest(inputs | join(" || '|' || "))) }}
+            as source_fingerprint
+    from {{ raw }}
+    group by {% for mine, theirs in keys %}{{ theirs }}{% if not loop.last %}, {% endif %}{% endfor %}
+{%- endmacro %}
 
+{#- CTEs of a model incremental by record (incremental_by_record, with the same arguments):
+    `changed_records`, the records whose fingerprint (record_fingerprints) is not built into this model
+    yet (all of them on a full build); `changed_rows`, their raw rows (all versions: a model picks the
+    one it needs) with source_fingerprint. -#}
+{% macro changed_records(raw, keys, seeds={}, vars=[]) -%}
 changed_records as (
-    select record_fingerprints.*
-    from record_fingerprints
-    {%- if fingerprinted %}
-    left join (
-        select {% for mine, _ in keys %}{{ mine }}, {% endfor %}min(source_fingerprint) as source_fingerprint
-        from {{ this }}
-        group by {% for mine, _ in keys %}{{ mine }}{% if not loop.last %}, {% endif %}{% endfor %}
-    ) as built
-        on {% for mine, _ in keys %}record_fingerprints.{{ mine }} = built.{{ mine }}{% if not loop.last %} and {% endif %}{% endfor %}
-    where built.source_fingerprint is null or built.source_fingerprint <> record_fingerprints.source_fingerprint
-    {%- endif %}
+    {{ fingerprints_to_build(record_fingerprints(raw, keys, seeds, vars)) }}
 ),
 
 changed_rows as (
-    -- every raw row of the records to build (all versions: a model picks the one it needs)
     select raw_rows.*, changed_records.source_fingerprint
     from {{ raw }} as raw_rows
     inner join changed_records
@@ -79,7 +60,7 @@ changed_rows as (
 {%- endmacro %}
 
 {#- A scalar SQL expression: an order-independent digest of a seed's rows (the columns named), for
-    changed_records' extra_digest. -#}
+    record fingerprints. -#}
 {% macro seed_digest(seed, columns) -%}
     {%- set parts = [] -%}
     {%- for column in columns -%}
@@ -89,18 +70,14 @@ changed_rows as (
 {%- endmacro %}
 
 {#- Configures a model incremental by record over raw.<raw_table> (keys: [(column here, column of raw),
-    ...]): delete+insert by key, the records to build chosen with changed_records, records whose rows
-    are gone from raw deleted after the insert. -#}
-{% macro incremental_by_record(raw_table, keys) -%}
+    ...]; seeds and vars: what else its rows are built from, see record_fingerprints): incremental by
+    fingerprint, the fingerprints being the records' (record_fingerprints). The model reads the records
+    to build through changed_records; records gone from raw are deleted after the insert. -#}
+{% macro incremental_by_record(raw_table, keys, seeds={}, vars=[]) -%}
     {%- set unique_key = [] -%}
     {%- for mine, _ in keys %}{% do unique_key.append(mine) %}{% endfor -%}
-    {{ config(
-        materialized='incremental',
-        unique_key=unique_key,
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        post_hook="{{ delete_rows_gone(source('raw', '" ~ raw_table ~ "'), " ~ keys ~ ") }}"
-    ) }}
+    {{ incremental_by_fingerprint(unique_key, "record_fingerprints(source('raw', '" ~ raw_table ~ "'), "
+        ~ keys ~ ", " ~ seeds ~ ", " ~ vars ~ ")") }}
 {%- endmacro %}
 
 {#- md5 of the code of the given nodes (unique ids) and of every macro of this project they call, directly,
@@ -141,13 +118,13 @@ changed_rows as (
     {{ return(local_md5(parts | join('\n'))) }}
 {%- endmacro %}
 
-{#- Configures a model incremental by fingerprint: delete+insert by `keys`. `fingerprints_macro` names a
-    macro that selects the keys and source_fingerprint of every row the model should hold now (a digest
+{#- Configures a model incremental by fingerprint: delete+insert by `keys`. `fingerprints_call` is a call
+    (as text) of a macro that selects the keys and source_fingerprint of every row the model should hold now (a digest
     of the row's inputs that starts from its records' own raw rows, so no two records share one). A
     pre-hook stages them as a temporary table (current_fingerprints_relation), which the model reads
     through fingerprints_to_build; after the insert, the rows whose fingerprint is not current (records
     gone, changed, or no longer qualifying) are deleted. -#}
-{% macro incremental_by_fingerprint(keys, fingerprints_macro) -%}
+{% macro incremental_by_fingerprint(keys, fingerprints_call) -%}
     {%- set current = current_fingerprints_relation() -%}
     {{ config(
         materialized='incremental',
@@ -156,7 +133,7 @@ changed_rows as (
         on_schema_change='append_new_columns',
         pre_hook=[
             "drop table if exists " ~ current,
-            "create temporary table " ~ current ~ " as {{ " ~ fingerprints_macro ~ "() }}",
+            "create temporary table " ~ current ~ " as {{ " ~ fingerprints_call ~ " }}",
         ],
         post_hook=[
             "{{ delete_rows_not_current() }}",
@@ -172,9 +149,12 @@ changed_rows as (
 
 {#- The current fingerprints not built into this model yet (all of them on a full build, or when this has
     no source_fingerprint yet). Matched on the fingerprint alone: an integer join, ~5x faster than on
-    text keys, and a fingerprint names one version of one record. -#}
-{% macro fingerprints_to_build() -%}
-    select current_rows.* from {{ current_fingerprints_relation() }} as current_rows
+    text keys, and a fingerprint names one version of one record. The fingerprints are read from the
+    table the pre-hook staged; a unit test runs no hooks, so there `fingerprints_sql` (the same select)
+    is read instead. -#}
+{% macro fingerprints_to_build(fingerprints_sql) -%}
+    select current_rows.* from
+    {%- if model.resource_type == 'unit_test' %} ({{ fingerprints_sql }}) {%- else %} {{ current_fingerprints_relation() }} {%- endif %} as current_rows
     {%- if is_incremental() and relation_has_column(this, 'source_fingerprint') %}
     where not exists (
         select 1 from {{ this }} as built where built.source_fingerprint = current_rows.source_fingerprint

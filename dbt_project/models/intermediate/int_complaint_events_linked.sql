@@ -1,4 +1,4 @@
-{{ incremental_by_fingerprint(['source', 'complaint_id'], 'complaint_event_link_fingerprints') }}
+{{ incremental_by_fingerprint(['source', 'complaint_id'], 'complaint_event_link_fingerprints()') }}
 -- One row per complaint field change, tied to its complaint's record key (complaint ids that occur in
 -- exactly one complaint source), with the complaint's team at creation for events before any team event.
 -- Incremental by complaint: a night builds the histories whose staged rows or link changed
@@ -6,7 +6,7 @@
 with
 
 to_build as (
-    {{ fingerprints_to_build() }}
+    {{ fingerprints_to_build(complaint_event_link_fingerprints()) }}
 ),
 
 final as (

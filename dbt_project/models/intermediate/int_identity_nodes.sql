@@ -1,4 +1,4 @@
-{{ incremental_by_fingerprint(['node_id'], 'identity_node_fingerprints') }}
+{{ incremental_by_fingerprint(['node_id'], 'identity_node_fingerprints()') }}
 -- One row per record that names a customer (complaint, survey response, identified contact): the
 -- identity graph's nodes, with every identifier the record carries, normalised for matching.
 -- Incremental by record: a night builds the nodes whose staged record, nickname seed or this SQL
@@ -6,7 +6,7 @@
 with
 
 to_build as (
-    {{ fingerprints_to_build() }}
+    {{ fingerprints_to_build(identity_node_fingerprints()) }}
 ),
 
 complaints as (

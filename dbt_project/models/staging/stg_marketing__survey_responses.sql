@@ -1,13 +1,13 @@
 {%- set record_keys = [('source', '_source'), ('response_id', 'response_id')] %}
-{{ incremental_by_record('survey_responses', record_keys) }}
+{%- set record_inputs = {'seeds': {}, 'vars': ['phone_region']} %}
+{{ incremental_by_record('survey_responses', record_keys, **record_inputs) }}
 -- One row per survey response (latest version), with normalised customer identifiers and whether
 -- the score counts as happy on its scale (CSAT >= 4 of 5, NPS >= 9 of 10, CES >= 6 of 7).
 -- Incremental by record (macros/incremental.sql): a night rebuilds the records whose raw rows, mapping
 -- seeds or SQL changed.
-{%- set inputs_digest = "'" ~ var('phone_region') ~ "'" %}
 with
 
-{{ changed_records(source('raw', 'survey_responses'), record_keys, inputs_digest) }},
+{{ changed_records(source('raw', 'survey_responses'), record_keys, **record_inputs) }},
 
 phone_numbers as (
     select * from {{ ref('stg_reference__phone_numbers') }} where region = '{{ var("phone_region") }}'

@@ -1,13 +1,15 @@
 {%- set record_keys = [('source', '_source'), ('contact_id', 'contact_id')] %}
-{{ incremental_by_record('contacts', record_keys) }}
+{%- set record_inputs = {'seeds': {
+    'team_mapping': ['source_value', 'team', 'department'],
+    'contact_outcome_mapping': ['source_value', 'outcome'],
+}} %}
+{{ incremental_by_record('contacts', record_keys, **record_inputs) }}
 -- One row per contact-centre contact with its team (through the queue or team mapping) and outcome.
 -- Incremental by record (macros/incremental.sql): a night rebuilds the records whose raw rows, mapping
 -- seeds or SQL changed.
-{%- set inputs_digest = seed_digest('team_mapping', ['source_value', 'team', 'department'])
-    ~ " || '|' || " ~ seed_digest('contact_outcome_mapping', ['source_value', 'outcome']) %}
 with
 
-{{ changed_records(source('raw', 'contacts'), record_keys, inputs_digest) }},
+{{ changed_records(source('raw', 'contacts'), record_keys, **record_inputs) }},
 
 team_map as (
     select * from {{ ref('team_mapping') }}

@@ -1,10 +1,11 @@
 {%- set record_keys = [('source', '_source'), ('complaint_id', 'complaint_id')] %}
-{{ incremental_by_record('complaint_events', record_keys) }}
+{%- set record_inputs = {'seeds': {'team_mapping': ['source_value', 'team']}} %}
+{{ incremental_by_record('complaint_events', record_keys, **record_inputs) }}
 -- One row per change of a complaint's owner, team, status or priority, with the value before the
 -- change derived from the history when the export does not carry it.
 -- Incremental by complaint: a night rebuilds only the complaints whose raw rows changed (new or
 -- re-exported files, a corrected file; source_fingerprint, which also covers the team mapping and this
--- file's SQL, see changed_records) from all their rows; complaints whose rows are gone from raw are
+-- file's SQL, see record_fingerprints) from all their rows; complaints whose rows are gone from raw are
 -- deleted after the insert.
 with
 
@@ -12,7 +13,7 @@ team_map as (
     select * from {{ ref('team_mapping') }}
 ),
 
-{{ changed_records(source('raw', 'complaint_events'), record_keys, seed_digest('team_mapping', ['source_value', 'team'])) }},
+{{ changed_records(source('raw', 'complaint_events'), record_keys, **record_inputs) }},
 
 renamed as (
     select

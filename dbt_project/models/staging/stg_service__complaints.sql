@@ -1,16 +1,17 @@
 {%- set record_keys = [('source', '_source'), ('complaint_id', 'complaint_id')] %}
-{{ incremental_by_record('complaints', record_keys) }}
+{%- set record_inputs = {'seeds': {
+    'team_mapping': ['source_value', 'team', 'department'],
+    'category_mapping': ['source_value', 'category', 'category_group'],
+    'channel_mapping': ['source_value', 'channel'],
+}, 'vars': ['phone_region']} %}
+{{ incremental_by_record('complaints', record_keys, **record_inputs) }}
 -- One row per complaint (latest exported version), with mapped team / category / channel and
 -- normalised customer identifiers.
 -- Incremental by record (macros/incremental.sql): a night rebuilds the records whose raw rows, mapping
 -- seeds or SQL changed.
-{%- set inputs_digest = seed_digest('team_mapping', ['source_value', 'team', 'department'])
-    ~ " || '|' || " ~ seed_digest('category_mapping', ['source_value', 'category', 'category_group'])
-    ~ " || '|' || " ~ seed_digest('channel_mapping', ['source_value', 'channel'])
-    ~ " || '|' || '" ~ var('phone_region') ~ "'" %}
 with
 
-{{ changed_records(source('raw', 'complaints'), record_keys, inputs_digest) }},
+{{ changed_records(source('raw', 'complaints'), record_keys, **record_inputs) }},
 
 team_map as (
     select * from {{ ref('team_mapping') }}
