@@ -95,6 +95,12 @@
     {{ digest("cast(" ~ fingerprint ~ " as " ~ dbt.type_string() ~ ") || '|' || cast(" ~ other ~ " as " ~ dbt.type_string() ~ ")") }}
 {%- endmacro %}
 
+{#- An order-independent digest of a group of fingerprints (aggregate of mix_digest values): sums the
+    integers where they are numbers. -#}
+{% macro fingerprint_set_digest(expr) -%}{{ return(adapter.dispatch('fingerprint_set_digest', 'cx_unify')(expr)) }}{%- endmacro %}
+{% macro duckdb__fingerprint_set_digest(expr) -%}coalesce(sum({{ expr }}), 0){%- endmacro %}
+{% macro default__fingerprint_set_digest(expr) -%}{{ text_set_digest("cast(" ~ expr ~ " as " ~ dbt.type_string() ~ ")") }}{%- endmacro %}
+
 {#- An order-independent digest of a group's texts (aggregate; a repeated text counts again): md5-based, not
     hash(): DuckDB's string hash collides about once per 2^32 pairs (867 collisions among 2.5 M node ids). -#}
 {% macro text_set_digest(expr) -%}{{ return(adapter.dispatch('text_set_digest', 'cx_unify')(expr)) }}{%- endmacro %}

@@ -79,7 +79,7 @@ def _kept_tables(warehouse: Path) -> dict[str, list]:
         },
         **{
             table: f"SELECT * FROM intermediate.{table}"
-            for table in ("int_identity_nodes", "int_complaint_events_linked")
+            for table in ("int_identity_nodes", "int_complaint_events_linked", "int_identity_profiles")
         },
         "int_identity_block_keys": "SELECT * FROM intermediate.int_identity_block_keys",
         "int_identity_profile_pairs": "SELECT * FROM intermediate.int_identity_profile_pairs",

@@ -1,23 +1,33 @@
+{{ incremental_by_fingerprint(['cluster_node_id'], 'identity_profile_fingerprints()') }}
 -- One row per deterministic cluster: everything its records say about the person (emails, phones,
 -- birth dates, postcodes, cities, CRM numbers). The probabilistic stage compares these profiles, so a
 -- person's attributes scattered over several records all count as evidence.
 -- profile_fingerprint: a digest of everything the comparison reads about the cluster (these arrays and
 -- its name readings, the rows of int_identity_profile_names). Two profiles with equal fingerprints
 -- compare alike, so int_identity_pair_comparisons keeps a comparison while both last.
+-- Incremental by cluster: a night builds the clusters whose records changed (source_fingerprint,
+-- macros/identity_profiles.sql) and deletes the clusters no longer current.
 {%- set arrays = ['emails', 'phones', 'birth_dates', 'postcodes', 'postcode_outwards', 'cities', 'crm_ids'] %}
 with
+
+to_build as (
+    {{ fingerprints_to_build(identity_profile_fingerprints()) }}
+),
+
+clusters as (
+    select clusters.node_id, clusters.cluster_node_id, to_build.source_fingerprint
+    from {{ ref('int_identity_clusters_deterministic') }} as clusters
+    inner join to_build on clusters.cluster_node_id = to_build.cluster_node_id
+),
 
 nodes as (
     select * from {{ ref('int_identity_nodes') }}
 ),
 
-clusters as (
-    select * from {{ ref('int_identity_clusters_deterministic') }}
-),
-
 aggregated as (
     select
         clusters.cluster_node_id,
+        clusters.source_fingerprint,
         count(*) as records,
         {{ array_agg_distinct('nodes.email_norm') }} as emails,
         {{ array_agg_distinct('nodes.phone_e164') }} as phones,
@@ -32,7 +42,7 @@ aggregated as (
         {{ dbt.bool_or('nodes.name_folded is not null') }} as has_name
     from nodes
     inner join clusters on nodes.node_id = clusters.node_id
-    group by clusters.cluster_node_id
+    group by clusters.cluster_node_id, clusters.source_fingerprint
 ),
 
 final as (
@@ -51,7 +61,8 @@ final as (
         {%- for column in arrays %}{% do parts.append(array_text(column)) %}{% endfor %}
         {%- do parts.append('cast(names_digest as ' ~ dbt.type_string() ~ ')') %}
         {{ digest(parts | join(' || chr(30) || ')) }}
-            as profile_fingerprint
+            as profile_fingerprint,
+        source_fingerprint
     from aggregated
 )
 
