@@ -62,7 +62,7 @@ def test_dbt_unit_tests_pass(tmp_path: Path) -> None:
     assert built.returncode == 0, built.stdout[-3000:]
     tested = _dbt(["test", "--select", "test_type:unit"], warehouse)
     assert tested.returncode == 0, tested.stdout[-4000:]
-    assert "PASS=10" in tested.stdout, tested.stdout[-1500:]
+    assert "PASS=11" in tested.stdout, tested.stdout[-1500:]
 
 
 def _kept_tables(warehouse: Path) -> dict[str, list]:
@@ -79,7 +79,12 @@ def _kept_tables(warehouse: Path) -> dict[str, list]:
         },
         **{
             table: f"SELECT * FROM intermediate.{table}"
-            for table in ("int_identity_nodes", "int_complaint_events_linked", "int_identity_profiles")
+            for table in (
+                "int_identity_nodes",
+                "int_complaint_events_linked",
+                "int_identity_profiles",
+                "int_complaint_histories",
+            )
         },
         "int_identity_block_keys": "SELECT * FROM intermediate.int_identity_block_keys",
         "int_identity_profile_pairs": "SELECT * FROM intermediate.int_identity_profile_pairs",

@@ -1,7 +1,7 @@
 -- One row per complaint: who owned it from beginning to resolution, how often it changed hands and
 -- teams, how long nobody owned it, how long it took, and whether it breached its SLA.
--- The change history is read straight from its table in each place: a CTE read in several places is
--- materialised (a copy of every change) before it is read.
+-- What the change history says comes from int_complaint_histories (kept between nights); this model
+-- adds the customer, the SLA and everything measured against the data's clock, which moves nightly.
 with
 
 complaints as (
@@ -22,74 +22,8 @@ as_of as (
     from complaints
 ),
 
-assignee_changes as (
-    select
-        complaint_key,
-        event_at,
-        new_value as owner,
-        lag(new_value) over by_time as previous_owner,
-        lag(event_at) over by_time as previous_at,
-        row_number() over by_time as change_number,
-        source_file,
-        source_row
-    from {{ ref('int_complaint_events_linked') }} as events
-    where field = 'assignee'
-    window by_time as (partition by complaint_key order by event_at, source_file, source_row)
-),
-
-owners as (
-    select
-        complaint_key,
-        count(owner) as assignee_stations_count,
-        count(distinct owner) as unique_owner_count,
-        {{ first_by("case when owner is not null then owner end", "case when owner is not null then " ~ event_order() ~ " end") }} as first_owner,
-        min(case when owner is not null then event_at end) as first_assignment_at,
-        max(case when owner is null then event_at end) as last_unassigned_at,
-        count(case when owner is not null and previous_owner is not null and owner <> previous_owner then 1 end)
-            + count(case when owner is not null and previous_owner is null and change_number > 2 then 1 end)
-            as owner_changes
-    from assignee_changes
-    group by complaint_key
-),
-
-unassigned as (
-    -- dbt_zendesk's ticket_unassigned_duration_calendar_minutes: before each assignment, the time since
-    -- the previous update of the assignee (or since creation) while nobody held the ticket
-    select
-        assignee_changes.complaint_key,
-        sum(
-            case when assignee_changes.owner is not null and assignee_changes.previous_owner is null
-                then {{ hours_between('coalesce(assignee_changes.previous_at, complaints.created_at)', 'assignee_changes.event_at') }} * 60
-                else 0
-            end
-        ) as unassigned_minutes
-    from assignee_changes
-    inner join complaints on assignee_changes.complaint_key = complaints.record_key
-    group by assignee_changes.complaint_key
-),
-
-teams as (
-    select
-        complaint_key,
-        count(new_value) as group_stations_count,
-        count(case when field_change_number > 1 and new_value is distinct from old_value then 1 end) as team_handoffs,
-        {{ dbt.listagg('coalesce(new_team, new_value)', "' > '", 'order by event_at, source_file, source_row') }} as team_path,
-        {{ first_by('coalesce(new_team, new_value)', event_order()) }} as first_team
-    from {{ ref('int_complaint_events_linked') }} as events
-    where field = 'team'
-    group by complaint_key
-),
-
-statuses as (
-    select
-        complaint_key,
-        count(case when new_value = 'solved' then 1 end) as total_resolutions,
-        min(case when new_value = 'solved' then event_at end) as first_solved_at,
-        max(case when new_value = 'solved' then event_at end) as last_solved_at,
-        min(case when new_value in ('open', 'pending', 'solved') and old_value in ('new') then event_at end) as first_worked_at
-    from {{ ref('int_complaint_events_linked') }} as events
-    where field = 'status'
-    group by complaint_key
+histories as (
+    select * from {{ ref('int_complaint_histories') }}
 ),
 
 joined as (
@@ -104,35 +38,32 @@ joined as (
         coalesce(complaints.priority, 'normal') as priority,
         complaints.channel,
         complaints.category,
-        coalesce(owners.first_owner, complaints.owner) as first_owner,
+        coalesce(histories.first_owner, complaints.owner) as first_owner,
         complaints.owner as last_owner,
-        coalesce(teams.first_team, complaints.team) as first_team,
+        coalesce(histories.first_team, complaints.team) as first_team,
         complaints.team as last_team,
-        coalesce(owners.assignee_stations_count, case when complaints.owner is not null then 1 else 0 end)
+        coalesce(histories.assignee_stations_count, case when complaints.owner is not null then 1 else 0 end)
             as assignee_stations_count,
-        coalesce(owners.unique_owner_count, case when complaints.owner is not null then 1 else 0 end)
+        coalesce(histories.unique_owner_count, case when complaints.owner is not null then 1 else 0 end)
             as unique_owner_count,
-        coalesce(owners.owner_changes, 0) as owner_changes,
-        coalesce(teams.group_stations_count, case when complaints.team_raw is not null then 1 else 0 end)
+        coalesce(histories.owner_changes, 0) as owner_changes,
+        coalesce(histories.group_stations_count, case when complaints.team_raw is not null then 1 else 0 end)
             as group_stations_count,
-        coalesce(teams.team_handoffs, 0) as team_handoffs,
-        coalesce(teams.team_path, complaints.team) as team_path,
-        owners.first_assignment_at,
-        owners.last_unassigned_at,
-        coalesce(unassigned.unassigned_minutes, 0) as unassigned_minutes,
-        coalesce(statuses.total_resolutions, case when complaints.resolved_at is not null then 1 else 0 end)
+        coalesce(histories.team_handoffs, 0) as team_handoffs,
+        coalesce(histories.team_path, complaints.team) as team_path,
+        histories.first_assignment_at,
+        histories.last_unassigned_at,
+        coalesce(histories.unassigned_minutes, 0) as unassigned_minutes,
+        coalesce(histories.total_resolutions, case when complaints.resolved_at is not null then 1 else 0 end)
             as total_resolutions,
-        coalesce(statuses.first_solved_at, complaints.resolved_at) as first_solved_at,
-        coalesce(statuses.last_solved_at, complaints.resolved_at) as last_solved_at,
+        coalesce(histories.first_solved_at, complaints.resolved_at) as first_solved_at,
+        coalesce(histories.last_solved_at, complaints.resolved_at) as last_solved_at,
         sla_policy.sla_hours,
         as_of.as_of_at
     from complaints
     cross join as_of
     left join identity_map on complaints.record_key = identity_map.node_id
-    left join owners on complaints.record_key = owners.complaint_key
-    left join unassigned on complaints.record_key = unassigned.complaint_key
-    left join teams on complaints.record_key = teams.complaint_key
-    left join statuses on complaints.record_key = statuses.complaint_key
+    left join histories on complaints.record_key = histories.complaint_key
     left join sla_policy on coalesce(complaints.priority, 'normal') = sla_policy.priority
 ),
 

@@ -1,0 +1,115 @@
+{{ incremental_by_fingerprint(['complaint_key'], 'complaint_history_fingerprints()') }}
+-- One row per complaint: what its change history says about ownership, teams and resolutions (owner
+-- chain, unassigned time, team path, solved times); complaint_ownership adds the customer, the SLA and
+-- everything measured against the data's clock.
+-- Incremental by complaint: a night builds the complaints whose record or linked history changed
+-- (source_fingerprint, macros/complaint_histories.sql) and deletes those no longer current.
+-- The change history is read straight from its table in each place: a CTE read in several places is
+-- materialised (a copy of every change) before it is read.
+with
+
+to_build as (
+    {{ fingerprints_to_build(complaint_history_fingerprints()) }}
+),
+
+complaints as (
+    select complaints.*, to_build.source_fingerprint as history_fingerprint
+    from {{ ref('stg_service__complaints') }} as complaints
+    inner join to_build on complaints.record_key = to_build.complaint_key
+),
+
+assignee_changes as (
+    select
+        complaint_key,
+        event_at,
+        new_value as owner,
+        lag(new_value) over by_time as previous_owner,
+        lag(event_at) over by_time as previous_at,
+        row_number() over by_time as change_number,
+        source_file,
+        source_row
+    from {{ ref('int_complaint_events_linked') }} as events
+    where events.complaint_key in (select complaint_key from to_build) and field = 'assignee'
+    window by_time as (partition by complaint_key order by event_at, source_file, source_row)
+),
+
+owners as (
+    select
+        complaint_key,
+        count(owner) as assignee_stations_count,
+        count(distinct owner) as unique_owner_count,
+        {{ first_by("case when owner is not null then owner end", "case when owner is not null then " ~ event_order() ~ " end") }} as first_owner,
+        min(case when owner is not null then event_at end) as first_assignment_at,
+        max(case when owner is null then event_at end) as last_unassigned_at,
+        count(case when owner is not null and previous_owner is not null and owner <> previous_owner then 1 end)
+            + count(case when owner is not null and previous_owner is null and change_number > 2 then 1 end)
+            as owner_changes
+    from assignee_changes
+    group by complaint_key
+),
+
+unassigned as (
+    -- dbt_zendesk's ticket_unassigned_duration_calendar_minutes: before each assignment, the time since
+    -- the previous update of the assignee (or since creation) while nobody held the ticket
+    select
+        assignee_changes.complaint_key,
+        sum(
+            case when assignee_changes.owner is not null and assignee_changes.previous_owner is null
+                then {{ hours_between('coalesce(assignee_changes.previous_at, complaints.created_at)', 'assignee_changes.event_at') }} * 60
+                else 0
+            end
+        ) as unassigned_minutes
+    from assignee_changes
+    inner join complaints on assignee_changes.complaint_key = complaints.record_key
+    group by assignee_changes.complaint_key
+),
+
+teams as (
+    select
+        complaint_key,
+        count(new_value) as group_stations_count,
+        count(case when field_change_number > 1 and new_value is distinct from old_value then 1 end) as team_handoffs,
+        {{ dbt.listagg('coalesce(new_team, new_value)', "' > '", 'order by event_at, source_file, source_row') }} as team_path,
+        {{ first_by('coalesce(new_team, new_value)', event_order()) }} as first_team
+    from {{ ref('int_complaint_events_linked') }} as events
+    where events.complaint_key in (select complaint_key from to_build) and field = 'team'
+    group by complaint_key
+),
+
+statuses as (
+    select
+        complaint_key,
+        count(case when new_value = 'solved' then 1 end) as total_resolutions,
+        min(case when new_value = 'solved' then event_at end) as first_solved_at,
+        max(case when new_value = 'solved' then event_at end) as last_solved_at
+    from {{ ref('int_complaint_events_linked') }} as events
+    where events.complaint_key in (select complaint_key from to_build) and field = 'status'
+    group by complaint_key
+),
+
+final as (
+    select
+        complaints.record_key as complaint_key,
+        owners.first_owner,
+        owners.assignee_stations_count,
+        owners.unique_owner_count,
+        owners.owner_changes,
+        owners.first_assignment_at,
+        owners.last_unassigned_at,
+        unassigned.unassigned_minutes,
+        teams.first_team,
+        teams.group_stations_count,
+        teams.team_handoffs,
+        teams.team_path,
+        statuses.total_resolutions,
+        statuses.first_solved_at,
+        statuses.last_solved_at,
+        complaints.history_fingerprint as source_fingerprint
+    from complaints
+    left join owners on complaints.record_key = owners.complaint_key
+    left join unassigned on complaints.record_key = unassigned.complaint_key
+    left join teams on complaints.record_key = teams.complaint_key
+    left join statuses on complaints.record_key = statuses.complaint_key
+)
+
+select * from final
