@@ -73,16 +73,22 @@ class _Groups:
     def compatible(self, a: str, b: str) -> bool:
         """Two groups may join only if none of their known attributes contradict (no shared value)."""
         for values in self.attributes:
-            va, vb = values.get(a, set()), values.get(b, set())
-            if va and vb and not (va & vb):
-                return False
+            va = values.get(a)
+            if va:
+                vb = values.get(b)
+                if vb and va.isdisjoint(vb):
+                    return False
         return True
 
     def union(self, a: str, b: str) -> None:
         keep, drop = (a, b) if a < b else (b, a)
         self.parent[drop] = keep
         for values in self.attributes:
-            values[keep] = values.get(keep, set()) | values.pop(drop, set())
+            dropped = values.pop(drop, None)
+            if dropped:
+                kept = values.get(keep)
+                # a new set when both have values: no set is ever changed in place
+                values[keep] = kept | dropped if kept else dropped
 
 
 def constrained_merge(
