@@ -24,7 +24,7 @@
 {%- endmacro %}
 
 {#- A select of every record of `raw` (keys: [(column here, column of raw), ...]) with source_fingerprint, an
-    order-independent digest of its raw rows, each a (file version, row number) pair. Mixed into it:
+    order-independent digest of its raw rows (file version, row number, load time) and its key. Mixed into it:
     the mapping seeds the rows are built with (seeds: {seed: [columns]}), the variables
     they depend on (vars: [names]) and the model's code (code_digest). Staged by incremental_by_record's
     pre-hook. -#}
@@ -32,11 +32,15 @@
     {%- set inputs = ["'" ~ code_digest([model.unique_id]) ~ "'"] -%}
     {%- for seed, columns in seeds.items() | sort -%}{% do inputs.append(seed_digest(seed, columns)) %}{%- endfor -%}
     {%- for name in vars | sort -%}{% do inputs.append("'" ~ name ~ "=" ~ var(name) ~ "'") %}{%- endfor -%}
+    {%- set key_text = [] -%}
+    {%- for mine, theirs in keys %}{% do key_text.append("coalesce(cast(" ~ theirs ~ " as " ~ dbt.type_string() ~ "), '~')") %}{% endfor %}
     select
         {%- for mine, theirs in keys %}
         {{ theirs }} as {{ mine }},
         {%- endfor %}
-        {{ mix_digest(file_rows_digest('_file', '_file_sha256', '_row'), digest(inputs | join(" || '|' || "))) }}
+        {#- the key too: two records made from the same rows (an unpivoted file) differ -#}
+        {{ mix_digest(mix_digest(file_rows_digest('_file', '_file_sha256', '_row', '_ingested_at'),
+            hash_order(key_text | join(" || '|' || "))), digest(inputs | join(" || '|' || "))) }}
             as source_fingerprint
     from {{ raw }}
     group by {% for mine, theirs in keys %}{{ theirs }}{% if not loop.last %}, {% endif %}{% endfor %}
@@ -83,7 +87,8 @@ changed_rows as (
 {#- md5 of the code of the given nodes (unique ids) and of every macro of this project they call, directly,
     through other macros or through adapter.dispatch (<adapter>__ / default__ implementations): kept rows
     built by other code are built again. (Not covered: Python functions registered into DuckDB, e.g.
-    cx_e164: after changing one, run a full refresh.) -#}
+    cx_e164, macros of dbt itself or of its adapter, and DuckDB's own functions: after upgrading or
+    changing one of these, run a full refresh.) -#}
 {% macro code_digest(node_ids) -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set parts = [] -%}
@@ -123,7 +128,8 @@ changed_rows as (
     of the row's inputs that starts from its records' own raw rows, so no two records share one). A
     pre-hook stages them as a temporary table (current_fingerprints_relation), which the model reads
     through fingerprints_to_build; after the insert, the rows whose fingerprint is not current (records
-    gone, changed, or no longer qualifying) are deleted. -#}
+    gone, changed, or no longer qualifying) are deleted. The temporary table exists only while dbt builds
+    the model: its compiled SQL does not run on its own (dbt show, by hand). -#}
 {% macro incremental_by_fingerprint(keys, fingerprints_call) -%}
     {%- set current = current_fingerprints_relation() -%}
     {{ config(

@@ -1,6 +1,6 @@
-"""One row per deterministic cluster that an accepted probabilistic match involves, with the cluster it
-joins (its representative) and the probability of the match that joined it (none when every match it
-was in was refused): deterministic clusters joined along accepted matches, strongest first, refusing
+"""One row per deterministic cluster that an accepted probabilistic match (is_match) involves, with the
+cluster it joins (its representative, itself when every join it was in was refused) and the probability
+of the match that joined it (none when refused): deterministic clusters joined along accepted matches, strongest first, refusing
 any join whose records would contradict each other (different first or last names, birth dates or CRM
 numbers). int_identity_clusters applies it to every node.
 

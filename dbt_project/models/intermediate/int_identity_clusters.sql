@@ -1,7 +1,9 @@
 {{ config(materialized='view') }}
 -- One row per identity node with its final cluster: its deterministic cluster, or the cluster that one
 -- joined along accepted probabilistic matches (int_identity_cluster_merges). A view: a copy of every
--- node's cluster would cost ~5 s a night to write, and customer_identity_map reads it once.
+-- node's cluster would cost ~5 s a night to write, and customer_identity_map reads it once (and its
+-- tests). In a partial run, build it with its upstream (+customer_identity_map): the view joins the
+-- deterministic clusters of now with the merges of the last build.
 with
 
 deterministic as (

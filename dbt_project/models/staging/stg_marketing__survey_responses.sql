@@ -3,8 +3,8 @@
 {{ incremental_by_record('survey_responses', record_keys, **record_inputs) }}
 -- One row per survey response (latest version), with normalised customer identifiers and whether
 -- the score counts as happy on its scale (CSAT >= 4 of 5, NPS >= 9 of 10, CES >= 6 of 7).
--- Incremental by record (macros/incremental.sql): a night rebuilds the records whose raw rows, mapping
--- seeds or SQL changed.
+-- Incremental by record (macros/incremental.sql): a night rebuilds the records whose raw rows, the phone
+-- region or the SQL changed.
 with
 
 {{ changed_records(source('raw', 'survey_responses'), record_keys, **record_inputs) }},
