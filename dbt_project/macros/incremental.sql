@@ -23,11 +23,10 @@
     {{ return(column | lower in columns) }}
 {%- endmacro %}
 
-{#- A select of every record of `raw` (keys: [(column here, column of raw), ...]) with source_fingerprint, an
-    order-independent digest of its raw rows (file version, row number, load time) and its key. Mixed into it:
-    the mapping seeds the rows are built with (seeds: {seed: [columns]}), the variables
-    they depend on (vars: [names]) and the model's code (code_digest). Staged by incremental_by_record's
-    pre-hook. -#}
+{#- A select of every record of `raw` (keys: [(column here, column of raw), ...]) with source_fingerprint:
+    an order-independent digest of its raw rows (file version, row number, load time) and its key, mixed
+    with the mapping seeds the rows are built with (seeds: {seed: [columns]}), the variables they depend
+    on (vars: [names]) and the model's code (code_digest). Staged by incremental_by_record's pre-hook. -#}
 {% macro record_fingerprints(raw, keys, seeds={}, vars=[]) -%}
     {%- set inputs = ["'" ~ code_digest([model.unique_id]) ~ "'"] -%}
     {%- for seed, columns in seeds.items() | sort -%}{% do inputs.append(seed_digest(seed, columns)) %}{%- endfor -%}
@@ -124,12 +123,12 @@ changed_rows as (
 {%- endmacro %}
 
 {#- Configures a model incremental by fingerprint: delete+insert by `keys`. `fingerprints_call` is a call
-    (as text) of a macro that selects the keys and source_fingerprint of every row the model should hold now (a digest
-    of the row's inputs that starts from its records' own raw rows, so no two records share one). A
-    pre-hook stages them as a temporary table (current_fingerprints_relation), which the model reads
-    through fingerprints_to_build; after the insert, the rows whose fingerprint is not current (records
-    gone, changed, or no longer qualifying) are deleted. The temporary table exists only while dbt builds
-    the model: its compiled SQL does not run on its own (dbt show, by hand). -#}
+    (as text) of a macro that selects the keys and source_fingerprint of every row the model should hold
+    now: a digest of the row's inputs that starts from its records' own raw rows and keys, so no two
+    records share one. A pre-hook stages them as a temporary table (current_fingerprints_relation),
+    which the model reads through fingerprints_to_build; after the insert, the rows whose fingerprint is
+    not current (records gone, changed, or no longer qualifying) are deleted. The temporary table exists
+    only while dbt builds the model: its compiled SQL does not run on its own (dbt show, by hand). -#}
 {% macro incremental_by_fingerprint(keys, fingerprints_call) -%}
     {%- set current = current_fingerprints_relation() -%}
     {{ config(
