@@ -1,6 +1,6 @@
 {#- A select of every complaint's (source, complaint_id) in the change history that links to exactly one
-    complaint record, with that record's key (complaint_key) and a fingerprint: the staged history's
-    source_fingerprint mixed with the complaint key and int_complaint_events_linked's own code. The model
+    complaint record, with that record's key (complaint_key) and inputs_fingerprint: the staged history's
+    source_fingerprint mixed with the complaint key. The model
     rebuilds the complaints whose fingerprint changed and deletes the others that are no longer current
     (a complaint id that now occurs in two complaint sources, a history withdrawn). -#}
 {% macro complaint_event_link_fingerprints() -%}
@@ -8,8 +8,7 @@
         histories.source,
         histories.complaint_id,
         unique_complaints.complaint_key,
-        {{ mix_digest('histories.source_fingerprint', digest("unique_complaints.complaint_key || '|"
-            ~ code_digest(['model.' ~ project_name ~ '.int_complaint_events_linked']) ~ "'")) }} as source_fingerprint
+        {{ mix_digest('histories.source_fingerprint', digest('unique_complaints.complaint_key')) }} as inputs_fingerprint
     from (
         select distinct source, complaint_id, source_fingerprint
         from {{ ref('stg_service__complaint_events') }}

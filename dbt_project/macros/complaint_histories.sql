@@ -1,12 +1,10 @@
-{#- A select of every complaint's key and fingerprint: its staged record's source_fingerprint mixed with
-    the fingerprints of the change histories linked to it (int_complaint_events_linked) and
-    int_complaint_histories' own code. int_complaint_histories rebuilds the complaints whose fingerprint
+{#- A select of every complaint's key and inputs_fingerprint: its staged record's source_fingerprint mixed
+    with the fingerprints of the change histories linked to it (int_complaint_events_linked). int_complaint_histories rebuilds the complaints whose fingerprint
     changed and deletes the others that are no longer current. -#}
 {% macro complaint_history_fingerprints() -%}
     select
         complaints.record_key as complaint_key,
-        {{ mix_digest(mix_digest('complaints.source_fingerprint', 'coalesce(histories.fingerprint, 0)'),
-            digest("'" ~ code_digest(['model.' ~ project_name ~ '.int_complaint_histories']) ~ "'")) }} as source_fingerprint
+        {{ mix_digest('complaints.source_fingerprint', 'coalesce(histories.fingerprint, 0)') }} as inputs_fingerprint
     from {{ ref('stg_service__complaints') }} as complaints
     left join (
         select complaint_key, {{ fingerprint_set_digest('source_fingerprint') }} as fingerprint

@@ -1,13 +1,11 @@
-{#- A select of every deterministic cluster's id and fingerprint: a digest of its nodes' fingerprints
-    (int_identity_nodes.source_fingerprint: which records it holds, and what they say) mixed with
-    int_identity_profiles' own code. int_identity_profiles rebuilds the clusters whose fingerprint
+{#- A select of every deterministic cluster's id and inputs_fingerprint: a digest of its nodes'
+    fingerprints (int_identity_nodes.source_fingerprint: which records it holds, and what they say). int_identity_profiles rebuilds the clusters whose fingerprint
     changed (a record joined, left or changed; a cluster now named by a smaller node id) and deletes the
     others that are no longer current. -#}
 {% macro identity_profile_fingerprints() -%}
     select
         clusters.cluster_node_id,
-        {{ mix_digest(fingerprint_set_digest('nodes.source_fingerprint'),
-            digest("'" ~ code_digest(['model.' ~ project_name ~ '.int_identity_profiles']) ~ "'")) }} as source_fingerprint
+        {{ fingerprint_set_digest('nodes.source_fingerprint') }} as inputs_fingerprint
     from {{ ref('int_identity_clusters_deterministic') }} as clusters
     inner join {{ ref('int_identity_nodes') }} as nodes on clusters.node_id = nodes.node_id
     group by clusters.cluster_node_id

@@ -23,12 +23,12 @@
     {{ return(column | lower in columns) }}
 {%- endmacro %}
 
-{#- A select of every record of `raw` (keys: [(column here, column of raw), ...]) with source_fingerprint:
+{#- A select of every record of `raw` (keys: [(column here, column of raw), ...]) with inputs_fingerprint:
     an order-independent digest of its raw rows (file version, row number, load time) and its key, mixed
-    with the mapping seeds the rows are built with (seeds: {seed: [columns]}), the variables they depend
-    on (vars: [names]) and the model's code (code_digest). Staged by incremental_by_record's pre-hook. -#}
+    with the mapping seeds the rows are built with (seeds: {seed: [columns]}) and the variables they
+    depend on (vars: [names]). Staged by incremental_by_record's pre-hook. -#}
 {% macro record_fingerprints(raw, keys, seeds={}, vars=[]) -%}
-    {%- set inputs = ["'" ~ code_digest([model.unique_id]) ~ "'"] -%}
+    {%- set inputs = ["''"] -%}
     {%- for seed, columns in seeds.items() | sort -%}{% do inputs.append(seed_digest(seed, columns)) %}{%- endfor -%}
     {%- for name in vars | sort -%}{% do inputs.append("'" ~ name ~ "=" ~ var(name) ~ "'") %}{%- endfor -%}
     {%- set key_text = [] -%}
@@ -40,7 +40,7 @@
         {#- the key too: two records made from the same rows (an unpivoted file) differ -#}
         {{ mix_digest(mix_digest(file_rows_digest('_file', '_file_sha256', '_row', '_ingested_at'),
             hash_order(key_text | join(" || '|' || "))), digest(inputs | join(" || '|' || "))) }}
-            as source_fingerprint
+            as inputs_fingerprint
     from {{ raw }}
     group by {% for mine, theirs in keys %}{{ theirs }}{% if not loop.last %}, {% endif %}{% endfor %}
 {%- endmacro %}
@@ -123,11 +123,12 @@ changed_rows as (
 {%- endmacro %}
 
 {#- Configures a model incremental by fingerprint: delete+insert by `keys`. `fingerprints_call` is a call
-    (as text) of a macro that selects the keys and source_fingerprint of every row the model should hold
+    (as text) of a macro that selects the keys and inputs_fingerprint of every row the model should hold
     now: a digest of the row's inputs that starts from its records' own raw rows and keys, so no two
-    records share one. A pre-hook stages them as a temporary table (current_fingerprints_relation),
-    which the model reads through fingerprints_to_build; after the insert, the rows whose fingerprint is
-    not current (records gone, changed, or no longer qualifying) are deleted. The temporary table exists
+    records share one. A pre-hook stages them, with source_fingerprint (current_fingerprints: the inputs
+    and the model's code), as a temporary table (current_fingerprints_relation), which the model reads
+    through fingerprints_to_build; after the insert, the rows whose fingerprint is not current (records
+    gone, changed, or no longer qualifying) are deleted. The temporary table exists
     only while dbt builds the model: its compiled SQL does not run on its own (dbt show, by hand). -#}
 {% macro incremental_by_fingerprint(keys, fingerprints_call) -%}
     {%- set current = current_fingerprints_relation() -%}
@@ -138,13 +139,21 @@ changed_rows as (
         on_schema_change='append_new_columns',
         pre_hook=[
             "drop table if exists " ~ current,
-            "create temporary table " ~ current ~ " as {{ " ~ fingerprints_call ~ " }}",
+            "create temporary table " ~ current ~ " as {{ current_fingerprints(" ~ fingerprints_call ~ ") }}",
         ],
         post_hook=[
             "{{ delete_rows_not_current() }}",
             "drop table if exists " ~ current,
         ]
     ) }}
+{%- endmacro %}
+
+{#- A select of `fingerprints_sql` (keys and inputs_fingerprint) with each row's source_fingerprint: its
+    inputs mixed with the model's code (code_digest), so rows built by other code are built again. -#}
+{% macro current_fingerprints(fingerprints_sql) -%}
+    select inputs.*,
+        {{ mix_digest('inputs.inputs_fingerprint', digest("'" ~ code_digest([model.unique_id]) ~ "'")) }} as source_fingerprint
+    from ({{ fingerprints_sql }}) as inputs
 {%- endmacro %}
 
 {#- The temporary table of a model's current fingerprints (incremental_by_fingerprint). -#}
@@ -155,11 +164,11 @@ changed_rows as (
 {#- The current fingerprints not built into this model yet (all of them on a full build, or when this has
     no source_fingerprint yet). Matched on the fingerprint alone: an integer join, ~5x faster than on
     text keys, and a fingerprint names one version of one record. The fingerprints are read from the
-    table the pre-hook staged; a unit test runs no hooks, so there `fingerprints_sql` (the same select)
-    is read instead. -#}
+    table the pre-hook staged; a unit test runs no hooks, so there `fingerprints_sql` (the select the
+    pre-hook stages) is read instead. -#}
 {% macro fingerprints_to_build(fingerprints_sql) -%}
     select current_rows.* from
-    {%- if model.resource_type == 'unit_test' %} ({{ fingerprints_sql }}) {%- else %} {{ current_fingerprints_relation() }} {%- endif %} as current_rows
+    {%- if model.resource_type == 'unit_test' %} ({{ current_fingerprints(fingerprints_sql) }}) {%- else %} {{ current_fingerprints_relation() }} {%- endif %} as current_rows
     {%- if is_incremental() and relation_has_column(this, 'source_fingerprint') %}
     where not exists (
         select 1 from {{ this }} as built where built.source_fingerprint = current_rows.source_fingerprint

@@ -5,7 +5,7 @@
 -- change derived from the history when the export does not carry it.
 -- Incremental by complaint: a night rebuilds only the complaints whose raw rows changed (new or
 -- re-exported files, a corrected file; source_fingerprint, which also covers the team mapping and this
--- file's SQL, see record_fingerprints) from all their rows; complaints whose rows are gone from raw are
+-- file's SQL, see macros/incremental.sql) from all their rows; complaints whose rows are gone from raw are
 -- deleted after the insert.
 with
 
