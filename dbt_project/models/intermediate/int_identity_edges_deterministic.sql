@@ -1,58 +1,45 @@
+{{ incremental_by_fingerprint(['match_rule', 'match_key'], 'identity_edge_fingerprints()') }}
 -- One row per deterministic link between two identity nodes: same system customer id (within one
--- source), same CRM number, same normalised email, or a survey sent for a ticket. (A shared phone with
--- the same name is left to the probabilistic stage: a father and son in one household share both.) Each group of nodes sharing a key is linked as a star to its first node.
+-- source), same CRM number, same normalised email, or a survey sent for a ticket (a complaint id that
+-- appears in one complaint source only, so the link is unambiguous). (A shared phone with the same
+-- name is left to the probabilistic stage: a father and son in one household share both.) Each group
+-- of nodes sharing a key is linked as a star to its first node; a ticket's survey responses to the
+-- complaint.
+-- Incremental by key group: a night builds the groups a new, changed or removed node belongs to
+-- (source_fingerprint, macros/identity_edges.sql) and deletes the links of groups no longer current.
 with
 
-nodes as (
-    select * from {{ ref('int_identity_nodes') }}
+to_build as (
+    {{ fingerprints_to_build(identity_edge_fingerprints()) }}
 ),
 
-complaint_nodes as (
-    select node_id, record_id as complaint_id from nodes where record_kind = 'complaint'
-),
-
-keyed as (
-    select node_id, 'system_id' as match_rule, system_id_key as match_key from nodes where system_id_key is not null
-    union all
-    select node_id, 'crm_id', crm_id from nodes where crm_id is not null
-    union all
-    select node_id, 'email', email_norm from nodes where email_norm is not null
+node_keys as (
+    select node_keys.*, to_build.source_fingerprint as group_fingerprint
+    from ({{ identity_node_keys(ref('int_identity_nodes')) }}) as node_keys
+    inner join to_build on node_keys.match_rule = to_build.match_rule and node_keys.match_key = to_build.match_key
 ),
 
 centers as (
-    -- the first node of every key two or more nodes share (a grouping and a join: ~20 % faster than
-    -- a window over the keys)
-    select match_rule, match_key, min(node_id) as center
-    from keyed
+    -- the node every other member links to: the first node, or the ticket's complaint
+    select
+        match_rule,
+        match_key,
+        min(case when match_rule <> 'ticket_link' or is_ticket_complaint then node_id end) as center
+    from node_keys
     group by match_rule, match_key
-    having count(*) > 1
-),
-
-stars as (
-    select keyed.node_id as node_a, centers.center as node_b, keyed.match_rule
-    from keyed
-    inner join centers on keyed.match_rule = centers.match_rule and keyed.match_key = centers.match_key
-),
-
-unique_complaints as (
-    -- a complaint id that appears in one complaint source only can be linked without ambiguity
-    select complaint_id, min(node_id) as node_id
-    from complaint_nodes
-    group by complaint_id
-    having count(*) = 1
-),
-
-ticket_links as (
-    select nodes.node_id as node_a, unique_complaints.node_id as node_b, 'ticket_link' as match_rule
-    from nodes
-    inner join unique_complaints on nodes.linked_complaint_id = unique_complaints.complaint_id
-    where nodes.record_kind = 'survey_response'
 ),
 
 final as (
-    select node_a, node_b, match_rule, 1.0 as match_probability from stars where node_a <> node_b
-    union all
-    select node_a, node_b, match_rule, 1.0 from ticket_links
+    select
+        node_keys.node_id as node_a,
+        centers.center as node_b,
+        node_keys.match_rule,
+        1.0 as match_probability,
+        node_keys.match_key,
+        node_keys.group_fingerprint as source_fingerprint
+    from node_keys
+    inner join centers on node_keys.match_rule = centers.match_rule and node_keys.match_key = centers.match_key
+    where node_keys.node_id <> centers.center
 )
 
 select * from final

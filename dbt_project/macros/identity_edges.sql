@@ -1,0 +1,35 @@
+{#- A select of every key an identity node carries that can tie it to another node: its system customer
+    id (within one source), CRM number and normalised email, and for the ticket link the complaint id,
+    carried by the complaint itself (is_ticket_complaint) and by each survey response sent for it. -#}
+{% macro identity_node_keys(nodes) -%}
+    select node_id, source_fingerprint, 'system_id' as match_rule, system_id_key as match_key, false as is_ticket_complaint
+    from {{ nodes }} where system_id_key is not null
+    union all
+    select node_id, source_fingerprint, 'crm_id', crm_id, false from {{ nodes }} where crm_id is not null
+    union all
+    select node_id, source_fingerprint, 'email', email_norm, false from {{ nodes }} where email_norm is not null
+    union all
+    select node_id, source_fingerprint, 'ticket_link', record_id, true
+    from {{ nodes }} where record_kind = 'complaint' and record_id is not null
+    union all
+    select node_id, source_fingerprint, 'ticket_link', linked_complaint_id, false
+    from {{ nodes }} where record_kind = 'survey_response' and linked_complaint_id is not null
+{%- endmacro %}
+
+{#- A select of every key group that links nodes (match_rule, match_key) and its inputs_fingerprint: a
+    digest of the group's key and its nodes' fingerprints (int_identity_nodes.source_fingerprint), so a
+    node that joins, leaves or changes rebuilds the group's links. A key links when two or more nodes
+    share it; a ticket links when exactly one complaint carries its id and a survey response names it.
+    int_identity_edges_deterministic rebuilds the groups whose fingerprint changed and deletes the links
+    of the others that are no longer current. -#}
+{% macro identity_edge_fingerprints() -%}
+    select
+        match_rule,
+        match_key,
+        {{ mix_digest(fingerprint_set_digest('source_fingerprint'), hash_order("match_rule || '|' || match_key")) }}
+            as inputs_fingerprint
+    from ({{ identity_node_keys(ref('int_identity_nodes')) }}) as node_keys
+    group by match_rule, match_key
+    having count(*) > 1
+        and (match_rule <> 'ticket_link' or count(case when is_ticket_complaint then 1 end) = 1)
+{%- endmacro %}
