@@ -7,6 +7,10 @@ unit tests can express (STYLE.md).
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import uuid
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -53,6 +57,107 @@ def cluster_representatives(
     first = np.full(labels.max() + 1, n, dtype=np.int64)
     np.minimum.at(first, labels, np.arange(n, dtype=np.int64))
     return pa.table({"node_id": node_ids, "cluster_node_id": node_ids.take(pa.array(first[labels]))})
+
+
+def cluster_representatives_kept(
+    con: duckdb.DuckDBPyConnection,
+    nodes: duckdb.DuckDBPyRelation,
+    edges: duckdb.DuckDBPyRelation,
+    kept: duckdb.DuckDBPyRelation | None,
+) -> pa.Table:
+    """cluster_representatives kept between builds. `kept` is what the last build wrote (none on a first
+    build); the result holds the rows (node_id, cluster_node_id, node_fingerprint, links_digest,
+    clustering_version) of every node whose cluster may have changed since: all of them when nothing is
+    kept or other code built it. Nodes gone are not in it (the model deletes their rows).
+
+    `nodes` carry source_fingerprint (what the node is), `edges` the fingerprints of their two nodes
+    (node_a_fingerprint, node_b_fingerprint) and of the key group that made them (source_fingerprint:
+    its key and its nodes). A node's links_digest digests the groups it is in, so it changes when one of
+    them gained, lost or changed a node, or the node joined or left a group. The kept clusters of such
+    nodes and of nodes changed or gone are found again, over their nodes and the new ones; the other
+    clusters keep their rows. That is the full answer: a kept cluster none of whose nodes changed, in
+    itself or in its groups, has the same groups, so the same links (a group's star depends on its nodes
+    only), and no link joins it to a node found again (the two would share a group, which would have
+    changed for both). Nodes are matched on their fingerprints: integers, where node ids are long text.
+    """
+    run = uuid.uuid4().hex[:8]
+    digests, redo, found = f"_cx_links_{run}", f"_cx_redo_{run}", f"_cx_found_{run}"
+    edge_rows = edges.sql_query()
+    now = f"""
+        SELECT nodes.node_id, nodes.source_fingerprint AS node_fingerprint,
+            coalesce(digests.links_digest, 0) AS links_digest
+        FROM ({nodes.project("node_id, source_fingerprint").sql_query()}) AS nodes
+        LEFT JOIN {digests} AS digests ON nodes.source_fingerprint = digests.node_fingerprint"""
+    try:
+        con.execute(f"""
+            CREATE TEMPORARY TABLE {digests} AS
+            SELECT node_fingerprint, hash(sum(source_fingerprint)) AS links_digest
+            FROM (
+                -- a node's groups: one link from each group it is in, and each group it centres
+                SELECT node_a_fingerprint AS node_fingerprint, source_fingerprint FROM ({edge_rows})
+                UNION ALL
+                SELECT any_value(node_b_fingerprint), source_fingerprint FROM ({edge_rows})
+                GROUP BY source_fingerprint
+            )
+            GROUP BY node_fingerprint""")
+        if _built_by_this_version(con, kept):
+            assert kept is not None
+            con.execute(f"""
+                CREATE TEMPORARY TABLE {redo} AS
+                WITH kept AS (SELECT node_fingerprint, cluster_node_id, links_digest FROM ({kept.sql_query()})),
+                now AS ({now}),
+                changed AS (
+                    SELECT DISTINCT kept.cluster_node_id
+                    FROM kept LEFT JOIN now ON kept.node_fingerprint = now.node_fingerprint
+                    WHERE now.node_fingerprint IS NULL OR now.links_digest <> kept.links_digest
+                )
+                SELECT now.*
+                FROM now LEFT JOIN kept ON now.node_fingerprint = kept.node_fingerprint
+                WHERE kept.node_fingerprint IS NULL
+                    OR kept.cluster_node_id IN (SELECT cluster_node_id FROM changed)""")
+            redo_edges = con.sql(
+                f"SELECT node_a, node_b FROM ({edge_rows}) "
+                f"WHERE node_a_fingerprint IN (SELECT node_fingerprint FROM {redo}) "
+                f"OR node_b_fingerprint IN (SELECT node_fingerprint FROM {redo})"
+            )
+            try:
+                clusters = cluster_representatives(con, con.table(redo), redo_edges)
+            except ValueError as error:
+                raise ValueError(
+                    "a link joins a node clustered again to a kept cluster that did not change: the kept "
+                    "clusters are not what these nodes and links give; rebuild with --full-refresh"
+                ) from error
+            rows = redo
+        else:
+            clusters = cluster_representatives(con, nodes, edges)
+            rows = f"({now})"
+        con.register(found, clusters)
+        return con.sql(
+            f"SELECT found.node_id, found.cluster_node_id, rows.node_fingerprint, rows.links_digest, "
+            f"$version AS clustering_version "
+            f"FROM {found} AS found INNER JOIN {rows} AS rows ON found.node_id = rows.node_id",
+            params={"version": CLUSTERING_VERSION},
+        ).to_arrow_table()
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {digests}")
+        con.execute(f"DROP TABLE IF EXISTS {redo}")
+        con.unregister(found)
+
+
+def _built_by_this_version(con: duckdb.DuckDBPyConnection, kept: duckdb.DuckDBPyRelation | None) -> bool:
+    if kept is None or not {"node_fingerprint", "links_digest", "clustering_version"} <= set(kept.columns):
+        return False
+    rows = con.execute(
+        f"SELECT count(*) FROM ({kept.sql_query()}) WHERE clustering_version IS DISTINCT FROM ?",
+        [CLUSTERING_VERSION],
+    ).fetchall()
+    return rows[0][0] == 0
+
+
+# kept clusters built by other clustering code are found again
+CLUSTERING_VERSION = hashlib.md5(
+    (inspect.getsource(cluster_representatives) + inspect.getsource(cluster_representatives_kept)).encode()
+).hexdigest()[:16]
 
 
 class _Groups:

@@ -3,7 +3,7 @@ import random
 import duckdb
 import pytest
 
-from cx_unify.identity import cluster_representatives
+from cx_unify.identity import cluster_representatives, cluster_representatives_kept
 
 
 def _clusters(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, str]:
@@ -96,3 +96,89 @@ def test_constrained_merge_keeps_two_crm_customers_apart() -> None:
     edges = [("a", "x", 30.0), ("x", "b", 29.0)]
     merged = constrained_merge(edges, {}, {}, {}, {"a": {"111"}, "b": {"222"}})
     assert merged["x"] == "a" and merged["b"] == "b"
+
+
+def _group_edges(node_keys: dict[str, tuple[int, set[str]]]) -> list[tuple[str, str, int, int, int]]:
+    """Links as int_identity_edges_deterministic makes them: each key group as a star to its first node,
+    with its nodes' fingerprints and a fingerprint of its key and its nodes. A group links only while it
+    has two to four nodes, as a ticket links only while one complaint carries its id: a node that joins
+    can undo links between nodes that did not change."""
+    groups: dict[str, list[str]] = {}
+    for node, (_, keys) in node_keys.items():
+        for key in keys:
+            groups.setdefault(key, []).append(node)
+    edges = []
+    for key, members in groups.items():
+        if 2 <= len(members) <= 4:
+            digest = hash((key, tuple(sorted(node_keys[m][0] for m in members)))) & 0x7FFFFFFFFFFFFFFF
+            center = min(members)
+            edges += [
+                (m, center, node_keys[m][0], node_keys[center][0], digest) for m in members if m != center
+            ]
+    return edges
+
+
+def _load(con: duckdb.DuckDBPyConnection, node_keys: dict[str, tuple[int, set[str]]]) -> None:
+    con.execute("CREATE OR REPLACE TABLE nodes (node_id VARCHAR, source_fingerprint UBIGINT)")
+    con.execute(
+        "CREATE OR REPLACE TABLE edges (node_a VARCHAR, node_b VARCHAR, node_a_fingerprint UBIGINT, "
+        "node_b_fingerprint UBIGINT, source_fingerprint UBIGINT)"
+    )
+    con.executemany("INSERT INTO nodes VALUES (?, ?)", [[n, fp] for n, (fp, _) in node_keys.items()])
+    edges = _group_edges(node_keys)
+    if edges:
+        con.executemany("INSERT INTO edges VALUES (?, ?, ?, ?, ?)", [list(e) for e in edges])
+
+
+def test_kept_clusters_equal_a_full_build_night_after_night() -> None:
+    rng = random.Random(11)
+    pool = [f"k{i}" for i in range(160)]
+    serial = iter(range(10**6))
+
+    def new_node() -> tuple[int, set[str]]:
+        return next(serial), set(rng.sample(pool, rng.choice([0, 1, 1, 2])))
+
+    node_keys = {f"n{i:04d}": new_node() for i in range(400)}
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
+    _load(con, node_keys)
+    first_build = cluster_representatives_kept(con, con.table("nodes"), con.table("edges"), None)
+    assert first_build.num_rows == len(node_keys)
+    con.register("first_build", first_build)
+    con.execute("CREATE TABLE kept AS SELECT * FROM first_build")
+    for night in range(6):
+        names = sorted(node_keys)
+        for gone in rng.sample(names, 12):
+            del node_keys[gone]
+        for changed in rng.sample(sorted(node_keys), 12):
+            node_keys[changed] = new_node()  # other keys (often), another fingerprint
+        for touched in rng.sample(sorted(node_keys), 8):
+            node_keys[touched] = (next(serial), node_keys[touched][1])  # same keys, other content
+        for i in range(15):
+            node_keys[f"m{night}{i:03d}"] = new_node()
+        _load(con, node_keys)
+        rows = cluster_representatives_kept(con, con.table("nodes"), con.table("edges"), con.table("kept"))
+        assert len(rows) < len(node_keys), "a night finds again only what changed"
+        con.register("found", rows)
+        con.execute("DELETE FROM kept WHERE node_id IN (SELECT node_id FROM found)")
+        con.execute("DELETE FROM kept WHERE node_id NOT IN (SELECT node_id FROM nodes)")
+        con.execute("INSERT INTO kept SELECT * FROM found")
+        con.unregister("found")
+        full = cluster_representatives(con, con.table("nodes"), con.table("edges"))
+        kept = dict(con.execute("SELECT node_id, cluster_node_id FROM kept").fetchall())
+        ids, clusters = full.column("node_id").to_pylist(), full.column("cluster_node_id").to_pylist()
+        assert kept == dict(zip(ids, clusters, strict=True))
+
+
+def test_kept_clusters_built_by_other_code_are_all_found_again() -> None:
+    con = duckdb.connect()
+    _load(con, {"a": (1, {"x"}), "b": (2, {"x"}), "c": (3, set())})
+    first = cluster_representatives_kept(con, con.table("nodes"), con.table("edges"), None)
+    assert sorted(first.column("cluster_node_id").to_pylist()) == ["a", "a", "c"]
+    con.register("first", first)
+    con.execute("CREATE TABLE kept AS SELECT * FROM first")
+    unchanged = cluster_representatives_kept(con, con.table("nodes"), con.table("edges"), con.table("kept"))
+    assert unchanged.num_rows == 0
+    con.execute("UPDATE kept SET clustering_version = 'older'")
+    again = cluster_representatives_kept(con, con.table("nodes"), con.table("edges"), con.table("kept"))
+    assert again.num_rows == 3

@@ -82,6 +82,7 @@ def _kept_tables(warehouse: Path) -> dict[str, list]:
             for table in (
                 "int_identity_nodes",
                 "int_identity_edges_deterministic",
+                "int_identity_clusters_deterministic",
                 "int_complaint_events_linked",
                 "int_identity_profiles",
                 "int_complaint_histories",

@@ -36,9 +36,16 @@ final as (
         node_keys.match_rule,
         1.0 as match_probability,
         node_keys.match_key,
+        -- the two nodes' fingerprints: int_identity_clusters_deterministic tells the nodes whose groups
+        -- changed by them (integers, where node ids are long text)
+        node_keys.source_fingerprint as node_a_fingerprint,
+        center_keys.source_fingerprint as node_b_fingerprint,
         node_keys.group_fingerprint as source_fingerprint
     from node_keys
     inner join centers on node_keys.match_rule = centers.match_rule and node_keys.match_key = centers.match_key
+    inner join node_keys as center_keys
+        on centers.match_rule = center_keys.match_rule and centers.match_key = center_keys.match_key
+        and centers.center = center_keys.node_id
     where node_keys.node_id <> centers.center
 )
 
