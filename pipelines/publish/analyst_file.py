@@ -16,6 +16,8 @@ import duckdb
 
 PUBLISHED_SCHEMAS = ("marts", "quality", "reference")
 PUBLISHED_OPS_TABLES = ("ingest_files", "run_failures")
+# bookkeeping of incremental builds (what a kept row was built from), not data: left out
+UNPUBLISHED_COLUMNS = {"source_fingerprint"}
 PII_COLUMNS = {
     "customer_email",
     "customer_phone",
@@ -67,8 +69,8 @@ def publish_analyst_file(warehouse: Path, target: Path, salt: str, mask_pii: boo
             for schema, table, comment in listing:
                 columns = con.execute(
                     "SELECT column_name, comment FROM duckdb_columns() WHERE database_name = 'wh' AND schema_name = ?"
-                    " AND table_name = ? ORDER BY column_index",
-                    [schema, table],
+                    " AND table_name = ? AND NOT list_contains(?, column_name) ORDER BY column_index",
+                    [schema, table, sorted(UNPUBLISHED_COLUMNS)],
                 ).fetchall()
                 select = []
                 for column, _ in columns:

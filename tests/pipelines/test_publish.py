@@ -12,7 +12,8 @@ def _warehouse(path: Path) -> None:
     con.execute("CREATE SCHEMA marts")
     con.execute(
         "CREATE TABLE marts.people AS SELECT 'C1' AS customer_key, 'ann@example.com' AS customer_email, "
-        "'+447911123456' AS phone_e164, 'Ann Lee' AS customer_name, 3 AS complaints"
+        "'+447911123456' AS phone_e164, 'Ann Lee' AS customer_name, 3 AS complaints, "
+        "42::UBIGINT AS source_fingerprint"
     )
     con.execute("COMMENT ON TABLE marts.people IS 'One row per person.'")
     con.execute("COMMENT ON COLUMN marts.people.complaints IS 'Complaints raised.'")
@@ -37,6 +38,13 @@ def test_pii_is_masked_and_docs_survive(tmp_path: Path) -> None:
             for r in con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()
         }
         assert "raw.secret" not in tables and "marts.people" in tables
+        columns = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = 'people'"
+            ).fetchall()
+        }
+        assert "source_fingerprint" not in columns  # incremental builds' bookkeeping, not data
         readme = dict(con.execute("SELECT table_name, one_row_means FROM main.readme").fetchall())
         assert readme["marts.people"] == "One row per person."
         comment = con.execute(

@@ -19,7 +19,9 @@ final as (
         deterministic.node_id,
         deterministic.cluster_node_id as deterministic_cluster_id,
         coalesce(merges.cluster_node_id, deterministic.cluster_node_id) as cluster_node_id,
-        merges.merge_probability
+        merges.merge_probability,
+        deterministic.node_fingerprint,
+        deterministic.links_digest
     from deterministic
     left join merges on deterministic.cluster_node_id = merges.deterministic_cluster_id
 )

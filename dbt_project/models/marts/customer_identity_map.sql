@@ -1,16 +1,29 @@
+{{ incremental_by_fingerprint(['node_id'], 'identity_map_fingerprints()') }}
 -- One row per record that names a customer, with the unified customer it belongs to.
+-- Incremental by node: a night builds the nodes whose record, key groups or customer changed
+-- (source_fingerprint, macros/identity_map.sql) and deletes the nodes no longer current.
 with
 
+to_build as (
+    {{ fingerprints_to_build(identity_map_fingerprints()) }}
+),
+
 nodes as (
-    select * from {{ ref('int_identity_nodes') }}
+    select nodes.*, to_build.source_fingerprint as map_fingerprint
+    from {{ ref('int_identity_nodes') }} as nodes
+    inner join to_build on nodes.node_id = to_build.node_id
 ),
 
 clusters as (
-    select * from {{ ref('int_identity_clusters') }}
+    select clusters.*
+    from {{ ref('int_identity_clusters') }} as clusters
+    inner join to_build on clusters.node_id = to_build.node_id
 ),
 
 edges as (
+    -- the links of the nodes to build
     select * from {{ ref('int_identity_edges_deterministic') }}
+    where node_a in (select node_id from to_build) or node_b in (select node_id from to_build)
 ),
 
 incident as (
@@ -50,7 +63,8 @@ final as (
         cast('C' || left({{ dbt.hash('clusters.cluster_node_id') }}, 15) as varchar) as customer_key,
         cast(coalesce(node_rule.match_rule, case when clusters.merge_probability is not null then 'probabilistic' end,
             'singleton') as varchar) as match_rule,
-        cast(coalesce(node_rule.match_probability, clusters.merge_probability, 1.0) as double precision) as match_probability
+        cast(coalesce(node_rule.match_probability, clusters.merge_probability, 1.0) as double precision) as match_probability,
+        nodes.map_fingerprint as source_fingerprint
     from nodes
     inner join clusters on nodes.node_id = clusters.node_id
     left join node_rule on nodes.node_id = node_rule.node_id
