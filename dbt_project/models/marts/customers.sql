@@ -1,8 +1,17 @@
+{{ incremental_by_fingerprint(['customer_key'], 'customer_fingerprints()') }}
 -- One row per unified customer: when first and last seen, what each team knows of them.
+-- Incremental by customer: a night builds the customers whose records or touchpoints changed
+-- (source_fingerprint, macros/customers.sql) and deletes the customers no longer current.
 with
 
+to_build as (
+    {{ fingerprints_to_build(customer_fingerprints()) }}
+),
+
 identity_map as (
-    select * from {{ ref('customer_identity_map') }}
+    select identity_map.*
+    from {{ ref('customer_identity_map') }} as identity_map
+    inner join to_build on identity_map.customer_key = to_build.customer_key
 ),
 
 nodes as (
@@ -10,7 +19,9 @@ nodes as (
 ),
 
 journey as (
-    select * from {{ ref('customer_journey') }}
+    select journey.*
+    from {{ ref('customer_journey') }} as journey
+    inner join to_build on journey.customer_key = to_build.customer_key
 ),
 
 complaints as (
@@ -100,8 +111,10 @@ final as (
         cast(per_customer_records.contacts as bigint) as contacts,
         cast(coalesce(teams.teams_touched, 0) as bigint) as teams_touched,
         cast(per_customer_records.sources as bigint) as sources,
-        cast(coalesce(identifier_counts.identifiers, 0) as bigint) as identifiers
+        cast(coalesce(identifier_counts.identifiers, 0) as bigint) as identifiers,
+        to_build.source_fingerprint
     from per_customer_records
+    inner join to_build on per_customer_records.customer_key = to_build.customer_key
     left join identifier_counts on per_customer_records.customer_key = identifier_counts.customer_key
     left join open_complaints on per_customer_records.customer_key = open_complaints.customer_key
     left join scores on per_customer_records.customer_key = scores.customer_key
