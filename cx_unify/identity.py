@@ -67,8 +67,9 @@ def cluster_representatives_kept(
 ) -> pa.Table:
     """cluster_representatives kept between builds. `kept` is what the last build wrote (none on a first
     build); the result holds the rows (node_id, cluster_node_id, node_fingerprint, links_digest,
-    clustering_version) of every node whose cluster may have changed since: all of them when nothing is
-    kept or other code built it. Nodes gone are not in it (the model deletes their rows).
+    link_rules, clustering_version) of every node whose cluster may have changed since: all of them when
+    nothing is kept or other code built it. Nodes gone are not in it (the model deletes their rows).
+    link_rules sums the distinct rule_bit of the node's links (which deterministic rules link it).
 
     `nodes` carry source_fingerprint (what the node is), `edges` the fingerprints of their two nodes
     (node_a_fingerprint, node_b_fingerprint) and of the key group that made them (source_fingerprint:
@@ -85,18 +86,19 @@ def cluster_representatives_kept(
     edge_rows = edges.sql_query()
     now = f"""
         SELECT nodes.node_id, nodes.source_fingerprint AS node_fingerprint,
-            coalesce(digests.links_digest, 0) AS links_digest
+            coalesce(digests.links_digest, 0) AS links_digest, coalesce(digests.link_rules, 0) AS link_rules
         FROM ({nodes.project("node_id, source_fingerprint").sql_query()}) AS nodes
         LEFT JOIN {digests} AS digests ON nodes.source_fingerprint = digests.node_fingerprint"""
     try:
         con.execute(f"""
             CREATE TEMPORARY TABLE {digests} AS
-            SELECT node_fingerprint, hash(sum(source_fingerprint)) AS links_digest
+            SELECT node_fingerprint, hash(sum(source_fingerprint)) AS links_digest,
+                sum(DISTINCT rule_bit) AS link_rules
             FROM (
                 -- a node's groups: one link from each group it is in, and each group it centres
-                SELECT node_a_fingerprint AS node_fingerprint, source_fingerprint FROM ({edge_rows})
+                SELECT node_a_fingerprint AS node_fingerprint, source_fingerprint, rule_bit FROM ({edge_rows})
                 UNION ALL
-                SELECT any_value(node_b_fingerprint), source_fingerprint FROM ({edge_rows})
+                SELECT any_value(node_b_fingerprint), source_fingerprint, any_value(rule_bit) FROM ({edge_rows})
                 GROUP BY source_fingerprint
             )
             GROUP BY node_fingerprint""")
@@ -133,7 +135,7 @@ def cluster_representatives_kept(
             rows = f"({now})"
         con.register(found, clusters)
         return con.sql(
-            f"SELECT found.node_id, found.cluster_node_id, rows.node_fingerprint, rows.links_digest, "
+            f"SELECT found.node_id, found.cluster_node_id, rows.node_fingerprint, rows.links_digest, rows.link_rules, "
             f"$version AS clustering_version "
             f"FROM {found} AS found INNER JOIN {rows} AS rows ON found.node_id = rows.node_id",
             params={"version": CLUSTERING_VERSION},

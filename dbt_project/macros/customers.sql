@@ -1,5 +1,5 @@
 {#- A select of every unified customer's key and inputs_fingerprint for customers: a digest of its records
-    in customer_identity_map (their source_fingerprint: each record, its key groups, cluster and merge)
+    (which ones customer_identity_map gives it, and what each says: int_identity_nodes.source_fingerprint)
     and of its touchpoints in customer_journey (the same set digest the journey keeps them by). customers
     rebuilds the customers whose fingerprint changed and deletes the others that are no longer current. -#}
 {% macro customer_fingerprints() -%}
@@ -10,9 +10,10 @@
         {{ mix_digest(mix_digest('records.records_digest', 'coalesce(touchpoints.touchpoints, 0)'),
             'coalesce(touchpoints.touchpoints_digest, 0)') }} as inputs_fingerprint
     from (
-        select customer_key, {{ fingerprint_set_digest('source_fingerprint') }} as records_digest
-        from {{ ref('customer_identity_map') }}
-        group by customer_key
+        select identity_map.customer_key, {{ fingerprint_set_digest('nodes.source_fingerprint') }} as records_digest
+        from {{ ref('customer_identity_map') }} as identity_map
+        inner join {{ ref('int_identity_nodes') }} as nodes on identity_map.node_id = nodes.node_id
+        group by identity_map.customer_key
     ) as records
     left join (
         select customer_key, count(*) as touchpoints, {{ set_fingerprint(touchpoint_columns) }} as touchpoints_digest

@@ -33,3 +33,19 @@
     having count(*) > 1
         and (match_rule <> 'ticket_link' or count(case when is_ticket_complaint then 1 end) = 1)
 {%- endmacro %}
+
+{#- The bit of a deterministic rule in a node's link_rules (the sum of the bits of the rules that link
+    it, int_identity_clusters_deterministic), and the strongest rule such a sum holds (system id, CRM
+    number, ticket, email: customer_identity_map's match_rule). Integer arithmetic, no bit operators. -#}
+{% macro link_rule_bit(match_rule) -%}
+    case {{ match_rule }} when 'system_id' then 1 when 'crm_id' then 2 when 'ticket_link' then 4 when 'email' then 8 end
+{%- endmacro %}
+
+{% macro strongest_link_rule(link_rules) -%}
+    case
+        when mod({{ link_rules }}, 2) = 1 then 'system_id'
+        when mod({{ link_rules }}, 4) >= 2 then 'crm_id'
+        when mod({{ link_rules }}, 8) >= 4 then 'ticket_link'
+        when {{ link_rules }} >= 8 then 'email'
+    end
+{%- endmacro %}

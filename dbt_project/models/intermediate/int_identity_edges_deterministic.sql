@@ -36,6 +36,7 @@ final as (
         node_keys.match_rule,
         1.0 as match_probability,
         node_keys.match_key,
+        {{ link_rule_bit('node_keys.match_rule') }} as rule_bit,
         -- the two nodes' fingerprints: int_identity_clusters_deterministic tells the nodes whose groups
         -- changed by them (integers, where node ids are long text)
         node_keys.source_fingerprint as node_a_fingerprint,
