@@ -1,23 +1,19 @@
 {#- A select of every unified customer's key and inputs_fingerprint for customers: a digest of its records
     (which ones customer_identity_map gives it, and what each says: int_identity_nodes.source_fingerprint)
-    and of its touchpoints in customer_journey (the same set digest the journey keeps them by). customers
-    rebuilds the customers whose fingerprint changed and deletes the others that are no longer current. -#}
+    and of its touchpoints in customer_journey (journey_touchpoint_digests: the digest the journey keeps
+    them by). customers rebuilds the customers whose fingerprint changed and deletes the others that are
+    no longer current. -#}
 {% macro customer_fingerprints() -%}
-    {%- set touchpoint_columns = ['event_at', 'event_type', 'team', 'department', 'channel', 'category', 'source',
-        'source_record_id', 'complaint_id', 'score', 'scale', 'owner'] %}
     select
         records.customer_key,
         {{ mix_digest(mix_digest('records.records_digest', 'coalesce(touchpoints.touchpoints, 0)'),
-            'coalesce(touchpoints.touchpoints_digest, 0)') }} as inputs_fingerprint
+            'coalesce(touchpoints.fingerprint, 0)') }} as inputs_fingerprint
     from (
         select identity_map.customer_key, {{ fingerprint_set_digest('nodes.source_fingerprint') }} as records_digest
         from {{ ref('customer_identity_map') }} as identity_map
         inner join {{ ref('int_identity_nodes') }} as nodes on identity_map.node_id = nodes.node_id
         group by identity_map.customer_key
     ) as records
-    left join (
-        select customer_key, count(*) as touchpoints, {{ set_fingerprint(touchpoint_columns) }} as touchpoints_digest
-        from {{ ref('customer_journey') }}
-        group by customer_key
-    ) as touchpoints on records.customer_key = touchpoints.customer_key
+    left join ({{ journey_touchpoint_digests(ref('customer_journey')) }}) as touchpoints
+        on records.customer_key = touchpoints.customer_key
 {%- endmacro %}

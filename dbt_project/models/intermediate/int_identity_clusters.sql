@@ -21,7 +21,6 @@ final as (
         coalesce(merges.cluster_node_id, deterministic.cluster_node_id) as cluster_node_id,
         merges.merge_probability,
         deterministic.node_fingerprint,
-        deterministic.links_digest,
         deterministic.link_rules
     from deterministic
     left join merges on deterministic.cluster_node_id = merges.deterministic_cluster_id

@@ -3,9 +3,9 @@
 The probabilistic stage compares records across these clusters (never inside one). Algorithm in
 cx_unify/identity.py (tested in pytest).
 
-Incremental: a night finds again only the clusters of nodes whose key groups changed (links_digest,
-the digest of the groups a node is in) or that are gone, over their nodes and the new ones; rows of
-nodes gone are deleted after the insert. Clusters built by other clustering code are all found again.
+Incremental: a night finds again only the clusters of nodes changed, gone, or whose key groups changed
+(links_digest, the digest of the groups a node is in), over their nodes and the new ones; rows of nodes
+gone are deleted after the insert. Clusters built by other clustering code are all found again.
 """
 
 from cx_unify.identity import cluster_representatives_kept

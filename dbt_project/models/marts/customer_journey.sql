@@ -165,20 +165,13 @@ described as (
     left join team_map on keyed.team = team_map.team
 ),
 
-{%- set touchpoint_columns = ['event_at', 'event_type', 'team', 'department', 'channel', 'category', 'source',
-    'source_record_id', 'complaint_id', 'score', 'scale', 'owner'] %}
-
 {% if is_incremental() %}
 current_touchpoints as (
-    select customer_key, count(*) as touchpoints, {{ set_fingerprint(touchpoint_columns) }} as fingerprint
-    from described
-    group by customer_key
+    {{ journey_touchpoint_digests('described') }}
 ),
 
 published_touchpoints as (
-    select customer_key, count(*) as touchpoints, {{ set_fingerprint(touchpoint_columns) }} as fingerprint
-    from {{ this }}
-    group by customer_key
+    {{ journey_touchpoint_digests(this) }}
 ),
 
 changed_customers as (
