@@ -1,0 +1,61 @@
+"""The dbt manifest a night loads: parsed with the night's profile, so each dbt step only partial-parses."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from cx_unify.settings import DBT_PROJECT_DIR, load_settings
+from pipelines.transform.resources import DBT_EXECUTABLE, PARTIAL_PARSE, ensure_manifest
+
+
+def _dbt_parse(env: dict[str, str], target: Path | None = None) -> list[str]:
+    """`dbt parse` in the project with `env`; its log messages. With `target`, dbt reads and writes its
+    state there, from a copy of the project's, as dagster-dbt runs every dbt step."""
+    extra = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    if target is not None:
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(PARTIAL_PARSE, target / PARTIAL_PARSE.name)
+        extra.update(DBT_TARGET_PATH=str(target), DBT_LOG_PATH=str(target))
+    done = subprocess.run(
+        [
+            DBT_EXECUTABLE,
+            "parse",
+            "--log-format",
+            "json",
+            "--log-level",
+            "debug",
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**env, **extra},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [json.loads(line)["info"]["msg"] for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def test_a_parse_with_other_profile_variables_is_replaced_before_the_night(
+    cx_env: Path, tmp_path: Path
+) -> None:
+    load_settings().export()  # tonight's profile variables: this home's warehouse
+    tonight = dict(os.environ)
+    ensure_manifest()
+
+    # `make manifest` (or a test, another home) parses with other variables: the state on disk changes
+    # while the project does not
+    elsewhere = {k: v for k, v in tonight.items() if not k.startswith("CX_")}
+    _dbt_parse(elsewhere)
+
+    ensure_manifest()
+    messages = _dbt_parse(tonight, target=tmp_path / "step-target")
+    assert not [m for m in messages if "Unable to do partial parsing" in m], messages
+    assert any("Partial parsing enabled" in m for m in messages), messages
+
+    # and when nothing happened in between, the night does not parse again
+    state = PARTIAL_PARSE.stat().st_mtime_ns
+    ensure_manifest()
+    assert PARTIAL_PARSE.stat().st_mtime_ns == state
