@@ -97,7 +97,7 @@ def test_killed_nights_recover_to_the_same_marts(
     for marker, delay in (
         ("▶ raw__complaints", 0.5),
         ("▶ dbt_models", 4.0),
-        ("_F5_ownership", 0.0),
+        ("▶ marts__complaint_ownership_checks", 0.0),
         ("▶ published__analyst_file", 0.0),
     ):
         proc = _start_run(killed)
