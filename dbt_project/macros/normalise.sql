@@ -62,8 +62,14 @@
 {% macro duckdb__last_by(value, order_by) -%}arg_max({{ value }}, {{ order_by }}){%- endmacro %}
 {% macro default__last_by(value, order_by) -%}max_by({{ value }}, {{ order_by }}){%- endmacro %}
 
-{#- A total order of change events: time, then the record's place in its file. -#}
-{% macro event_order() -%}
+{#- A total order of change events: time, then the record's place in its file (null without a time). DuckDB
+    compares a struct field by field: the time as a time (text put 10:00:00.5 before 10:00:00, and cost
+    a string per event to build and compare). -#}
+{% macro event_order() -%}{{ return(adapter.dispatch('event_order', 'cx_unify')()) }}{%- endmacro %}
+{% macro duckdb__event_order() -%}
+case when event_at is not null then struct_pack(t := event_at, f := coalesce(source_file, ''), r := coalesce(source_row, 0)) end
+{%- endmacro %}
+{% macro default__event_order() -%}
 cast(event_at as varchar) || '|' || coalesce(source_file, '') || '|' || lpad(cast(coalesce(source_row, 0) as varchar), 12, '0')
 {%- endmacro %}
 

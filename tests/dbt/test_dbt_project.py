@@ -62,7 +62,7 @@ def test_dbt_unit_tests_pass(tmp_path: Path) -> None:
     assert built.returncode == 0, built.stdout[-3000:]
     tested = _dbt(["test", "--select", "test_type:unit"], warehouse)
     assert tested.returncode == 0, tested.stdout[-4000:]
-    assert "PASS=11" in tested.stdout, tested.stdout[-1500:]
+    assert "PASS=12" in tested.stdout, tested.stdout[-1500:]
 
 
 def _kept_tables(warehouse: Path) -> dict[str, list]:
