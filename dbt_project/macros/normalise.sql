@@ -63,8 +63,8 @@
 {% macro default__last_by(value, order_by) -%}max_by({{ value }}, {{ order_by }}){%- endmacro %}
 
 {#- A total order of change events: time, then the record's place in its file (null without a time). DuckDB
-    compares a struct field by field: the time as a time (text put 10:00:00.5 before 10:00:00, and cost
-    a string per event to build and compare). -#}
+    compares a struct field by field: the time as a time. The text of other adapters is exact to the
+    second only (10:00:00.5 sorts before 10:00:00, '.' < '|'). -#}
 {% macro event_order() -%}{{ return(adapter.dispatch('event_order', 'cx_unify')()) }}{%- endmacro %}
 {% macro duckdb__event_order() -%}
 case when event_at is not null then struct_pack(t := event_at, f := coalesce(source_file, ''), r := coalesce(source_row, 0)) end

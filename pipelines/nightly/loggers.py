@@ -18,8 +18,9 @@ def describe(event: dg.DagsterEvent) -> str | None:
         error = event.event_specific_data.error  # type: ignore[union-attr]
         while error is not None and error.cause is not None:  # the user-code error, not Dagster's wrapper
             error = error.cause
-        message = error.message.strip().splitlines() if error is not None else []
-        return f"✗ {event.step_key}: {message[0] if message else 'failed'}"
+        lines = [line.strip() for line in error.message.strip().splitlines()] if error is not None else []
+        # the first lines: a blocking check's failure names the asset and check on its second line
+        return f"✗ {event.step_key}: {' '.join(lines[:3]) if lines else 'failed'}"
     if kind == DagsterEventType.ASSET_CHECK_EVALUATION:
         data = event.event_specific_data
         if data.check_name.startswith(("not_null", "unique", "accepted_values", "relationships")):  # type: ignore[union-attr]

@@ -9,7 +9,8 @@ quality.check_results.
 The checks of one asset run as one Dagster step on one warehouse connection, which keeps the asset's
 data in DuckDB's buffers from one check to the next; a step per check reopened the 2.4 GB file (SF 10)
 with cold buffers and checkpointed it on closing. Each check is still its own asset check in the UI and
-can be run alone (the step runs the checks selected). One step per asset, not per layer: a step that
+can be run alone (the step runs the checks selected). A check that raises is recorded as failed, the
+asset's other checks still run, and then the step fails, as a step per check did. One step per asset, not per layer: a step that
 checks several assets where one depends on another (raw contacts -> workload, the marts) would have to
 run both before and after the dependent asset, and Dagster splits the graph (dbt's step too) to do so.
 """
@@ -86,8 +87,10 @@ def build_asset_checks(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> Iterator[dg.AssetCheckResult]:
         selected = [spec for key, spec in by_key.items() if key in context.selected_asset_check_keys]
+        raised: list[str] = []
         # a check reads, then writes one result row: no checkpoint of the whole file for those rows
-        # (~0.1 s each at SF 10); they stay in the WAL until dbt or the next ingest checkpoints
+        # (~0.1 s each at SF 10). They stay in the WAL, which readers replay (publishing, table counts),
+        # until a writer checkpoints: dbt for the raw checks' rows, the next night's ingest for the others
         with warehouse.get_connection(checkpoint_on_close=False) as con:
             for spec in selected:
                 config = settings[spec.name]
@@ -95,8 +98,9 @@ def build_asset_checks(
                     outcome = run_check(
                         con, spec, severity=config.severity, threshold=config.threshold, params=config.params
                     )
-                except Exception as exc:  # one broken check must not cost the asset's other checks
+                except Exception as exc:  # the asset's other checks still run; the step fails below
                     context.log.exception(f"check {spec.name} raised")
+                    raised.append(f"{spec.name}: {exc!r}")
                     outcome = CheckOutcome(
                         spec,
                         False,
@@ -118,6 +122,8 @@ def build_asset_checks(
                 )
                 write_check_records(con, context.run.run_id, [record])
                 yield _result(spec, config, outcome)
+        if raised:  # a broken check is not a finding: the step fails (ops.run_failures) and nothing publishes
+            raise dg.Failure(f"{len(raised)} check(s) of {'/'.join(asset)} raised: " + "; ".join(raised))
 
     return _checks
 

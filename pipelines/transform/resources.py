@@ -31,7 +31,7 @@ def _newest_source_mtime() -> float:
     return newest
 
 
-ENV_STAMP = DBT_PROJECT_DIR / "target" / ".cx_parse_env"
+PARSE_STAMP = DBT_PROJECT_DIR / "target" / ".cx_parse_stamp"
 PARTIAL_PARSE = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
 PROFILE_VARIABLES = ("CX_WAREHOUSE", "CX_DUCKDB_MEMORY_LIMIT", "CX_DUCKDB_THREADS", "CX_PHONE_REGION")
 
@@ -54,8 +54,8 @@ def ensure_manifest() -> Path:
     if (
         MANIFEST.exists()
         and MANIFEST.stat().st_mtime >= _newest_source_mtime()
-        and ENV_STAMP.exists()
-        and ENV_STAMP.read_text() == _parse_stamp()
+        and PARSE_STAMP.exists()
+        and PARSE_STAMP.read_text() == _parse_stamp()
     ):
         return MANIFEST
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
@@ -77,7 +77,7 @@ def ensure_manifest() -> Path:
     )
     if done.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{done.stdout}\n{done.stderr}")
-    ENV_STAMP.write_text(_parse_stamp())
+    PARSE_STAMP.write_text(_parse_stamp())
     return MANIFEST
 
 

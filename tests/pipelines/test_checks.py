@@ -41,18 +41,35 @@ def _specs() -> list[CheckSpec]:
     return [negative, broken, missing]
 
 
-def test_checks_of_one_asset_run_in_one_step_and_a_broken_check_costs_only_itself(tmp_path: Path) -> None:
-    warehouse = tmp_path / "warehouse.duckdb"
-
+def _orders_asset(warehouse: Path) -> dg.AssetsDefinition:
     @dg.asset(key=list(ASSET))
     def orders() -> None:
         con = duckdb.connect(str(warehouse))
-        con.execute("CREATE SCHEMA raw")
+        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+        con.execute("DROP TABLE IF EXISTS raw.orders")
         con.execute(
             "CREATE TABLE raw.orders AS SELECT * FROM (VALUES (1, 10.0), (2, -5.0), (NULL, 3.0)) t(id, amount)"
         )
         con.close()
 
+    return orders
+
+
+def _recorded(warehouse: Path) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(
+            'SELECT "check", passed, observed_value FROM quality.check_results ORDER BY "check"'
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_checks_of_one_asset_run_in_one_step_and_a_broken_check_fails_it_after_the_others(
+    tmp_path: Path,
+) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    orders = _orders_asset(warehouse)
     specs = _specs()
     settings = {s.name: CheckSettings(severity="WARN", threshold=0) for s in specs}
     checks = build_asset_checks(specs, settings)
@@ -71,16 +88,28 @@ def test_checks_of_one_asset_run_in_one_step_and_a_broken_check_costs_only_itsel
     broken = evaluations["F9_test__broken"]
     assert not broken.passed and "a bug in this check's expectations" in broken.metadata["error"].value
     assert not evaluations["F9_test__missing_ids"].passed  # ran after the broken one
-
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        recorded = con.execute(
-            'SELECT "check", passed, observed_value FROM quality.check_results ORDER BY "check"'
-        ).fetchall()
-    finally:
-        con.close()
-    assert recorded == [
+    # a check that raises is not a finding: the step fails once every check has its result
+    failures = [e for e in result.all_events if e.is_step_failure]
+    assert [e.step_key for e in failures] == ["raw__orders_checks"]
+    assert "F9_test__broken" in str(failures[0].event_specific_data.error)  # type: ignore[union-attr]
+    assert _recorded(warehouse) == [
         ("F9_test__broken", False, None),
         ("F9_test__missing_ids", False, 1.0),
         ("F9_test__negative_amounts", False, 1.0),
     ]
+
+
+def test_one_check_runs_alone(tmp_path: Path) -> None:
+    """What the UI's "execute" on one check does: the asset's step runs that check only."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    orders = _orders_asset(warehouse)
+    specs = _specs()
+    settings = {s.name: CheckSettings(severity="WARN", threshold=0) for s in specs}
+    checks = build_asset_checks(specs, settings)
+    resources = {"warehouse": WarehouseResource(path=str(warehouse))}
+    assert dg.materialize([orders], resources=resources).success
+    only = dg.AssetCheckKey(dg.AssetKey(list(ASSET)), "F9_test__missing_ids")
+    result = dg.materialize([orders, checks], resources=resources, selection=dg.AssetSelection.checks(only))
+    assert result.success
+    assert [e.check_name for e in result.get_asset_check_evaluations()] == ["F9_test__missing_ids"]
+    assert _recorded(warehouse) == [("F9_test__missing_ids", False, 1.0)]

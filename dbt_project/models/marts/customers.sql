@@ -82,8 +82,10 @@ open_complaints as (
 scores as (
     select
         customer_key,
-        {{ last_by('score', "cast(event_at as varchar) || '|' || lpad(cast(seq as varchar), 9, '0')") }} as latest_score,
-        {{ last_by('scale', "cast(event_at as varchar) || '|' || lpad(cast(seq as varchar), 9, '0')") }} as latest_scale,
+        -- seq orders a customer's touchpoints by time first (customer_journey); as text, a time with a
+        -- fraction of a second sorted before the same second without one
+        {{ last_by('score', 'seq') }} as latest_score,
+        {{ last_by('scale', 'seq') }} as latest_scale,
         avg(case when scale = 'csat_5' then score end) as mean_csat
     from journey
     where event_type = 'survey_response'
