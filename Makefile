@@ -29,8 +29,9 @@ browser: ## Debian's chromium for the report's browser test (skipped when it can
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "chromium not installed: the report's browser test will be skipped"; }
 
-manifest: install ## dbt parse: the manifest Dagster loads
-	@cd dbt_project && $(RUN) dbt parse --quiet --profiles-dir .
+manifest: install ## dbt parse: the manifest Dagster loads, parsed for this home's warehouse (CX_HOME, default .cx)
+	@$(RUN) python -c "from cx_unify.settings import load_settings; load_settings().export(); \
+	  from pipelines.transform.resources import ensure_manifest; ensure_manifest()"
 
 demo: manifest ## generate demo data, run the nightly, print where the analyst file and report are
 	@$(RUN) cx-unify demo
