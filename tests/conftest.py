@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from cx_unify.generate import generate
+from pipelines.publish.analyst_file import UNPUBLISHED_COLUMNS
 
 TEST_SCALE = 0.01
 CX_VARS = ("CX_HOME", "CX_LANDING", "CX_WAREHOUSE", "CX_PUBLISHED", "CX_SOURCES", "CX_CHECKS", "DAGSTER_HOME")
@@ -49,9 +50,9 @@ MartRows = dict[str, list[tuple]]
 
 def _read_marts(warehouse: Path, digits: int | None = None) -> MartRows:
     """Every marts table's rows, sorted; floats rounded to `digits` when given (parallel sums differ in
-    the last bits between builds). Without source_fingerprint: bookkeeping of incremental builds (not
-    published), which digests the raw rows' load times, so two warehouses loaded at other times differ
-    there with the same data."""
+    the last bits between builds). Without the unpublished bookkeeping columns (UNPUBLISHED_COLUMNS:
+    source_fingerprint digests the raw rows' load times, so two warehouses loaded at other times differ
+    there with the same data)."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         tables = [
@@ -60,16 +61,16 @@ def _read_marts(warehouse: Path, digits: int | None = None) -> MartRows:
                 "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1"
             ).fetchall()
         ]
-        bookkept = {
-            r[0]
-            for r in con.execute(
-                "SELECT table_name FROM duckdb_columns() WHERE schema_name = 'marts' "
-                "AND column_name = 'source_fingerprint'"
+        bookkeeping = dict(
+            con.execute(
+                "SELECT table_name, string_agg(column_name, ', ') FROM duckdb_columns() WHERE schema_name = 'marts' "
+                "AND list_contains(?, column_name) GROUP BY table_name",
+                [sorted(UNPUBLISHED_COLUMNS)],
             ).fetchall()
-        }
+        )
         rows = {
             t: con.execute(
-                f"SELECT * {'EXCLUDE (source_fingerprint)' if t in bookkept else ''} FROM marts.{t}"
+                f"SELECT * {f'EXCLUDE ({bookkeeping[t]})' if t in bookkeeping else ''} FROM marts.{t}"
             ).fetchall()
             for t in tables
         }

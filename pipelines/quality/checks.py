@@ -70,6 +70,19 @@ def _result(spec: CheckSpec, settings: CheckSettings, outcome: CheckOutcome) -> 
     )
 
 
+def _record(spec: CheckSpec, settings: CheckSettings, outcome: CheckOutcome) -> CheckRecord:
+    return CheckRecord(
+        check=spec.name,
+        asset="/".join(spec.asset),
+        severity=settings.severity,
+        passed=outcome.passed,
+        observed_value=outcome.observed_value,
+        threshold=settings.threshold,
+        failing_sample=outcome.failing_sample,
+        description=_description(spec, settings),
+    )
+
+
 def build_asset_checks(
     specs: list[CheckSpec], settings: dict[str, CheckSettings]
 ) -> dg.AssetChecksDefinition:
@@ -102,25 +115,15 @@ def build_asset_checks(
                     context.log.exception(f"check {spec.name} raised")
                     raised.append(f"{spec.name}: {exc!r}")
                     outcome = CheckOutcome(
-                        spec,
-                        False,
-                        None,
-                        config.threshold,
-                        config.severity,
-                        0,
+                        spec=spec,
+                        passed=False,
+                        observed_value=None,
+                        threshold=config.threshold,
+                        severity=config.severity,
+                        rows_checked=0,
                         error=f"check raised: {exc!r}",
                     )
-                record = CheckRecord(
-                    check=spec.name,
-                    asset="/".join(spec.asset),
-                    severity=config.severity,
-                    passed=outcome.passed,
-                    observed_value=outcome.observed_value,
-                    threshold=config.threshold,
-                    failing_sample=outcome.failing_sample,
-                    description=_description(spec, config),
-                )
-                write_check_records(con, context.run.run_id, [record])
+                write_check_records(con, context.run.run_id, [_record(spec, config, outcome)])
                 yield _result(spec, config, outcome)
         if raised:  # a broken check is not a finding: the step fails (ops.run_failures) and nothing publishes
             raise dg.Failure(f"{len(raised)} check(s) of {'/'.join(asset)} raised: " + "; ".join(raised))
