@@ -1,32 +1,53 @@
-{{ config(
-    materialized='incremental',
-    unique_key='customer_key',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
-    post_hook="{{ delete_rows_gone(ref('customer_identity_map'), [('customer_key', 'customer_key')]) }}"
-) }}
+{{ incremental_by_fingerprint(['customer_key'], 'journey_input_fingerprints()') }}
 -- One row per touchpoint of a unified customer, in order: complaints opened, handed off, resolved and
 -- reopened, survey responses and contact-centre contacts.
--- Incremental by customer: a night rewrites only the customers whose touchpoints changed (new or
--- corrected records, a record that moved to another customer, a changed team mapping); the others keep
--- their rows, which are exactly what a full rebuild would give them (seq and gaps depend only on a
--- customer's own touchpoints). Customers that no longer exist are deleted after the insert.
+-- Incremental by customer: a night builds the customers whose inputs changed (source_fingerprint: their
+-- records, the complaints' change histories, the complaints a survey names, the team mapping, this
+-- model's code; macros/customer_journey.sql) from all their records, and deletes the customers no longer
+-- current. seq and the gaps depend only on a customer's own touchpoints, so the kept customers' rows are
+-- exactly what a full rebuild would give them.
 with
 
+to_build as (
+    {{ fingerprints_to_build(journey_input_fingerprints()) }}
+),
+
 identity_map as (
-    select * from {{ ref('customer_identity_map') }}
+    -- the records of the customers built tonight (on an incremental build, the inputs below are read for
+    -- these records only)
+    select identity_map.node_id, identity_map.customer_key, to_build.source_fingerprint
+    from {{ ref('customer_identity_map') }} as identity_map
+    inner join to_build on identity_map.customer_key = to_build.customer_key
 ),
 
 complaints as (
     select * from {{ ref('stg_service__complaints') }}
+    {%- if is_incremental() %}
+    where record_key in (select node_id from identity_map)
+    {%- endif %}
 ),
 
 survey_responses as (
     select * from {{ ref('stg_marketing__survey_responses') }}
+    {%- if is_incremental() %}
+    where record_key in (select node_id from identity_map)
+    {%- endif %}
+),
+
+named_complaints as (
+    -- the complaints the responses name, whoever's they are: a response carries its ticket's team and
+    -- category
+    select complaint_id, team, category from {{ ref('stg_service__complaints') }}
+    {%- if is_incremental() %}
+    where complaint_id in (select complaint_id from survey_responses)
+    {%- endif %}
 ),
 
 contacts as (
     select * from {{ ref('stg_operations__contacts') }}
+    {%- if is_incremental() %}
+    where record_key in (select node_id from identity_map)
+    {%- endif %}
 ),
 
 team_map as (
@@ -45,6 +66,7 @@ history as (
         {{ dbt.bool_or("field = 'status'") }} as has_status_history
     from {{ ref('int_complaint_events_linked') }}
     where field in ('team', 'assignee', 'status')
+    {%- if is_incremental() %} and complaint_key in (select record_key from complaints){% endif %}
     group by complaint_key
 ),
 
@@ -114,11 +136,11 @@ resolved_without_history as (
 surveys as (
     select
         survey_responses.record_key, survey_responses.submitted_at, 'survey_response',
-        complaint_rows.team, cast(null as varchar), complaint_rows.category, survey_responses.source,
+        named_complaints.team, cast(null as varchar), named_complaints.category, survey_responses.source,
         survey_responses.response_id, survey_responses.complaint_id, survey_responses.score,
         survey_responses.scale, cast(null as varchar)
     from survey_responses
-    left join complaint_rows on survey_responses.complaint_id = complaint_rows.complaint_id
+    left join named_complaints on survey_responses.complaint_id = named_complaints.complaint_id
 ),
 
 contact_rows as (
@@ -140,6 +162,7 @@ events as (
 keyed as (
     select
         identity_map.customer_key,
+        identity_map.source_fingerprint,
         events.*
     from events
     inner join identity_map on events.node_id = identity_map.node_id
@@ -160,29 +183,11 @@ described as (
         cast(keyed.complaint_id as varchar) as complaint_id,
         cast(keyed.score as double precision) as score,
         cast(keyed.scale as varchar) as scale,
-        cast(keyed.owner as varchar) as owner
+        cast(keyed.owner as varchar) as owner,
+        keyed.source_fingerprint
     from keyed
     left join team_map on keyed.team = team_map.team
 ),
-
-{% if is_incremental() %}
-current_touchpoints as (
-    {{ journey_touchpoint_digests('described') }}
-),
-
-published_touchpoints as (
-    {{ journey_touchpoint_digests(this) }}
-),
-
-changed_customers as (
-    select current_touchpoints.customer_key
-    from current_touchpoints
-    left join published_touchpoints on current_touchpoints.customer_key = published_touchpoints.customer_key
-    where published_touchpoints.customer_key is null
-        or current_touchpoints.touchpoints <> published_touchpoints.touchpoints
-        or current_touchpoints.fingerprint <> published_touchpoints.fingerprint
-),
-{% endif %}
 
 final as (
     -- seq and the gap to the previous touchpoint from one ordering (one sort)
@@ -192,9 +197,6 @@ final as (
         cast({{ hours_between("lag(described.event_at) over in_order", "described.event_at") }} / 24.0 as double precision)
             as days_since_previous
     from described
-    {%- if is_incremental() %}
-    inner join changed_customers on described.customer_key = changed_customers.customer_key
-    {%- endif %}
     window in_order as (
         partition by described.customer_key
         order by described.event_at,
