@@ -32,7 +32,15 @@ record_views as (
 ),
 
 customer_views as (
-    select distinct customer_key, team_view from record_views
+    -- one row per customer: its records in each team's view (one pass over the identity map; every pair
+    -- below is counted from these rows)
+    select
+        customer_key,
+        count(case when team_view = 'service' then 1 end) as service_records,
+        count(case when team_view = 'marketing' then 1 end) as marketing_records,
+        count(case when team_view = 'operations' then 1 end) as operations_records
+    from record_views
+    group by customer_key
 ),
 
 pairs as (
@@ -44,32 +52,43 @@ pairs as (
     union all select 'management', 'operations'
 ),
 
-customer_overlap as (
+{%- set records_in_view = "case {view} when 'service' then customer_views.service_records when 'marketing' then "
+    ~ "customer_views.marketing_records when 'operations' then customer_views.operations_records else 0 end" %}
+
+pair_records as (
+    -- each pair of views against each customer: its records in either (management has none)
     select
         pairs.team_a,
         pairs.team_b,
-        count(distinct a.customer_key) as customers_a,
-        count(distinct b.customer_key) as customers_b,
-        count(distinct case when a.customer_key = b.customer_key then a.customer_key end) as shared_customers
+        {{ records_in_view.format(view='pairs.team_a') }} as records_a,
+        {{ records_in_view.format(view='pairs.team_b') }} as records_b
     from pairs
-    left join customer_views as a on a.team_view = pairs.team_a
-    left join customer_views as b on b.team_view = pairs.team_b and b.customer_key = a.customer_key
-    group by pairs.team_a, pairs.team_b
+    cross join customer_views
+),
+
+customer_overlap as (
+    -- the customers both views know, and their records in either: records of one team whose customer
+    -- the other team also knows (none when no customer is shared)
+    select
+        team_a,
+        team_b,
+        count(case when records_a > 0 and records_b > 0 then 1 end) as shared_customers,
+        sum(case when records_a > 0 and records_b > 0 then records_a + records_b end) as linked_records
+    from pair_records
+    group by team_a, team_b
 ),
 
 customer_totals as (
-    select team_view, count(distinct customer_key) as customers, count(*) as records from record_views group by team_view
-),
-
-linkable_records as (
-    -- records of either team whose customer the other team also knows
-    select pairs.team_a, pairs.team_b, count(*) as linked_records
-    from pairs
-    inner join record_views on record_views.team_view in (pairs.team_a, pairs.team_b)
-    inner join customer_views as other
-        on other.customer_key = record_views.customer_key
-        and other.team_view = case when record_views.team_view = pairs.team_a then pairs.team_b else pairs.team_a end
-    group by pairs.team_a, pairs.team_b
+    -- customers and records of each view that has any
+    {%- for view in ['service', 'marketing', 'operations'] %}
+    select '{{ view }}' as team_view, count(case when {{ view }}_records > 0 then 1 end) as customers,
+        sum({{ view }}_records) as records
+    from customer_views
+    having sum({{ view }}_records) > 0
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 ),
 
 kpi_agreement as (
@@ -101,7 +120,7 @@ final as (
         cast(customer_overlap.shared_customers
             / nullif(total_a.customers + total_b.customers - customer_overlap.shared_customers, 0) as double precision)
             as customer_overlap,
-        cast(linkable_records.linked_records / nullif(coalesce(total_a.records, 0) + coalesce(total_b.records, 0), 0) as double precision)
+        cast(customer_overlap.linked_records / nullif(coalesce(total_a.records, 0) + coalesce(total_b.records, 0), 0) as double precision)
             as linkable_record_rate,
         cast(coalesce(kpi_agreement.kpi_values_compared, 0) as bigint) as kpi_values_compared,
         cast(kpi_agreement.kpi_agreement_rate as double precision) as kpi_agreement_rate
@@ -110,7 +129,6 @@ final as (
     left join customer_overlap on pairs.team_a = customer_overlap.team_a and pairs.team_b = customer_overlap.team_b
     left join customer_totals as total_a on pairs.team_a = total_a.team_view
     left join customer_totals as total_b on pairs.team_b = total_b.team_view
-    left join linkable_records on pairs.team_a = linkable_records.team_a and pairs.team_b = linkable_records.team_b
     left join kpi_agreement on pairs.team_a = kpi_agreement.team_a and pairs.team_b = kpi_agreement.team_b
 )
 
