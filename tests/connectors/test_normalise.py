@@ -1,9 +1,12 @@
 """cx_e164: phone numbers to E.164 through DuckDB, in this process and shared with worker processes."""
 
+import random
 import time
 
 import duckdb
+import phonenumbers
 import pytest
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
 from connectors import normalise
 from connectors.normalise import register_functions, to_e164
@@ -19,6 +22,43 @@ NUMBERS = [
     ("not a number", None),
     ("", None),
 ]
+
+
+def _numbers_of_every_calling_code() -> list[phonenumbers.PhoneNumber]:
+    """Per calling code: each region's example numbers of every type, the same with a digit changed,
+    dropped or added (near misses), and random digit strings of every length (300 more where several
+    regions share the code)."""
+    rng = random.Random(7)
+    numbers = []
+    for code, regions in COUNTRY_CODE_TO_REGION_CODE.items():
+        examples = [phonenumbers.example_number_for_non_geo_entity(code)] if regions == ("001",) else []
+        for region in regions:
+            examples += [phonenumbers.example_number_for_type(region, kind) for kind in range(12)]
+        nationals = []
+        for example in filter(None, examples):
+            national = str(example.national_number)
+            nationals += [national, national[:-1], national + "1", national[:-1] + str(9 - int(national[-1]))]
+        nationals += ["".join(rng.choice("0123456789") for _ in range(length)) for length in range(3, 16)]
+        if len(regions) > 1:  # where the shortcut applies: many more, of the lengths numbers have
+            nationals += [
+                "".join(rng.choice("0123456789") for _ in range(rng.randint(6, 12))) for _ in range(300)
+            ]
+        for national in nationals:
+            try:
+                numbers.append(phonenumbers.parse(f"+{code}{national}", None))
+            except phonenumbers.NumberParseException:
+                continue
+    return numbers
+
+
+def test_is_valid_number_gives_what_phonenumbers_gives() -> None:
+    numbers = _numbers_of_every_calling_code()
+    answers = [(phonenumbers.is_valid_number(n), normalise.is_valid_number(n)) for n in numbers]
+    assert [theirs for theirs, _ in answers] == [ours for _, ours in answers]
+    shared = [n for n in numbers if len(COUNTRY_CODE_TO_REGION_CODE[n.country_code]) > 1]
+    # calling codes several regions share are where the shortcut applies: both answers occur there
+    assert {normalise.is_valid_number(n) for n in shared} == {True, False}
+    assert len(numbers) > 10_000
 
 
 def test_to_e164_reads_the_usual_ways_of_writing_a_number() -> None:
