@@ -13,14 +13,33 @@ from pipelines.transform.resources import MANIFEST, ensure_manifest
 GROUP = "publish"
 
 
-def _mart_keys() -> list[dg.AssetKey]:
+def _marts() -> list[dict]:
     ensure_manifest()
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
-    return sorted(
-        dg.AssetKey(["marts", node["name"]])
+    return [
+        node
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node.get("config", {}).get("schema") == "marts"
-    )
+    ]
+
+
+def _mart_keys() -> list[dg.AssetKey]:
+    return sorted(dg.AssetKey(["marts", node["name"]]) for node in _marts())
+
+
+def kept_marts() -> dict[str, list[str]]:
+    """The marts kept by fingerprint (incremental by a unique key, with source_fingerprint): the analyst
+    file patches their changed keys instead of writing them in full."""
+    kept = {}
+    for node in _marts():
+        unique_key = node.get("config", {}).get("unique_key")
+        if (
+            node["config"].get("materialized") == "incremental"
+            and unique_key
+            and "source_fingerprint" in node["columns"]
+        ):
+            kept[f"marts.{node['name']}"] = [unique_key] if isinstance(unique_key, str) else list(unique_key)
+    return kept
 
 
 def _upstream_keys() -> list[dg.AssetKey]:
@@ -36,10 +55,12 @@ def analyst_file(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     PII masked by salted hash, a README table; rebuilt beside the live file and swapped in atomically."""
     settings = load_settings()
     result = publish_analyst_file(
-        settings.warehouse, settings.published_db, settings.pii_salt, settings.mask_pii
+        settings.warehouse, settings.published_db, settings.pii_salt, settings.mask_pii, kept_marts()
     )
+    rewritten = ", ".join(f"{t}: {n} keys" for t, n in result.patched.items()) or "none (written in full)"
     context.log.info(
-        f"published {result.path} ({result.size_bytes / 1e6:.1f} MB, {len(result.tables)} tables)"
+        f"published {result.path} ({result.size_bytes / 1e6:.1f} MB, {len(result.tables)} tables; "
+        f"patched {rewritten})"
     )
     return dg.MaterializeResult(
         metadata={
@@ -47,6 +68,7 @@ def analyst_file(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "size_mb": round(result.size_bytes / 1e6, 2),
             "tables": dg.MetadataValue.md("\n".join(f"- `{t}`: {n} rows" for t, n in result.tables.items())),
             "pii_masked_columns": dg.MetadataValue.text(", ".join(result.masked_columns) or "none present"),
+            "patched_keys": dg.MetadataValue.text(rewritten),
         }
     )
 

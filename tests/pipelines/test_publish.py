@@ -1,9 +1,13 @@
 """The analyst file: PII masked, comments and README kept, swapped in atomically."""
 
+import os
+import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
+from pipelines.publish import analyst_file
 from pipelines.publish.analyst_file import publish_analyst_file
 
 
@@ -102,3 +106,87 @@ def test_a_reader_keeps_its_snapshot_while_a_new_file_is_swapped_in(tmp_path: Pa
     finally:
         fresh.close()
     assert [p.name for p in target.parent.iterdir()] == ["cx.duckdb"]  # no half-built file left behind
+
+
+KEPT = {"marts.visits": ["customer_key"]}
+
+
+def _kept_warehouse(path: Path) -> None:
+    """marts.visits is kept by fingerprint (one per customer); marts.people is not."""
+    _warehouse(path)
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE marts.visits AS SELECT * FROM (VALUES ('C1', 1, 'ann@example.com', 11::UBIGINT), "
+        "('C1', 2, 'ann@example.com', 11), ('C2', 1, NULL, 21), ('C3', 1, 'cy@example.com', 31)) "
+        "AS t(customer_key, seq, customer_email, source_fingerprint)"
+    )
+    con.close()
+
+
+def _contents(path: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        names = [
+            f"{s}.{t}"
+            for s, t in con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY 1, 2"
+            ).fetchall()
+        ]
+        return {n: sorted(con.execute(f"SELECT * FROM {n}").fetchall(), key=str) for n in names}
+    finally:
+        con.close()
+
+
+def test_a_night_rewrites_only_the_keys_whose_fingerprints_changed(tmp_path: Path) -> None:
+    warehouse, target = tmp_path / "w.duckdb", tmp_path / "pub" / "cx.duckdb"
+    _kept_warehouse(warehouse)
+    assert publish_analyst_file(warehouse, target, salt="s", kept_marts=KEPT).patched == {}  # first: in full
+    con = duckdb.connect(str(warehouse))
+    con.execute("DELETE FROM marts.visits WHERE customer_key IN ('C2', 'C3')")  # C2 rebuilt, C3 gone
+    con.execute("INSERT INTO marts.visits VALUES ('C2', 1, 'bo@example.com', 22), ('C4', 1, NULL, 41)")
+    # a change the fingerprint does not show: only a rewrite of the key would publish it
+    con.execute("UPDATE marts.visits SET seq = 9 WHERE customer_key = 'C1' AND seq = 2")
+    con.execute("UPDATE marts.people SET complaints = 4")  # not kept: written in full
+    con.close()
+    result = publish_analyst_file(warehouse, target, salt="s", kept_marts=KEPT)
+    assert result.patched == {"marts.visits": 3}
+    published = _contents(target)
+    visits = [(key, seq) for key, seq, _ in published["marts.visits"]]
+    assert sorted(visits) == [("C1", 1), ("C1", 2), ("C2", 1), ("C4", 1)]  # C1 kept as published
+    assert [r[4] for r in published["marts.people"]] == [4]
+    emails = {key: email for key, _, email in published["marts.visits"]}
+    assert emails["C2"].startswith("h:") and emails["C4"] is None  # inserted rows are masked too
+    # with the C1 change reverted, the patched file holds what a file written in full holds
+    con = duckdb.connect(str(warehouse))
+    con.execute("UPDATE marts.visits SET seq = 2 WHERE customer_key = 'C1' AND seq = 9")
+    con.close()
+    full = publish_analyst_file(warehouse, tmp_path / "full" / "cx.duckdb", salt="s")
+    assert _contents(target) == _contents(full.path)
+
+
+def test_another_salt_a_replaced_file_or_a_failed_night_write_in_full(tmp_path: Path, monkeypatch) -> None:
+    warehouse, target = tmp_path / "w.duckdb", tmp_path / "pub" / "cx.duckdb"
+    _kept_warehouse(warehouse)
+    publish_analyst_file(warehouse, target, salt="s", kept_marts=KEPT)
+    assert publish_analyst_file(warehouse, target, salt="s", kept_marts=KEPT).patched == {"marts.visits": 0}
+    assert publish_analyst_file(warehouse, target, salt="other", kept_marts=KEPT).patched == {}
+    shutil.copyfile(target, tmp_path / "copy.duckdb")  # someone puts another file in its place
+    os.replace(tmp_path / "copy.duckdb", target)
+    assert publish_analyst_file(warehouse, target, salt="other", kept_marts=KEPT).patched == {}
+    assert publish_analyst_file(warehouse, target, salt="other", kept_marts=KEPT).patched == {
+        "marts.visits": 0
+    }
+
+    def fail(con: duckdb.DuckDBPyConnection, rows: dict[str, int]) -> None:
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(analyst_file, "_write_readme", fail)
+    con = duckdb.connect(str(warehouse))
+    con.execute("UPDATE marts.visits SET source_fingerprint = 12, seq = seq + 10 WHERE customer_key = 'C1'")
+    con.close()
+    with pytest.raises(RuntimeError):  # recorded C1's new fingerprint, then failed before the swap
+        publish_analyst_file(warehouse, target, salt="other", kept_marts=KEPT)
+    monkeypatch.undo()
+    result = publish_analyst_file(warehouse, target, salt="other", kept_marts=KEPT)
+    assert result.patched == {}
+    assert sorted(r[1] for r in _contents(target)["marts.visits"] if r[0] == "C1") == [11, 12]
