@@ -11,6 +11,7 @@ import duckdb
 
 from cx_unify.runlock import run_lock
 from cx_unify.settings import Settings
+from pipelines.publish.analyst_file import FINGERPRINTS_TABLE, STATE_TABLE
 
 
 @dataclass
@@ -66,7 +67,9 @@ def table_counts(warehouse: Path) -> dict[str, int]:
     try:
         rows = con.execute(
             "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() "
-            "WHERE schema_name IN ('raw', 'ops', 'marts', 'quality') ORDER BY 1, 2"
+            "WHERE schema_name IN ('raw', 'ops', 'marts', 'quality') "
+            "AND schema_name || '.' || table_name NOT IN (?, ?) ORDER BY 1, 2",  # the publish's bookkeeping
+            [STATE_TABLE, FINGERPRINTS_TABLE],
         ).fetchall()
         counts = {}
         for schema, table, _ in rows:
