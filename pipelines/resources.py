@@ -1,6 +1,5 @@
 """Resources shared by every domain: the settings (from CX_* variables) and the warehouse connection."""
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -9,6 +8,7 @@ import duckdb
 
 from connectors.normalise import register_functions
 from cx_unify.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, Settings, load_settings
+from cx_unify.warehouse_file import connect_waiting
 
 
 def current_settings() -> Settings:
@@ -33,19 +33,12 @@ class WarehouseResource(dg.ConfigurableResource):
     ) -> Iterator[duckdb.DuckDBPyConnection]:
         """`checkpoint_on_close=False` for a step that writes a few rows: they stay in the WAL, which the
         next writer (or a reader) replays, instead of a checkpoint of the 2.4 GB file at SF 10 (~0.1 s)."""
-        deadline = time.monotonic() + self.lock_wait_seconds
-        while True:
-            try:
-                con = duckdb.connect(
-                    self.path,
-                    read_only=read_only,
-                    config={"memory_limit": self.memory_limit, "threads": self.threads},
-                )
-                break
-            except duckdb.IOException:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+        con = connect_waiting(
+            self.path,
+            read_only=read_only,
+            wait_seconds=self.lock_wait_seconds,
+            config={"memory_limit": self.memory_limit, "threads": self.threads},
+        )
         try:
             if not checkpoint_on_close and not read_only:
                 con.execute("PRAGMA disable_checkpoint_on_shutdown")

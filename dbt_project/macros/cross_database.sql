@@ -154,13 +154,10 @@
     cross join lateral (select f.value as {{ column }} from table(flatten(input => {{ array }})) as f) as {{ alias }}
 {%- endmacro %}
 
-{#- An order-independent fingerprint of a group of rows (aggregate): equal sets of rows give equal
-    fingerprints. Used to find what changed since the last build. -#}
+{#- An order-independent fingerprint of a group of rows (aggregate) on adapters without an integer
+    hash: equal sets of rows give equal fingerprints (text_set_digest's default). -#}
 {% macro set_fingerprint(columns) -%}
     {{ return(adapter.dispatch('set_fingerprint', 'cx_unify')(columns)) }}
-{%- endmacro %}
-{% macro duckdb__set_fingerprint(columns) -%}
-    sum(hash({{ columns | join(', ') }}))
 {%- endmacro %}
 {% macro default__set_fingerprint(columns) -%}
     {%- set row_text -%}

@@ -4,6 +4,7 @@
     a complaint's record and linked change history (int_complaint_histories' fingerprint digests both); a
     survey response's record and the records of the complaints it names (their team and category are on
     its touchpoint, even when the complaint belongs to another customer); a contact's record. Mixed with
+    the customer's key (rows are matched on the fingerprint alone: a customer renamed is built again) and
     the team mapping (departments). A record that joins or leaves the customer changes the set.
     customer_journey rebuilds the customers whose fingerprint changed and deletes the others that are no
     longer current; customers fingerprints its rows by the journey's. -#}
@@ -11,7 +12,8 @@
     {%- set records_digest = fingerprint_set_digest(mix_digest(hash_order('identity_map.node_id'), 'coalesce(records.fingerprint, 0)')) %}
     select
         identity_map.customer_key,
-        {{ mix_digest(records_digest, digest(seed_digest('team_mapping', ['team', 'department']))) }} as inputs_fingerprint
+        {{ mix_digest(mix_digest(records_digest, digest('identity_map.customer_key')),
+            digest(seed_digest('team_mapping', ['team', 'department']))) }} as inputs_fingerprint
     from {{ ref('customer_identity_map') }} as identity_map
     left join (
         select complaint_key as node_id, source_fingerprint as fingerprint from {{ ref('int_complaint_histories') }}

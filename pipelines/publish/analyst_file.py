@@ -6,23 +6,29 @@ the new file, never a half-built one, and a reader holding the old file open nev
 
 Marts kept by fingerprint (each row's source_fingerprint digests what it is built from, one per key) are
 patched, not rewritten: the new file starts as a copy of the live one, and only the keys whose
-fingerprints changed since it was published are deleted and inserted again. The warehouse remembers
-what the live file holds (ops.published_fingerprints, and in ops.published_state the file's size and
-modification time, the salt's digest and the masking): when any of that does not match (the file
-was replaced or is missing, the salt or masking changed, a table's columns changed), the table or the
-whole file is written in full, as on the first night.
+fingerprints changed since it was published are deleted and inserted again. After the swap the warehouse
+records what the live file holds (ops.published_fingerprints; in ops.published_state the file's size,
+time and inode, what else its rows depend on, and its size when last written in full), in one
+transaction. When the record does not match the live file (replaced, missing, grown past GROWTH_LIMIT,
+written while copied, or the record's write failed), or the settings differ, the file is written in
+full; a table whose columns changed is written in full.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import uuid
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+
+from cx_unify.warehouse_file import connect_waiting
 
 PUBLISHED_SCHEMAS = ("marts", "quality", "reference")
 PUBLISHED_OPS_TABLES = ("ingest_files", "run_failures")
@@ -46,6 +52,9 @@ PII_COLUMNS = {
 # what the warehouse remembers of the live file (ops is not published beyond PUBLISHED_OPS_TABLES)
 STATE_TABLE = "ops.published_state"
 FINGERPRINTS_TABLE = "ops.published_fingerprints"
+# a patched file grown past this multiple of its size when last written in full is written in full again
+# (DuckDB reuses the blocks a patch frees, not all of them)
+GROWTH_LIMIT = 1.5
 
 
 @dataclass
@@ -54,7 +63,7 @@ class PublishResult:
     tables: dict[str, int]
     masked_columns: list[str]
     size_bytes: int
-    patched: dict[str, int] = field(default_factory=dict)  # kept mart -> keys written again tonight
+    patched: dict[str, int] = field(default_factory=dict)  # kept mart -> keys rewritten or removed tonight
 
 
 def _q(name: str) -> str:
@@ -82,16 +91,15 @@ def publish_analyst_file(
     tables: dict[str, int] = {}
     masked: list[str] = []
     patched: dict[str, int] = {}
-    settings = _settings_digest(salt, mask_pii)
+    changed_keys: dict[str, pa.Table] = {}
+    written_in_full: set[str] = set()  # kept marts written in full tonight
+    settings = _settings_digest(salt, mask_pii, kept_marts)
     try:
-        # until the new file is in place the warehouse remembers no file: a night that fails half-way
-        # leaves fingerprints of a file that never landed, and the next night writes everything
-        known = _forget_published(warehouse, target, settings)
-        if known:
-            shutil.copyfile(target, building)
+        full_bytes = _copy_if_patchable(warehouse, target, building, settings)
         con = duckdb.connect(str(building))
         try:
-            con.execute(f"ATTACH {_lit(str(warehouse))} AS wh")
+            con.execute(f"ATTACH {_lit(str(warehouse))} AS wh (READ_ONLY)")
+            known = _known_marts(con) if full_bytes else set()
             listing = con.execute(
                 "SELECT schema_name, table_name, comment FROM duckdb_tables() WHERE database_name = 'wh' "
                 "AND (schema_name IN (SELECT unnest(?::VARCHAR[])) OR (schema_name = 'ops' AND table_name IN "
@@ -115,7 +123,8 @@ def publish_analyst_file(
                     and not (mask_pii and PII_COLUMNS & set(keys))
                 )
                 if fingerprinted and name in known and _same_columns(con, schema, table, published_columns):
-                    patched[name] = _patch(con, schema, table, ", ".join(select), keys)
+                    changed_keys[name] = _patch(con, schema, table, ", ".join(select), keys)
+                    patched[name] = changed_keys[name].num_rows
                 else:
                     con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(schema)}")
                     con.execute(f"DROP TABLE IF EXISTS {_q(schema)}.{_q(table)}")
@@ -124,7 +133,7 @@ def publish_analyst_file(
                         f"FROM wh.{_q(schema)}.{_q(table)}"
                     )
                     if fingerprinted:
-                        _remember_all(con, schema, table, keys)
+                        written_in_full.add(name)
                 con.execute(f"COMMENT ON TABLE {_q(schema)}.{_q(table)} IS {_lit_or_null(comment)}")
                 for column, column_comment, _ in columns:
                     if column not in UNPUBLISHED_COLUMNS:
@@ -148,7 +157,14 @@ def publish_analyst_file(
             os.fsync(directory)
         finally:
             os.close(directory)
-        _remember_published(warehouse, target, settings)
+        _remember_published(
+            warehouse,
+            target,
+            settings,
+            full_bytes or target.stat().st_size,
+            {name: kept_marts[name] for name in written_in_full},
+            {name: (kept_marts[name], keys) for name, keys in changed_keys.items()},
+        )
     finally:
         for leftover in (building, Path(f"{building}.wal")):
             if leftover.exists():
@@ -181,54 +197,125 @@ def _lit_or_null(value: str | None) -> str:
     return _lit(value) if value else "NULL"
 
 
-def _settings_digest(salt: str, mask_pii: bool) -> str:
-    """What the published values depend on besides the warehouse: the salt, the masking and this code."""
-    code = Path(__file__).read_bytes()
-    return hashlib.sha256(salt.encode() + b"\x00" + str(mask_pii).encode() + b"\x00" + code).hexdigest()
+def _settings_digest(salt: str, mask_pii: bool, kept_marts: dict[str, list[str]]) -> str:
+    """What the published rows depend on besides the warehouse rows' fingerprints: the salt, the masking,
+    the kept marts' keys, this code, and what the fingerprints do not cover (the phone normaliser DuckDB
+    calls, and the versions of DuckDB, dbt and phonenumbers: after upgrading one, the warehouse is rebuilt
+    with --full-refresh, and its rows may change under the same fingerprints)."""
+    parts = [
+        salt,
+        str(mask_pii),
+        json.dumps(kept_marts, sort_keys=True),
+        Path(__file__).read_text(encoding="utf-8"),
+        (Path(__file__).parents[2] / "connectors" / "normalise.py").read_text(encoding="utf-8"),
+        duckdb.__version__,
+        version("dbt-core"),
+        version("phonenumbers"),
+    ]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
 def _file_stamp(path: Path) -> str:
     stat = path.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
 
 
-def _forget_published(warehouse: Path, target: Path, settings: str) -> set[str]:
-    """The kept marts whose published fingerprints the warehouse knows for the live file (none when it
-    remembers another file, other settings, or nothing), and forgets the live file until it is replaced."""
-    con = duckdb.connect(str(warehouse))
+def _copy_if_patchable(warehouse: Path, target: Path, building: Path, settings: str) -> int | None:
+    """Copies the live file to `building` when the warehouse's record describes it as it is, with
+    tonight's settings, and it has not grown past GROWTH_LIMIT times its last full write. Returns the
+    size of that full write, or None: write in full."""
+    if not target.exists():
+        return None
+    con = connect_waiting(warehouse, read_only=True)
     try:
+        recorded = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name || '.' || table_name IN (?, ?)",
+            [STATE_TABLE, FINGERPRINTS_TABLE],
+        ).fetchall()
+        if recorded != [(2,)]:
+            return None
+        state = con.execute(f"SELECT * FROM {STATE_TABLE}").fetchall()
+    finally:
+        con.close()
+    stamp = _file_stamp(target)
+    if len(state) != 1 or len(state[0]) != 3 or state[0][:2] != (stamp, settings):
+        return None
+    full_bytes = int(state[0][2])
+    if target.stat().st_size > GROWTH_LIMIT * full_bytes:
+        return None
+    shutil.copyfile(target, building)
+    if _file_stamp(target) != stamp:  # written while copied
+        building.unlink()
+        return None
+    return full_bytes
+
+
+def _known_marts(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(f"SELECT DISTINCT table_name FROM wh.{FINGERPRINTS_TABLE}").fetchall()
+    return {r[0] for r in rows}
+
+
+def _remember_published(
+    warehouse: Path,
+    target: Path,
+    settings: str,
+    full_bytes: int,
+    written_in_full: dict[str, list[str]],
+    patched: dict[str, tuple[list[str], pa.Table]],
+) -> None:
+    """Records, in one transaction, what the live file now holds: the fingerprints of the kept marts
+    written in full and of the keys patched (those of any other table are dropped), and the file's stamp.
+    If this fails, the record still describes the file replaced, and the next night writes in full."""
+    con = connect_waiting(warehouse)
+    try:
+        con.execute("BEGIN")
         con.execute("CREATE SCHEMA IF NOT EXISTS ops")
-        con.execute(f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (file_stamp VARCHAR, settings VARCHAR)")
         con.execute(
             f"CREATE TABLE IF NOT EXISTS {FINGERPRINTS_TABLE} "
             "(table_name VARCHAR, row_key VARCHAR, source_fingerprint UBIGINT)"
         )
-        state = con.execute(f"SELECT file_stamp, settings FROM {STATE_TABLE}").fetchall()
-        known: set[str] = set()
-        if target.exists() and state == [(_file_stamp(target), settings)]:
-            known = {
-                r[0] for r in con.execute(f"SELECT DISTINCT table_name FROM {FINGERPRINTS_TABLE}").fetchall()
-            }
-        con.execute(f"DELETE FROM {STATE_TABLE}")
-        return known
+        con.execute(
+            f"DELETE FROM {FINGERPRINTS_TABLE} WHERE NOT list_contains(?::VARCHAR[], table_name)",
+            [list(patched)],
+        )
+        for name, keys in written_in_full.items():
+            con.execute(
+                f"INSERT INTO {FINGERPRINTS_TABLE} SELECT DISTINCT $name, {_key(keys)}, source_fingerprint "
+                f"FROM {_relation(name)}",
+                {"name": name},
+            )
+        for name, (keys, changed) in patched.items():
+            con.register("_cx_changed", changed)
+            con.execute(
+                f"DELETE FROM {FINGERPRINTS_TABLE} WHERE table_name = $name "
+                "AND row_key IN (SELECT row_key FROM _cx_changed)",
+                {"name": name},
+            )
+            con.execute(
+                f"INSERT INTO {FINGERPRINTS_TABLE} SELECT DISTINCT $name, {_key(keys)}, source_fingerprint "
+                f"FROM {_relation(name)} WHERE {_key(keys)} IN (SELECT row_key FROM _cx_changed)",
+                {"name": name},
+            )
+            con.unregister("_cx_changed")
+        con.execute(
+            f"CREATE OR REPLACE TABLE {STATE_TABLE} AS SELECT ?::VARCHAR AS file_stamp, ?::VARCHAR AS settings, "
+            "?::BIGINT AS full_bytes",
+            [_file_stamp(target), settings, full_bytes],
+        )
+        con.execute("COMMIT")
     finally:
         con.close()
 
 
-def _remember_published(warehouse: Path, target: Path, settings: str) -> None:
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute(f"DELETE FROM {STATE_TABLE}")
-        con.execute(f"INSERT INTO {STATE_TABLE} VALUES (?, ?)", [_file_stamp(target), settings])
-    finally:
-        con.close()
+def _relation(name: str) -> str:
+    schema, table = name.split(".", 1)
+    return f"{_q(schema)}.{_q(table)}"
 
 
-def _key(keys: list[str], alias: str = "") -> str:
-    """One text per key (the key columns joined by a unit separator; none is empty)."""
-    prefix = f"{alias}." if alias else ""
-    parts = [f"coalesce(CAST({prefix}{_q(k)} AS VARCHAR), chr(0))" for k in keys]
-    return parts[0] if len(parts) == 1 else " || chr(31) || ".join(parts)
+def _key(keys: list[str]) -> str:
+    """A key as one text: its columns as text, joined by a unit separator (a NULL as chr(0))."""
+    parts = [f"coalesce(CAST({_q(k)} AS VARCHAR), chr(0))" for k in keys]
+    return " || chr(31) || ".join(parts)
 
 
 def _same_columns(
@@ -243,9 +330,9 @@ def _same_columns(
     return [tuple(c) for c in have] == columns
 
 
-def _patch(con: duckdb.DuckDBPyConnection, schema: str, table: str, select: str, keys: list[str]) -> int:
-    """Rewrites the keys whose fingerprints changed since the live file was published (new keys, gone
-    keys, keys rebuilt from changed inputs) and records the new fingerprints. Returns how many."""
+def _patch(con: duckdb.DuckDBPyConnection, schema: str, table: str, select: str, keys: list[str]) -> pa.Table:
+    """Rewrites the keys whose fingerprints differ from those recorded for the live file (new keys, gone
+    keys, keys rebuilt from changed inputs). Returns them."""
     name, source = f"{schema}.{table}", f"wh.{_q(schema)}.{_q(table)}"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _cx_changed AS
@@ -262,29 +349,9 @@ def _patch(con: duckdb.DuckDBPyConnection, schema: str, table: str, select: str,
     con.execute(
         f"INSERT INTO {here} SELECT {select} FROM {source} WHERE {_key(keys)} IN (SELECT row_key FROM _cx_changed)"
     )
-    con.execute(
-        f"DELETE FROM wh.{FINGERPRINTS_TABLE} WHERE table_name = $name AND row_key IN (SELECT row_key FROM _cx_changed)",
-        {"name": name},
-    )
-    con.execute(
-        f"INSERT INTO wh.{FINGERPRINTS_TABLE} SELECT DISTINCT $name, {_key(keys)}, source_fingerprint FROM {source} "
-        f"WHERE {_key(keys)} IN (SELECT row_key FROM _cx_changed)",
-        {"name": name},
-    )
-    row = con.execute("SELECT count(*) FROM _cx_changed").fetchone()
+    changed = con.sql("SELECT row_key FROM _cx_changed").to_arrow_table()
     con.execute("DROP TABLE _cx_changed")
-    return int(row[0]) if row else 0
-
-
-def _remember_all(con: duckdb.DuckDBPyConnection, schema: str, table: str, keys: list[str]) -> None:
-    """Records the fingerprints of a kept mart just written in full."""
-    name = f"{schema}.{table}"
-    con.execute(f"DELETE FROM wh.{FINGERPRINTS_TABLE} WHERE table_name = $name", {"name": name})
-    con.execute(
-        f"INSERT INTO wh.{FINGERPRINTS_TABLE} SELECT DISTINCT $name, {_key(keys)}, source_fingerprint "
-        f"FROM wh.{_q(schema)}.{_q(table)}",
-        {"name": name},
-    )
+    return changed
 
 
 def _drop_unlisted(con: duckdb.DuckDBPyConnection, published: set[str]) -> None:

@@ -32,9 +32,10 @@ def kept_marts() -> dict[str, list[str]]:
     file patches their changed keys instead of writing them in full."""
     kept = {}
     for node in _marts():
-        unique_key = node.get("config", {}).get("unique_key")
+        config = node.get("config", {})
+        unique_key = config.get("unique_key")
         if (
-            node["config"].get("materialized") == "incremental"
+            config.get("materialized") == "incremental"
             and unique_key
             and "source_fingerprint" in node["columns"]
         ):

@@ -49,7 +49,6 @@ def _dbt(args: list[str], warehouse: Path) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.slow
 def _empty_warehouse(tmp_path: Path) -> Path:
     """A warehouse with every relation of the project built empty (raw tables from the contracts)."""
     warehouse = tmp_path / "warehouse.duckdb"
@@ -64,6 +63,7 @@ def _empty_warehouse(tmp_path: Path) -> Path:
     return warehouse
 
 
+@pytest.mark.slow
 def test_dbt_unit_tests_pass(tmp_path: Path) -> None:
     warehouse = _empty_warehouse(tmp_path)  # unit tests need the relations' column types
     tested = _dbt(["test", "--select", "test_type:unit"], warehouse)
@@ -71,6 +71,7 @@ def test_dbt_unit_tests_pass(tmp_path: Path) -> None:
     assert "PASS=12" in tested.stdout, tested.stdout[-1500:]
 
 
+@pytest.mark.slow
 def test_journey_rebuilds_a_response_whose_named_complaint_changed(tmp_path: Path) -> None:
     """A survey response's touchpoint carries the team and category of the complaint it names, which may
     belong to another customer (an id two sources share links no records). When only that complaint
@@ -113,6 +114,11 @@ def test_journey_rebuilds_a_response_whose_named_complaint_changed(tmp_path: Pat
     con.execute("UPDATE intermediate.int_complaint_histories SET source_fingerprint = 22")
     con.close()
     assert response_team() == [("CB", "Claims", "Claim")]
+    con = duckdb.connect(str(warehouse))
+    # the same records under another key (the key's formula changed): rows are kept by fingerprint alone
+    con.execute("UPDATE marts.customer_identity_map SET customer_key = 'CC' WHERE customer_key = 'CB'")
+    con.close()
+    assert response_team() == [("CC", "Claims", "Claim")]
 
 
 def _kept_tables(warehouse: Path) -> dict[str, list]:

@@ -164,29 +164,61 @@ def test_a_night_rewrites_only_the_keys_whose_fingerprints_changed(tmp_path: Pat
     assert _contents(target) == _contents(full.path)
 
 
-def test_another_salt_a_replaced_file_or_a_failed_night_write_in_full(tmp_path: Path, monkeypatch) -> None:
+def test_what_the_record_does_not_describe_is_written_in_full(tmp_path: Path, monkeypatch) -> None:
+    warehouse, target = tmp_path / "w.duckdb", tmp_path / "pub" / "cx.duckdb"
+    _kept_warehouse(warehouse)
+
+    def publish(salt: str = "s", kept: dict[str, list[str]] = KEPT) -> dict[str, int]:
+        return publish_analyst_file(warehouse, target, salt=salt, kept_marts=kept).patched
+
+    publish()
+    assert publish() == {"marts.visits": 0}
+    assert publish(salt="other") == {}  # another salt
+    assert publish(salt="other", kept={"marts.visits": ["customer_key", "seq"]}) == {}  # other keys
+    assert publish(salt="other") == {}
+    shutil.copyfile(target, tmp_path / "copy.duckdb")  # someone puts another file in its place
+    os.replace(tmp_path / "copy.duckdb", target)
+    assert publish(salt="other") == {}
+    monkeypatch.setattr(analyst_file, "GROWTH_LIMIT", 0.5)  # the patched file grew too much
+    assert publish(salt="other") == {}
+    monkeypatch.undo()
+    assert publish(salt="other") == {"marts.visits": 0}
+
+
+def test_a_night_that_fails_leaves_a_record_the_next_night_can_trust(tmp_path: Path, monkeypatch) -> None:
     warehouse, target = tmp_path / "w.duckdb", tmp_path / "pub" / "cx.duckdb"
     _kept_warehouse(warehouse)
     publish_analyst_file(warehouse, target, salt="s", kept_marts=KEPT)
+
+    def rebuild_c1(fingerprint: int) -> None:
+        con = duckdb.connect(str(warehouse))
+        con.execute(
+            "UPDATE marts.visits SET source_fingerprint = ?, seq = seq + 10 WHERE customer_key = 'C1'",
+            [fingerprint],
+        )
+        con.close()
+
+    def c1_published() -> list[int]:
+        return sorted(r[1] for r in _contents(target)["marts.visits"] if r[0] == "C1")
+
+    def publish_failing_in(step: str) -> None:
+        def fail(*args: object) -> None:
+            raise RuntimeError("killed")
+
+        monkeypatch.setattr(analyst_file, step, fail)
+        with pytest.raises(RuntimeError):
+            publish_analyst_file(warehouse, target, salt="s", kept_marts=KEPT)
+        monkeypatch.undo()
+
+    rebuild_c1(12)
+    publish_failing_in("_write_readme")  # before the swap: the live file and its record stay
+    assert c1_published() == [1, 2]
+    assert publish_analyst_file(warehouse, target, salt="s", kept_marts=KEPT).patched == {"marts.visits": 1}
+    assert c1_published() == [11, 12]
+    rebuild_c1(13)
+    publish_failing_in("_remember_published")  # after the swap: the record is of the file replaced
+    assert c1_published() == [21, 22]
+    rebuild_c1(14)
+    assert publish_analyst_file(warehouse, target, salt="s", kept_marts=KEPT).patched == {}  # in full
+    assert c1_published() == [31, 32]
     assert publish_analyst_file(warehouse, target, salt="s", kept_marts=KEPT).patched == {"marts.visits": 0}
-    assert publish_analyst_file(warehouse, target, salt="other", kept_marts=KEPT).patched == {}
-    shutil.copyfile(target, tmp_path / "copy.duckdb")  # someone puts another file in its place
-    os.replace(tmp_path / "copy.duckdb", target)
-    assert publish_analyst_file(warehouse, target, salt="other", kept_marts=KEPT).patched == {}
-    assert publish_analyst_file(warehouse, target, salt="other", kept_marts=KEPT).patched == {
-        "marts.visits": 0
-    }
-
-    def fail(con: duckdb.DuckDBPyConnection, rows: dict[str, int]) -> None:
-        raise RuntimeError("killed")
-
-    monkeypatch.setattr(analyst_file, "_write_readme", fail)
-    con = duckdb.connect(str(warehouse))
-    con.execute("UPDATE marts.visits SET source_fingerprint = 12, seq = seq + 10 WHERE customer_key = 'C1'")
-    con.close()
-    with pytest.raises(RuntimeError):  # recorded C1's new fingerprint, then failed before the swap
-        publish_analyst_file(warehouse, target, salt="other", kept_marts=KEPT)
-    monkeypatch.undo()
-    result = publish_analyst_file(warehouse, target, salt="other", kept_marts=KEPT)
-    assert result.patched == {}
-    assert sorted(r[1] for r in _contents(target)["marts.visits"] if r[0] == "C1") == [11, 12]

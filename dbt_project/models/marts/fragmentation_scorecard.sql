@@ -60,6 +60,7 @@ pair_records as (
     select
         pairs.team_a,
         pairs.team_b,
+        customer_views.customer_key,
         {{ records_in_view.format(view='pairs.team_a') }} as records_a,
         {{ records_in_view.format(view='pairs.team_b') }} as records_b
     from pairs
@@ -68,12 +69,13 @@ pair_records as (
 
 customer_overlap as (
     -- the customers both views know, and their records in either: records of one team whose customer
-    -- the other team also knows (none when no customer is shared)
+    -- the other team also knows (none when no customer is shared; a record without a customer is no one's)
     select
         team_a,
         team_b,
-        count(case when records_a > 0 and records_b > 0 then 1 end) as shared_customers,
-        sum(case when records_a > 0 and records_b > 0 then records_a + records_b end) as linked_records
+        count(case when customer_key is not null and records_a > 0 and records_b > 0 then 1 end) as shared_customers,
+        sum(case when customer_key is not null and records_a > 0 and records_b > 0 then records_a + records_b end)
+            as linked_records
     from pair_records
     group by team_a, team_b
 ),
@@ -81,7 +83,8 @@ customer_overlap as (
 customer_totals as (
     -- customers and records of each view that has any
     {%- for view in ['service', 'marketing', 'operations'] %}
-    select '{{ view }}' as team_view, count(case when {{ view }}_records > 0 then 1 end) as customers,
+    select '{{ view }}' as team_view,
+        count(case when customer_key is not null and {{ view }}_records > 0 then 1 end) as customers,
         sum({{ view }}_records) as records
     from customer_views
     having sum({{ view }}_records) > 0
