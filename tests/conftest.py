@@ -84,6 +84,20 @@ def _read_marts(warehouse: Path, digits: int | None = None) -> MartRows:
     return {t: sorted(table, key=repr) for t, table in rows.items()}
 
 
+def _query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def query() -> Callable[..., list[tuple]]:
+    """`query(path, sql, params=None)`: the rows of one query on a DuckDB file opened read-only."""
+    return _query
+
+
 @pytest.fixture(scope="session")
 def read_marts() -> Callable[..., MartRows]:
     """`read_marts(warehouse, digits=None)`: the rows of every marts table, for comparing two builds."""

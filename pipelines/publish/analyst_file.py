@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from connectors import normalise
 from cx_unify.warehouse_file import connect_waiting
 
 PUBLISHED_SCHEMAS = ("marts", "quality", "reference")
@@ -90,9 +91,8 @@ def publish_analyst_file(
     building = target.parent / f".{target.name}.building-{uuid.uuid4().hex[:8]}"
     tables: dict[str, int] = {}
     masked: list[str] = []
-    patched: dict[str, int] = {}
-    changed_keys: dict[str, pa.Table] = {}
-    written_in_full: set[str] = set()  # kept marts written in full tonight
+    changed_keys: dict[str, tuple[list[str], pa.Table]] = {}  # kept marts patched: keys, keys rewritten
+    written_in_full: dict[str, list[str]] = {}  # kept marts written in full: keys
     settings = _settings_digest(salt, mask_pii, kept_marts)
     try:
         full_bytes = _copy_if_patchable(warehouse, target, building, settings)
@@ -122,26 +122,16 @@ def publish_analyst_file(
                     and "source_fingerprint" in {c[0] for c in columns}
                     and not (mask_pii and PII_COLUMNS & set(keys))
                 )
-                if fingerprinted and name in known and _same_columns(con, schema, table, published_columns):
-                    changed_keys[name] = _patch(con, schema, table, ", ".join(select), keys)
-                    patched[name] = changed_keys[name].num_rows
+                if fingerprinted and name in known and _same_columns(con, name, published_columns):
+                    changed_keys[name] = (keys, _patch(con, name, ", ".join(select), keys))
                 else:
-                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(schema)}")
-                    con.execute(f"DROP TABLE IF EXISTS {_q(schema)}.{_q(table)}")
-                    con.execute(
-                        f"CREATE TABLE {_q(schema)}.{_q(table)} AS SELECT {', '.join(select)} "
-                        f"FROM wh.{_q(schema)}.{_q(table)}"
-                    )
+                    _write_in_full(con, name, ", ".join(select))
                     if fingerprinted:
-                        written_in_full.add(name)
-                con.execute(f"COMMENT ON TABLE {_q(schema)}.{_q(table)} IS {_lit_or_null(comment)}")
-                for column, column_comment, _ in columns:
-                    if column not in UNPUBLISHED_COLUMNS:
-                        con.execute(
-                            f"COMMENT ON COLUMN {_q(schema)}.{_q(table)}.{_q(column)} IS "
-                            f"{_lit_or_null(column_comment)}"
-                        )
-                row = con.execute(f"SELECT count(*) FROM {_q(schema)}.{_q(table)}").fetchone()
+                        written_in_full[name] = keys
+                _comment(
+                    con, name, comment, [(c, text) for c, text, _ in columns if c not in UNPUBLISHED_COLUMNS]
+                )
+                row = con.execute(f"SELECT count(*) FROM {_relation(name)}").fetchone()
                 tables[name] = int(row[0]) if row else 0
             _drop_unlisted(con, set(tables))
             _write_readme(con, tables)
@@ -158,17 +148,13 @@ def publish_analyst_file(
         finally:
             os.close(directory)
         _remember_published(
-            warehouse,
-            target,
-            settings,
-            full_bytes or target.stat().st_size,
-            {name: kept_marts[name] for name in written_in_full},
-            {name: (kept_marts[name], keys) for name, keys in changed_keys.items()},
+            warehouse, target, settings, full_bytes or target.stat().st_size, written_in_full, changed_keys
         )
     finally:
         for leftover in (building, Path(f"{building}.wal")):
             if leftover.exists():
                 leftover.unlink()
+    patched = {name: rewritten.num_rows for name, (_, rewritten) in changed_keys.items()}
     return PublishResult(target, tables, masked, target.stat().st_size, patched)
 
 
@@ -193,6 +179,22 @@ def _published_columns(
     return select, published
 
 
+def _write_in_full(con: duckdb.DuckDBPyConnection, name: str, select: str) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(name.split('.', 1)[0])}")
+    con.execute(f"DROP TABLE IF EXISTS {_relation(name)}")
+    con.execute(f"CREATE TABLE {_relation(name)} AS SELECT {select} FROM wh.{_relation(name)}")
+
+
+def _comment(
+    con: duckdb.DuckDBPyConnection, name: str, comment: str | None, columns: list[tuple[str, str | None]]
+) -> None:
+    """The warehouse's descriptions of the table and its columns (none where it has none: a copied
+    table may carry an old one)."""
+    con.execute(f"COMMENT ON TABLE {_relation(name)} IS {_lit_or_null(comment)}")
+    for column, text in columns:
+        con.execute(f"COMMENT ON COLUMN {_relation(name)}.{_q(column)} IS {_lit_or_null(text)}")
+
+
 def _lit_or_null(value: str | None) -> str:
     return _lit(value) if value else "NULL"
 
@@ -207,7 +209,7 @@ def _settings_digest(salt: str, mask_pii: bool, kept_marts: dict[str, list[str]]
         str(mask_pii),
         json.dumps(kept_marts, sort_keys=True),
         Path(__file__).read_text(encoding="utf-8"),
-        (Path(__file__).parents[2] / "connectors" / "normalise.py").read_text(encoding="utf-8"),
+        Path(normalise.__file__).read_text(encoding="utf-8"),
         duckdb.__version__,
         version("dbt-core"),
         version("phonenumbers"),
@@ -318,22 +320,20 @@ def _key(keys: list[str]) -> str:
     return " || chr(31) || ".join(parts)
 
 
-def _same_columns(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: list[tuple[str, str]]
-) -> bool:
+def _same_columns(con: duckdb.DuckDBPyConnection, name: str, columns: list[tuple[str, str]]) -> bool:
     """Whether the copied file holds the table with exactly these columns (name, type) in this order."""
     have = con.execute(
         "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
-        "AND schema_name = ? AND table_name = ? ORDER BY column_index",
-        [schema, table],
+        "AND schema_name || '.' || table_name = ? ORDER BY column_index",
+        [name],
     ).fetchall()
     return [tuple(c) for c in have] == columns
 
 
-def _patch(con: duckdb.DuckDBPyConnection, schema: str, table: str, select: str, keys: list[str]) -> pa.Table:
+def _patch(con: duckdb.DuckDBPyConnection, name: str, select: str, keys: list[str]) -> pa.Table:
     """Rewrites the keys whose fingerprints differ from those recorded for the live file (new keys, gone
     keys, keys rebuilt from changed inputs). Returns them."""
-    name, source = f"{schema}.{table}", f"wh.{_q(schema)}.{_q(table)}"
+    source = f"wh.{_relation(name)}"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _cx_changed AS
         SELECT DISTINCT row_key FROM (
@@ -344,7 +344,7 @@ def _patch(con: duckdb.DuckDBPyConnection, schema: str, table: str, select: str,
              EXCEPT SELECT {_key(keys)}, source_fingerprint FROM {source}))""",
         {"name": name},
     )
-    here = f"{_q(schema)}.{_q(table)}"
+    here = _relation(name)
     con.execute(f"DELETE FROM {here} WHERE {_key(keys)} IN (SELECT row_key FROM _cx_changed)")
     con.execute(
         f"INSERT INTO {here} SELECT {select} FROM {source} WHERE {_key(keys)} IN (SELECT row_key FROM _cx_changed)"
@@ -360,7 +360,7 @@ def _drop_unlisted(con: duckdb.DuckDBPyConnection, published: set[str]) -> None:
         "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
     ).fetchall():
         if f"{schema}.{table}" not in published:
-            con.execute(f"DROP TABLE {_q(schema)}.{_q(table)}")
+            con.execute(f"DROP TABLE {_relation(f'{schema}.{table}')}")
 
 
 def _write_readme(con: duckdb.DuckDBPyConnection, rows: dict[str, int]) -> None:

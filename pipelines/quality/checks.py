@@ -10,9 +10,10 @@ The checks of one asset run as one Dagster step on one warehouse connection, whi
 data in DuckDB's buffers from one check to the next; a step per check reopened the 2.4 GB file (SF 10)
 with cold buffers and checkpointed it on closing. Each check is still its own asset check in the UI and
 can be run alone (the step runs the checks selected). A check that raises is recorded as failed, the
-asset's other checks still run, and then the step fails, as a step per check did. One step per asset, not per layer: a step that
-checks several assets where one depends on another (raw contacts -> workload, the marts) would have to
-run both before and after the dependent asset, and Dagster splits the graph (dbt's step too) to do so.
+asset's other checks still run, and then the step fails, as a step per check did. One step per asset,
+not per layer: a step that checks several assets where one depends on another (raw contacts ->
+workload, the marts) would have to run both before and after the dependent asset, and Dagster splits
+the graph (dbt's step too) to do so.
 """
 
 from collections.abc import Iterator
@@ -103,7 +104,7 @@ def build_asset_checks(
         raised: list[str] = []
         # a check reads, then writes one result row: no checkpoint of the whole file for those rows
         # (~0.1 s each at SF 10). They stay in the WAL, which readers replay (publishing, table counts),
-        # until a writer checkpoints: dbt for the raw checks' rows, the next night's ingest for the others
+        # until a writer checkpoints: dbt for the raw checks' rows, the publish's record for the others
         with warehouse.get_connection(checkpoint_on_close=False) as con:
             for spec in selected:
                 config = settings[spec.name]

@@ -72,7 +72,9 @@ def test_dbt_unit_tests_pass(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_journey_rebuilds_a_response_whose_named_complaint_changed(tmp_path: Path) -> None:
+def test_journey_rebuilds_a_response_whose_named_complaint_changed(
+    tmp_path: Path, query: Callable[..., list[tuple]]
+) -> None:
     """A survey response's touchpoint carries the team and category of the complaint it names, which may
     belong to another customer (an id two sources share links no records). When only that complaint
     changes, the incremental journey must still rebuild the response's customer."""
@@ -99,13 +101,10 @@ def test_journey_rebuilds_a_response_whose_named_complaint_changed(tmp_path: Pat
     def response_team() -> list[tuple]:
         ran = _dbt(["run", "--select", "customer_journey"], warehouse)
         assert ran.returncode == 0, ran.stdout[-3000:]
-        reader = duckdb.connect(str(warehouse), read_only=True)
-        try:
-            return reader.execute(
-                "SELECT customer_key, team, category FROM marts.customer_journey WHERE event_type = 'survey_response'"
-            ).fetchall()
-        finally:
-            reader.close()
+        return query(
+            warehouse,
+            "SELECT customer_key, team, category FROM marts.customer_journey WHERE event_type = 'survey_response'",
+        )
 
     assert response_team() == [("CB", "Billing", "Claim")]
     con = duckdb.connect(str(warehouse))
@@ -166,7 +165,10 @@ def _copy_files(files: list[Path], source: Path, landing: Path) -> None:
 
 @pytest.mark.slow
 def test_incremental_nights_equal_a_full_refresh(
-    tmp_path: Path, faulted_landing: Path, read_marts: Callable[..., dict[str, list]]
+    tmp_path: Path,
+    faulted_landing: Path,
+    read_marts: Callable[..., dict[str, list]],
+    query: Callable[..., list[tuple]],
 ) -> None:
     """Night 1 loads five months; night 2 adds the sixth (new records, new history for old tickets,
     identity merges); night 3 corrects a file and withdraws records. After the incremental nights the
@@ -197,12 +199,9 @@ def test_incremental_nights_equal_a_full_refresh(
         return [r for r in rows if r[0] == max(row[0] for row in rows)]
 
     def journey_customers() -> set[tuple[str, int]]:
-        con = duckdb.connect(str(warehouse), read_only=True)
-        try:
-            rows = con.execute("SELECT DISTINCT customer_key, source_fingerprint FROM marts.customer_journey")
-            return set(rows.fetchall())
-        finally:
-            con.close()
+        return set(
+            query(warehouse, "SELECT DISTINCT customer_key, source_fingerprint FROM marts.customer_journey")
+        )
 
     first = night()
     journey_before = journey_customers()

@@ -1,5 +1,6 @@
 """The catalogue's checks as Dagster steps: one step per checked asset, each check its own result."""
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,18 +56,11 @@ def _orders_asset(warehouse: Path) -> dg.AssetsDefinition:
     return orders
 
 
-def _recorded(warehouse: Path) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(
-            'SELECT "check", passed, observed_value FROM quality.check_results ORDER BY "check"'
-        ).fetchall()
-    finally:
-        con.close()
+RECORDED = 'SELECT "check", passed, observed_value FROM quality.check_results ORDER BY "check"'
 
 
 def test_checks_of_one_asset_run_in_one_step_and_a_broken_check_fails_it_after_the_others(
-    tmp_path: Path,
+    tmp_path: Path, query: Callable[..., list[tuple]]
 ) -> None:
     warehouse = tmp_path / "warehouse.duckdb"
     orders = _orders_asset(warehouse)
@@ -92,14 +86,14 @@ def test_checks_of_one_asset_run_in_one_step_and_a_broken_check_fails_it_after_t
     failures = [e for e in result.all_events if e.is_step_failure]
     assert [e.step_key for e in failures] == ["raw__orders_checks"]
     assert "F9_test__broken" in str(failures[0].event_specific_data.error)  # type: ignore[union-attr]
-    assert _recorded(warehouse) == [
+    assert query(warehouse, RECORDED) == [
         ("F9_test__broken", False, None),
         ("F9_test__missing_ids", False, 1.0),
         ("F9_test__negative_amounts", False, 1.0),
     ]
 
 
-def test_one_check_runs_alone(tmp_path: Path) -> None:
+def test_one_check_runs_alone(tmp_path: Path, query: Callable[..., list[tuple]]) -> None:
     """What the UI's "execute" on one check does: the asset's step runs that check only."""
     warehouse = tmp_path / "warehouse.duckdb"
     orders = _orders_asset(warehouse)
@@ -112,4 +106,4 @@ def test_one_check_runs_alone(tmp_path: Path) -> None:
     result = dg.materialize([orders, checks], resources=resources, selection=dg.AssetSelection.checks(only))
     assert result.success
     assert [e.check_name for e in result.get_asset_check_evaluations()] == ["F9_test__missing_ids"]
-    assert _recorded(warehouse) == [("F9_test__missing_ids", False, 1.0)]
+    assert query(warehouse, RECORDED) == [("F9_test__missing_ids", False, 1.0)]
