@@ -58,10 +58,20 @@ initial_names as (
 
 initial_keys as (
     -- "J. Smith" meets the full first names with that initial and last name, again with a corroborating
-    -- attribute: initial + last name alone would pair every J. Smith with every James, John and Jane Smith
+    -- attribute: initial + last name alone would pair every J. Smith with every James, John and Jane Smith.
+    -- A city is the coarse form of a postcode district, so it corroborates only where one side has no
+    -- postcode (where both have one, the district meets them): key '|c|' pairs an initial with the
+    -- initials and the full names without a postcode, '|c0|' an initial without a postcode with the full
+    -- names. In every city a J. Smith would otherwise meet every John and Jane Smith (SF 10: 1.5 M of
+    -- 3.8 M candidate pairs, 10 of 74,000 matches found by that key alone)
     select distinct cluster_node_id, is_initial, initial_key from (
         select i.cluster_node_id, i.is_initial, i.initial_name || '|c|' || city as initial_key
         from initial_names as i inner join profiles using (cluster_node_id) {{ unnest_join('profiles.cities', 'u', 'city') }}
+        where i.is_initial or {{ array_length('profiles.postcode_outwards') }} = 0
+        union all
+        select i.cluster_node_id, i.is_initial, i.initial_name || '|c0|' || city
+        from initial_names as i inner join profiles using (cluster_node_id) {{ unnest_join('profiles.cities', 'u', 'city') }}
+        where not i.is_initial or {{ array_length('profiles.postcode_outwards') }} = 0
         union all
         select i.cluster_node_id, i.is_initial, i.initial_name || '|d|' || district
         from initial_names as i inner join profiles using (cluster_node_id)

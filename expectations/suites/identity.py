@@ -59,11 +59,19 @@ def checks() -> list[CheckSpec]:
             "F1_identity__conflicting_crm_ids",
             ASSET,
             "a customer_key holding two or more CRM customer numbers (a CRM duplicate, or a wrong merge)",
-            """SELECT m.customer_key, list(DISTINCT n.crm_id ORDER BY n.crm_id) AS crm_ids,
-                      count(DISTINCT n.crm_id) AS crm_numbers, count(*) AS records
-               FROM intermediate.int_identity_nodes n JOIN marts.customer_identity_map m USING (node_id)
-               WHERE n.crm_id IS NOT NULL GROUP BY m.customer_key HAVING count(DISTINCT n.crm_id) > 1
-               ORDER BY crm_numbers DESC, m.customer_key""",
+            # the few customers with two numbers are found first (min <> max), and only theirs listed
+            """WITH held AS (
+                   SELECT m.customer_key, n.crm_id
+                   FROM intermediate.int_identity_nodes n JOIN marts.customer_identity_map m USING (node_id)
+                   WHERE n.crm_id IS NOT NULL
+               ),
+               conflicting AS (
+                   SELECT customer_key FROM held GROUP BY customer_key HAVING min(crm_id) <> max(crm_id)
+               )
+               SELECT customer_key, list(DISTINCT crm_id ORDER BY crm_id) AS crm_ids,
+                      count(DISTINCT crm_id) AS crm_numbers, count(*) AS records
+               FROM held WHERE customer_key IN (SELECT customer_key FROM conflicting) GROUP BY customer_key
+               ORDER BY crm_numbers DESC, customer_key""",
             unit="customers",
             entity=("crm_ids",),
         ),
