@@ -8,10 +8,12 @@ implementation. Arrow-vectorised with a cache: exports repeat the same numbers m
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
+import pickle
+import queue
+import subprocess
+import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 
 import duckdb
@@ -78,33 +80,77 @@ def _e164_list(values: list[str | None], regions: list[str | None]) -> list[str 
     return [to_e164(v, r or "GB") if v is not None else None for v, r in zip(values, regions, strict=True)]
 
 
-# phonenumbers is pure Python (~40 us a number): past this many numbers in one process (a first night
-# of a large history), the batches are shared with one worker process per core. Starting the workers
-# costs ~2.5 s inside dbt, so it pays only for a few hundred thousand numbers (SF 10: 550,000, 21 s ->
-# 13 s; SF 1: 55,000, stays in process). The workers are let go after IDLE_SECONDS without work, so
-# they do not hold memory through the rest of a dbt build.
-PARALLEL_AFTER = 100_000
+# phonenumbers is pure Python (~31 us a number): past this many numbers in one process (a first night
+# of a large history), the batches are shared with one worker process per core (SF 10: 550,000
+# numbers; SF 1: 55,000). A worker is a plain `python -m connectors.normalise_worker` reading batches
+# from a pipe: ~0.3 s to start, where a multiprocessing worker re-imports the parent's main module
+# (inside dbt: all of dbt, ~2 s). The workers are let go after IDLE_SECONDS without work, so they do not
+# hold memory through the rest of a dbt build.
+PARALLEL_AFTER = 20_000
 IDLE_SECONDS = 2.0
 _numbers_seen = 0
-_workers: ProcessPoolExecutor | None = None
+_workers: list[_Worker] | None = None
+_idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()  # the workers no call is using
 _busy = 0  # calls using the workers now
 _idle_timer: threading.Timer | None = None
 _lock = threading.Lock()
 
 
-def _take_workers(cores: int) -> ProcessPoolExecutor:
+class _Worker:
+    """One worker process: a batch (texts, regions) pickled in, its E.164 forms pickled out."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "connectors.normalise_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+
+    def send(self, values: list[str | None], regions: list[str | None]) -> None:
+        assert self.process.stdin is not None
+        pickle.dump((values, regions), self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self.process.stdin.flush()
+
+    def receive(self) -> list[str | None]:
+        assert self.process.stdout is not None
+        try:
+            result: list[str | None] = pickle.load(self.process.stdout)
+        except EOFError:
+            raise RuntimeError(
+                f"a phone normalising worker process ended (exit code {self.process.wait()}): see its error above"
+            ) from None
+        return result
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()  # the worker ends at the end of its input
+        self.process.wait()
+
+
+def _take_workers(cores: int) -> list[_Worker]:
+    """One idle worker (waiting for one if every worker is in use) and any others idle now."""
     global _workers, _busy
     with _lock:
         if _idle_timer is not None:
             _idle_timer.cancel()
-        if _workers is None:  # spawned, not forked: the caller runs DuckDB's threads
-            _workers = ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn"))
+        if _workers is None:
+            _workers = [_Worker() for _ in range(cores)]
+            for worker in _workers:
+                _idle.put(worker)
         _busy += 1
-        return _workers
+    taken = [_idle.get()]
+    while len(taken) < cores:
+        try:
+            taken.append(_idle.get_nowait())
+        except queue.Empty:
+            break
+    return taken
 
 
-def _give_back_workers() -> None:
+def _give_back_workers(taken: list[_Worker]) -> None:
     global _busy, _idle_timer
+    for worker in taken:
+        _idle.put(worker)
     with _lock:
         _busy -= 1
         if _busy == 0:
@@ -119,7 +165,10 @@ def _let_workers_go() -> None:
         if _busy or _workers is None:
             return
         workers, _workers = _workers, None
-    workers.shutdown(wait=True)
+        while not _idle.empty():
+            _idle.get_nowait()
+    for worker in workers:
+        worker.close()
 
 
 def _e164_arrow(texts: pa.Array, regions: pa.Array) -> pa.Array:
@@ -129,16 +178,15 @@ def _e164_arrow(texts: pa.Array, regions: pa.Array) -> pa.Array:
     cores = os.cpu_count() or 1
     if _numbers_seen <= PARALLEL_AFTER or cores < 2 or len(values) < 2 * cores:
         return pa.array(_e164_list(values, region_values), type=pa.string())
-    size = -(-len(values) // cores)
-    workers = _take_workers(cores)
+    taken = _take_workers(cores)
     try:
-        parts = [
-            workers.submit(_e164_list, values[i : i + size], region_values[i : i + size])
-            for i in range(0, len(values), size)
-        ]
-        return pa.array([e164 for part in parts for e164 in part.result()], type=pa.string())
+        size = -(-len(values) // len(taken))
+        for worker, start in zip(taken, range(0, len(values), size), strict=False):
+            worker.send(values[start : start + size], region_values[start : start + size])
+        parts = [worker.receive() for worker, _ in zip(taken, range(0, len(values), size), strict=False)]
+        return pa.array([e164 for part in parts for e164 in part], type=pa.string())
     finally:
-        _give_back_workers()
+        _give_back_workers(taken)
 
 
 def register_functions(con: duckdb.DuckDBPyConnection) -> None:
