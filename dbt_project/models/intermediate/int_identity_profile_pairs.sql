@@ -11,7 +11,7 @@
 -- One row per pair of profile contents (fingerprints, profile_a <= profile_b) that share a blocking key
 -- (int_identity_block_keys), plus one row (profile_a = profile_b) per fingerprint blocked: its
 -- blocks_together says whether two clusters with that same content meet (they do when it carries a
--- key). int_identity_pairs_candidate turns these into pairs of clusters.
+-- key). int_identity_pair_comparisons compares them; int_identity_pairs_scored spreads them over clusters.
 -- Kept between builds: a night pairs only the fingerprints without their own row yet, against every
 -- fingerprint's keys; pairs with a side gone from int_identity_profiles are deleted after the insert.
 {%- set blocking_version = identity_blocking_version() %}
