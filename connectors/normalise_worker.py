@@ -1,10 +1,10 @@
 """A worker process of connectors.normalise: reads pickled batches (texts, regions) from stdin and writes
-each batch's E.164 forms to stdout, until its input ends."""
+each batch's E.164 forms to stdout, until its input ends. Imports connectors/phones.py only."""
 
 import pickle
 import sys
 
-from connectors.normalise import _e164_list
+from connectors.phones import e164_list
 
 
 def main() -> None:
@@ -14,7 +14,7 @@ def main() -> None:
             values, regions = pickle.load(batches)
         except EOFError:
             return
-        pickle.dump(_e164_list(values, regions), answers, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(e164_list(values, regions), answers, protocol=pickle.HIGHEST_PROTOCOL)
         answers.flush()
 
 

@@ -69,7 +69,8 @@ def cluster_representatives_kept(
     build); the result holds the rows (node_id, cluster_node_id, node_fingerprint, links_digest,
     link_rules, clustering_version) of every node whose cluster may have changed since: all of them when
     nothing is kept or other code built it. Nodes gone are not in it (the model deletes their rows).
-    link_rules sums the distinct rule_bit of the node's links (which deterministic rules link it).
+    link_rules sums the distinct rule_bit of the node's links (which deterministic rules link it; the bits
+    of LINK_RULE_BITS).
 
     `nodes` carry source_fingerprint (what the node is), `edges` the fingerprints of their two nodes
     (node_a_fingerprint, node_b_fingerprint) and of the key group that made them (source_fingerprint:
@@ -88,6 +89,7 @@ def cluster_representatives_kept(
     link_rules = " + ".join(
         f"max(CASE WHEN rule_bit = {bit} THEN {bit} ELSE 0 END)" for bit in LINK_RULE_BITS
     )
+    link_rules = f"CAST({link_rules} AS HUGEINT)"  # the type sum() gave: kept tables keep their columns
     now = f"""
         SELECT nodes.node_id, nodes.source_fingerprint AS node_fingerprint,
             coalesce(digests.links_digest, 0) AS links_digest, coalesce(digests.link_rules, 0) AS link_rules
@@ -165,7 +167,11 @@ LINK_RULE_BITS = (1, 2, 4, 8)
 
 # kept clusters built by other clustering code are found again
 CLUSTERING_VERSION = hashlib.md5(
-    (inspect.getsource(cluster_representatives) + inspect.getsource(cluster_representatives_kept)).encode()
+    (
+        inspect.getsource(cluster_representatives)
+        + inspect.getsource(cluster_representatives_kept)
+        + repr(LINK_RULE_BITS)
+    ).encode()
 ).hexdigest()[:16]
 
 

@@ -62,8 +62,9 @@ initial_keys as (
     -- A city is the coarse form of a postcode district, so it corroborates only where one side has no
     -- postcode (where both have one, the district meets them): key '|c|' pairs an initial with the
     -- initials and the full names without a postcode, '|c0|' an initial without a postcode with the full
-    -- names. In every city a J. Smith would otherwise meet every John and Jane Smith (SF 10: 1.5 M of
-    -- 3.8 M candidate pairs, 10 of 74,000 matches found by that key alone)
+    -- names. In every city a J. Smith would otherwise meet every John and Jane Smith (SF 10: the
+    -- key made 1.5 M of 3.8 M candidate pairs, 1.1 M of them made by no other key, and found 10 of 74,000
+    -- matches alone; the rule removes 0.6 M pairs)
     select distinct cluster_node_id, is_initial, initial_key from (
         select i.cluster_node_id, i.is_initial, i.initial_name || '|c|' || city as initial_key
         from initial_names as i inner join profiles using (cluster_node_id) {{ unnest_join('profiles.cities', 'u', 'city') }}

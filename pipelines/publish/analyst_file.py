@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from connectors import normalise
+from connectors import phones
 from cx_unify.warehouse_file import connect_waiting
 
 PUBLISHED_SCHEMAS = ("marts", "quality", "reference")
@@ -209,7 +209,7 @@ def _settings_digest(salt: str, mask_pii: bool, kept_marts: dict[str, list[str]]
         str(mask_pii),
         json.dumps(kept_marts, sort_keys=True),
         Path(__file__).read_text(encoding="utf-8"),
-        Path(normalise.__file__).read_text(encoding="utf-8"),
+        Path(phones.__file__).read_text(encoding="utf-8"),
         duckdb.__version__,
         version("dbt-core"),
         version("phonenumbers"),

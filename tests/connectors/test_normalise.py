@@ -1,15 +1,19 @@
-"""cx_e164: phone numbers to E.164 through DuckDB, in this process and shared with worker processes."""
+"""Phone numbers to E.164 (connectors/phones.py), and cx_e164 through DuckDB, in this process and shared
+with worker processes (connectors/normalise.py)."""
 
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import phonenumbers
+import pyarrow as pa
 import pytest
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
-from connectors import normalise
-from connectors.normalise import register_functions, to_e164
+from connectors import normalise, phones
+from connectors.normalise import register_functions
+from connectors.phones import to_e164
 
 NUMBERS = [
     ("07911 123456", "+447911123456"),
@@ -53,11 +57,11 @@ def _numbers_of_every_calling_code() -> list[phonenumbers.PhoneNumber]:
 
 def test_is_valid_number_gives_what_phonenumbers_gives() -> None:
     numbers = _numbers_of_every_calling_code()
-    answers = [(phonenumbers.is_valid_number(n), normalise.is_valid_number(n)) for n in numbers]
+    answers = [(phonenumbers.is_valid_number(n), phones.is_valid_number(n)) for n in numbers]
     assert [theirs for theirs, _ in answers] == [ours for _, ours in answers]
     shared = [n for n in numbers if len(COUNTRY_CODE_TO_REGION_CODE[n.country_code]) > 1]
     # calling codes several regions share are where the shortcut applies: both answers occur there
-    assert {normalise.is_valid_number(n) for n in shared} == {True, False}
+    assert {phones.is_valid_number(n) for n in shared} == {True, False}
     assert len(numbers) > 10_000
 
 
@@ -97,3 +101,37 @@ def test_the_worker_processes_are_let_go_when_idle(monkeypatch: pytest.MonkeyPat
     while normalise._workers is not None and time.monotonic() < deadline:
         time.sleep(0.1)
     assert normalise._workers is None
+
+
+def _batch(first: int, count: int) -> tuple[pa.Array, pa.Array]:
+    texts = [f"07700 9{i:05d}" for i in range(first, first + count)]
+    return pa.array(texts, pa.string()), pa.array(["GB"] * count, pa.string())
+
+
+def test_a_call_that_loses_a_worker_fails_and_the_next_calls_get_their_own_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker that dies fails the call that uses it, with an error that says so; the workers that call
+    held are replaced, so no later call reads an answer owed to the failed one."""
+    monkeypatch.setattr(normalise, "PARALLEL_AFTER", 0)
+    monkeypatch.setattr(normalise.os, "cpu_count", lambda: 2)
+    texts, regions = _batch(0, 40)
+    assert normalise._e164_arrow(texts, regions).to_pylist() == [to_e164(t) for t in texts.to_pylist()]
+    assert normalise._workers is not None
+    normalise._workers[1].process.kill()
+    normalise._workers[1].process.wait()
+    with pytest.raises(normalise.WorkerError, match="worker process ended"):
+        normalise._e164_arrow(texts, regions)
+    for first in (100, 200, 300):  # one worker at a time as well as both
+        texts, regions = _batch(first, 6 if first == 200 else 40)
+        assert normalise._e164_arrow(texts, regions).to_pylist() == [to_e164(t) for t in texts.to_pylist()]
+
+
+def test_calls_from_several_threads_share_the_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB calls the function from its own threads at once: each call gets its own answers."""
+    monkeypatch.setattr(normalise, "PARALLEL_AFTER", 0)
+    monkeypatch.setattr(normalise.os, "cpu_count", lambda: 2)
+    batches = [_batch(first, 50 + first % 7) for first in range(0, 4000, 100)]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda batch: normalise._e164_arrow(*batch).to_pylist(), batches))
+    assert answers == [[to_e164(t) for t in texts.to_pylist()] for texts, _ in batches]

@@ -12,8 +12,9 @@
 -- writing every scored pair ~5.5 s.
 -- The candidate pairs of clusters are the clusters of every compared pair of profile contents
 -- (int_identity_pair_comparisons holds exactly the pairs that block together, test
--- compares_every_profile_pair), so a reader's filter on the levels (a veto, no corroboration) applies
--- before the pairs are spread over their clusters: the matches are scored from ~15 % of the pairs.
+-- compares_every_profile_pair, after a build of both), so a reader's filter on the levels (a veto, no
+-- corroboration) applies before the pairs are spread over their clusters: the matches are scored from
+-- ~15 % of the pairs.
 with
 
 comparisons as (
@@ -37,6 +38,7 @@ profiles as (
 ),
 
 clusters as (
+    -- its own read of the profiles: a CTE read several times is materialised, with every column
     select cluster_node_id, profile_fingerprint from {{ ref('int_identity_profiles') }}
 ),
 
