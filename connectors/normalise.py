@@ -32,7 +32,7 @@ PARALLEL_AFTER = 20_000
 IDLE_SECONDS = 2.0
 CLOSE_SECONDS = 5.0
 _numbers_seen = 0
-_workers: list[_Worker] | None = None
+_started = False  # whether workers run (every one of them is in _idle whenever no call is busy)
 _idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()  # the workers no call is using
 _busy = 0  # calls using the workers now
 _idle_timer: threading.Timer | None = None
@@ -97,14 +97,14 @@ class _Worker:
 
 def _take_workers(cores: int) -> list[_Worker]:
     """One idle worker (waiting for one if every worker is in use) and any others idle now."""
-    global _workers, _busy
+    global _started, _busy
     with _lock:
         if _idle_timer is not None:
             _idle_timer.cancel()
-        if _workers is None:
-            _workers = [_Worker() for _ in range(cores)]
-            for worker in _workers:
-                _idle.put(worker)
+        if not _started:
+            for _ in range(cores):
+                _idle.put(_Worker())
+            _started = True
         _busy += 1
     taken = [_idle.get()]
     while len(taken) < cores:
@@ -123,11 +123,7 @@ def _give_back_workers(taken: list[_Worker], failed: bool) -> None:
         for worker in taken:
             if failed:
                 worker.kill()
-                replacement = _Worker()
-                with _lock:
-                    assert _workers is not None  # never let go while a call holds workers
-                    _workers[_workers.index(worker)] = replacement
-                worker = replacement
+                worker = _Worker()
             _idle.put(worker)
     finally:
         with _lock:
@@ -139,13 +135,14 @@ def _give_back_workers(taken: list[_Worker], failed: bool) -> None:
 
 
 def _let_workers_go() -> None:
-    global _workers
+    global _started
     with _lock:
-        if _busy or _workers is None:
+        if _busy or not _started:
             return
-        workers, _workers = _workers, None
+        workers = []
         while not _idle.empty():
-            _idle.get_nowait()
+            workers.append(_idle.get_nowait())
+        _started = False
     for worker in workers:
         worker.close()
 

@@ -69,8 +69,7 @@ def cluster_representatives_kept(
     build); the result holds the rows (node_id, cluster_node_id, node_fingerprint, links_digest,
     link_rules, clustering_version) of every node whose cluster may have changed since: all of them when
     nothing is kept or other code built it. Nodes gone are not in it (the model deletes their rows).
-    link_rules sums the distinct rule_bit of the node's links (which deterministic rules link it; the bits
-    of LINK_RULE_BITS).
+    link_rules sums the distinct rule_bit of the node's links (which deterministic rules link it).
 
     `nodes` carry source_fingerprint (what the node is), `edges` the fingerprints of their two nodes
     (node_a_fingerprint, node_b_fingerprint) and of the key group that made them (source_fingerprint:
@@ -85,11 +84,6 @@ def cluster_representatives_kept(
     run = uuid.uuid4().hex[:8]
     digests, redo, found = f"_cx_links_{run}", f"_cx_redo_{run}", f"_cx_found_{run}"
     edge_rows = edges.sql_query()
-    # the sum of the distinct bits without a DISTINCT aggregate (a hash table per node: twice the time)
-    link_rules = " + ".join(
-        f"max(CASE WHEN rule_bit = {bit} THEN {bit} ELSE 0 END)" for bit in LINK_RULE_BITS
-    )
-    link_rules = f"CAST({link_rules} AS HUGEINT)"  # the type sum() gave: kept tables keep their columns
     now = f"""
         SELECT nodes.node_id, nodes.source_fingerprint AS node_fingerprint,
             coalesce(digests.links_digest, 0) AS links_digest, coalesce(digests.link_rules, 0) AS link_rules
@@ -99,7 +93,9 @@ def cluster_representatives_kept(
         con.execute(f"""
             CREATE TEMPORARY TABLE {digests} AS
             SELECT node_fingerprint, hash(sum(source_fingerprint)) AS links_digest,
-                {link_rules} AS link_rules
+                -- the sum of the distinct bits is their OR (a DISTINCT aggregate keeps a hash table per node:
+                -- twice the time); HUGEINT is the type sum() gave: kept tables keep their columns
+                CAST(coalesce(bit_or(rule_bit), 0) AS HUGEINT) AS link_rules
             FROM (
                 -- a node's groups: one link from each group it is in, and each group it centres
                 SELECT node_a_fingerprint AS node_fingerprint, source_fingerprint, rule_bit FROM ({edge_rows})
@@ -162,16 +158,9 @@ def _built_by_this_version(con: duckdb.DuckDBPyConnection, kept: duckdb.DuckDBPy
     return rows[0][0] == 0
 
 
-# the bits of the deterministic rules in link_rules (dbt_project/macros/identity_edges.sql, link_rule_bit)
-LINK_RULE_BITS = (1, 2, 4, 8)
-
 # kept clusters built by other clustering code are found again
 CLUSTERING_VERSION = hashlib.md5(
-    (
-        inspect.getsource(cluster_representatives)
-        + inspect.getsource(cluster_representatives_kept)
-        + repr(LINK_RULE_BITS)
-    ).encode()
+    (inspect.getsource(cluster_representatives) + inspect.getsource(cluster_representatives_kept)).encode()
 ).hexdigest()[:16]
 
 

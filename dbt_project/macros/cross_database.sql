@@ -105,7 +105,11 @@
     hash(): DuckDB's string hash collides about once per 2^32 pairs (867 collisions among 2.5 M node ids). -#}
 {% macro text_set_digest(expr) -%}{{ return(adapter.dispatch('text_set_digest', 'cx_unify')(expr)) }}{%- endmacro %}
 {% macro duckdb__text_set_digest(expr) -%}coalesce(sum(md5_number_upper({{ expr }})), 0){%- endmacro %}
-{% macro default__text_set_digest(expr) -%}coalesce({{ set_fingerprint([expr]) }}, ''){%- endmacro %}
+{#- elsewhere: a hash of the group's texts, sorted -#}
+{% macro default__text_set_digest(expr) -%}
+    {%- set text = "coalesce(cast(" ~ expr ~ " as " ~ dbt.type_string() ~ "), '~')" -%}
+    coalesce({{ dbt.hash(dbt.listagg(text, "'\\n'", "order by " ~ text)) }}, '')
+{%- endmacro %}
 
 {#- An order-independent digest of a group of loaded rows (aggregate): each is its file version, row
     number and load time (staging picks a record's latest version by load time). In DuckDB each row
@@ -154,16 +158,3 @@
     cross join lateral (select f.value as {{ column }} from table(flatten(input => {{ array }})) as f) as {{ alias }}
 {%- endmacro %}
 
-{#- An order-independent fingerprint of a group of rows (aggregate) on adapters without an integer
-    hash: equal sets of rows give equal fingerprints (text_set_digest's default). -#}
-{% macro set_fingerprint(columns) -%}
-    {{ return(adapter.dispatch('set_fingerprint', 'cx_unify')(columns)) }}
-{%- endmacro %}
-{% macro default__set_fingerprint(columns) -%}
-    {%- set row_text -%}
-        {%- for column in columns -%}
-            coalesce(cast({{ column }} as {{ dbt.type_string() }}), '~'){% if not loop.last %} || '|' || {% endif %}
-        {%- endfor -%}
-    {%- endset -%}
-    {{ dbt.hash(dbt.listagg(row_text, "'\\n'", "order by " ~ row_text)) }}
-{%- endmacro %}

@@ -66,13 +66,11 @@ initial_keys as (
     -- key made 1.5 M of 3.8 M candidate pairs, 1.1 M of them made by no other key, and found 10 of 74,000
     -- matches alone; the rule removes 0.6 M pairs)
     select distinct cluster_node_id, is_initial, initial_key from (
-        select i.cluster_node_id, i.is_initial, i.initial_name || '|c|' || city as initial_key
+        select i.cluster_node_id, i.is_initial, i.initial_name || city_keys.kind || city as initial_key
         from initial_names as i inner join profiles using (cluster_node_id) {{ unnest_join('profiles.cities', 'u', 'city') }}
-        where i.is_initial or {{ array_length('profiles.postcode_outwards') }} = 0
-        union all
-        select i.cluster_node_id, i.is_initial, i.initial_name || '|c0|' || city
-        from initial_names as i inner join profiles using (cluster_node_id) {{ unnest_join('profiles.cities', 'u', 'city') }}
-        where not i.is_initial or {{ array_length('profiles.postcode_outwards') }} = 0
+        inner join (select '|c|' as kind union all select '|c0|') as city_keys
+            on {{ array_length('profiles.postcode_outwards') }} = 0
+            or (city_keys.kind = '|c|' and i.is_initial) or (city_keys.kind = '|c0|' and not i.is_initial)
         union all
         select i.cluster_node_id, i.is_initial, i.initial_name || '|d|' || district
         from initial_names as i inner join profiles using (cluster_node_id)

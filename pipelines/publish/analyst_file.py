@@ -91,7 +91,8 @@ def publish_analyst_file(
     building = target.parent / f".{target.name}.building-{uuid.uuid4().hex[:8]}"
     tables: dict[str, int] = {}
     masked: list[str] = []
-    changed_keys: dict[str, tuple[list[str], pa.Table]] = {}  # kept marts patched: keys, keys rewritten
+    # kept marts patched: the keys rewritten, and the (row_key, source_fingerprint) the warehouse holds for them
+    changed_keys: dict[str, tuple[pa.Table, pa.Table]] = {}
     written_in_full: dict[str, list[str]] = {}  # kept marts written in full: keys
     settings = _settings_digest(salt, mask_pii, kept_marts)
     try:
@@ -123,7 +124,7 @@ def publish_analyst_file(
                     and not (mask_pii and PII_COLUMNS & set(keys))
                 )
                 if fingerprinted and name in known and _same_columns(con, name, published_columns):
-                    changed_keys[name] = (keys, _patch(con, name, ", ".join(select), keys))
+                    changed_keys[name] = _patch(con, name, ", ".join(select), keys)
                 else:
                     _write_in_full(con, name, ", ".join(select))
                     if fingerprinted:
@@ -154,7 +155,7 @@ def publish_analyst_file(
         for leftover in (building, Path(f"{building}.wal")):
             if leftover.exists():
                 leftover.unlink()
-    patched = {name: rewritten.num_rows for name, (_, rewritten) in changed_keys.items()}
+    patched = {name: rewritten.num_rows for name, (rewritten, _) in changed_keys.items()}
     return PublishResult(target, tables, masked, target.stat().st_size, patched)
 
 
@@ -263,7 +264,7 @@ def _remember_published(
     settings: str,
     full_bytes: int,
     written_in_full: dict[str, list[str]],
-    patched: dict[str, tuple[list[str], pa.Table]],
+    patched: dict[str, tuple[pa.Table, pa.Table]],
 ) -> None:
     """Records, in one transaction, what the live file now holds: the fingerprints of the kept marts
     written in full and of the keys patched (those of any other table are dropped), and the file's stamp.
@@ -286,19 +287,20 @@ def _remember_published(
                 f"FROM {_relation(name)}",
                 {"name": name},
             )
-        for name, (keys, changed) in patched.items():
+        for name, (changed, fingerprints) in patched.items():
             con.register("_cx_changed", changed)
+            con.register("_cx_fingerprints", fingerprints)
             con.execute(
                 f"DELETE FROM {FINGERPRINTS_TABLE} WHERE table_name = $name "
                 "AND row_key IN (SELECT row_key FROM _cx_changed)",
                 {"name": name},
             )
             con.execute(
-                f"INSERT INTO {FINGERPRINTS_TABLE} SELECT DISTINCT $name, {_key(keys)}, source_fingerprint "
-                f"FROM {_relation(name)} WHERE {_key(keys)} IN (SELECT row_key FROM _cx_changed)",
+                f"INSERT INTO {FINGERPRINTS_TABLE} SELECT $name, row_key, source_fingerprint FROM _cx_fingerprints",
                 {"name": name},
             )
             con.unregister("_cx_changed")
+            con.unregister("_cx_fingerprints")
         con.execute(
             f"CREATE OR REPLACE TABLE {STATE_TABLE} AS SELECT ?::VARCHAR AS file_stamp, ?::VARCHAR AS settings, "
             "?::BIGINT AS full_bytes",
@@ -330,19 +332,29 @@ def _same_columns(con: duckdb.DuckDBPyConnection, name: str, columns: list[tuple
     return [tuple(c) for c in have] == columns
 
 
-def _patch(con: duckdb.DuckDBPyConnection, name: str, select: str, keys: list[str]) -> pa.Table:
+def _patch(
+    con: duckdb.DuckDBPyConnection, name: str, select: str, keys: list[str]
+) -> tuple[pa.Table, pa.Table]:
     """Rewrites the keys whose fingerprints differ from those recorded for the live file (new keys, gone
-    keys, keys rebuilt from changed inputs). Returns them."""
+    keys, keys rebuilt from changed inputs). Returns them, and the (row_key, source_fingerprint) the
+    warehouse holds for them (the record's new rows)."""
     source = f"wh.{_relation(name)}"
+    # the warehouse's keys and fingerprints, keyed once (the mart is read here and for the rows rewritten)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _cx_changed AS
-        SELECT DISTINCT row_key FROM (
-            (SELECT {_key(keys)} AS row_key, source_fingerprint FROM {source}
-             EXCEPT SELECT row_key, source_fingerprint FROM wh.{FINGERPRINTS_TABLE} WHERE table_name = $name)
-            UNION ALL
-            (SELECT row_key, source_fingerprint FROM wh.{FINGERPRINTS_TABLE} WHERE table_name = $name
-             EXCEPT SELECT {_key(keys)}, source_fingerprint FROM {source}))""",
+        f"CREATE OR REPLACE TEMP TABLE _cx_now AS SELECT DISTINCT {_key(keys)} AS row_key, source_fingerprint "
+        f"FROM {source}"
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _cx_recorded AS
+        SELECT row_key, source_fingerprint FROM wh.{FINGERPRINTS_TABLE} WHERE table_name = $name""",
         {"name": name},
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _cx_changed AS
+        SELECT DISTINCT row_key FROM (
+            (SELECT * FROM _cx_now EXCEPT SELECT * FROM _cx_recorded)
+            UNION ALL
+            (SELECT * FROM _cx_recorded EXCEPT SELECT * FROM _cx_now))"""
     )
     here = _relation(name)
     con.execute(f"DELETE FROM {here} WHERE {_key(keys)} IN (SELECT row_key FROM _cx_changed)")
@@ -350,8 +362,11 @@ def _patch(con: duckdb.DuckDBPyConnection, name: str, select: str, keys: list[st
         f"INSERT INTO {here} SELECT {select} FROM {source} WHERE {_key(keys)} IN (SELECT row_key FROM _cx_changed)"
     )
     changed = con.sql("SELECT row_key FROM _cx_changed").to_arrow_table()
-    con.execute("DROP TABLE _cx_changed")
-    return changed
+    fingerprints = con.sql(
+        "SELECT row_key, source_fingerprint FROM _cx_now WHERE row_key IN (SELECT row_key FROM _cx_changed)"
+    ).to_arrow_table()
+    con.execute("DROP TABLE _cx_now; DROP TABLE _cx_recorded; DROP TABLE _cx_changed")
+    return changed, fingerprints
 
 
 def _drop_unlisted(con: duckdb.DuckDBPyConnection, published: set[str]) -> None:

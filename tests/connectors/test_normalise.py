@@ -85,7 +85,7 @@ def test_cx_e164_in_sql_gives_the_same_numbers_either_way(
     assert all(e164 == (to_e164(text, "GB") if text is not None else None) for text, e164 in got)
     assert dict(got)["07911 123456"] == "+447911123456"
     if parallel_after == 0:
-        assert normalise._workers is not None  # the worker processes did the work
+        assert normalise._started  # the worker processes did the work
 
 
 def test_the_worker_processes_are_let_go_when_idle(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -96,11 +96,11 @@ def test_the_worker_processes_are_let_go_when_idle(monkeypatch: pytest.MonkeyPat
     con.execute(
         "SELECT cx_e164('07700 9' || lpad(i::VARCHAR, 5, '0'), 'GB') FROM range(3000) t(i)"
     ).fetchall()
-    assert normalise._workers is not None
+    assert normalise._started
     deadline = time.monotonic() + 30
-    while normalise._workers is not None and time.monotonic() < deadline:
+    while normalise._started and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert normalise._workers is None
+    assert not normalise._started
 
 
 def _batch(first: int, count: int) -> tuple[pa.Array, pa.Array]:
@@ -117,9 +117,12 @@ def test_a_call_that_loses_a_worker_fails_and_the_next_calls_get_their_own_answe
     monkeypatch.setattr(normalise.os, "cpu_count", lambda: 2)
     texts, regions = _batch(0, 40)
     assert normalise._e164_arrow(texts, regions).to_pylist() == [to_e164(t) for t in texts.to_pylist()]
-    assert normalise._workers is not None
-    normalise._workers[1].process.kill()
-    normalise._workers[1].process.wait()
+    assert normalise._started
+    workers = [normalise._idle.get_nowait() for _ in range(2)]  # in the order the next call takes them
+    workers[1].process.kill()
+    workers[1].process.wait()
+    for worker in workers:
+        normalise._idle.put(worker)
     with pytest.raises(normalise.WorkerError, match="worker process ended"):
         normalise._e164_arrow(texts, regions)
     for first in (100, 200, 300):  # one worker at a time as well as both

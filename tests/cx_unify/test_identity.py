@@ -1,11 +1,9 @@
 import random
-import re
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from cx_unify.identity import LINK_RULE_BITS, cluster_representatives, cluster_representatives_kept
+from cx_unify.identity import cluster_representatives, cluster_representatives_kept
 
 
 def _clusters(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, str]:
@@ -193,16 +191,3 @@ def test_kept_clusters_built_by_other_code_are_all_found_again() -> None:
     con.execute("UPDATE kept SET clustering_version = 'older'")
     again = cluster_representatives_kept(con, con.table("nodes"), con.table("edges"), con.table("kept"))
     assert again.num_rows == 3
-
-
-def test_link_rule_bits_are_the_bits_dbt_gives_the_rules() -> None:
-    """link_rules sums the rule bits it knows (LINK_RULE_BITS): a rule whose bit dbt gives
-    (macros/identity_edges.sql) and this list lacks would drop out of every node's link_rules."""
-    macros = (Path(__file__).parents[2] / "dbt_project" / "macros" / "identity_edges.sql").read_text()
-    link_rule_bit = macros[
-        macros.index("{% macro link_rule_bit") : macros.index(
-            "{%- endmacro %}", macros.index("{% macro link_rule_bit")
-        )
-    ]
-    bits = sorted(int(bit) for bit in re.findall(r"then (\d+)", link_rule_bit))
-    assert bits == sorted(LINK_RULE_BITS)
