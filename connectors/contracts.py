@@ -186,6 +186,11 @@ OPS_DDL = (
   rows_loaded BIGINT, rows_quarantined BIGINT, status VARCHAR, error VARCHAR, ingested_at TIMESTAMP,
   run_id VARCHAR, notes VARCHAR
 )""",
+    # one row per kind per ingest: which run last looked at the kind's files (the files that failed
+    # then are in ops.ingest_files with its run_id; the F8_ingest checks read them)
+    """CREATE TABLE IF NOT EXISTS ops.ingest_runs (
+  kind VARCHAR, run_id VARCHAR, finished_at TIMESTAMP, files_seen BIGINT, files_failed BIGINT
+)""",
     """CREATE TABLE IF NOT EXISTS ops.quarantine (
   source VARCHAR, kind VARCHAR, file VARCHAR, file_sha256 VARCHAR, "row" BIGINT, raw_record VARCHAR,
   reason VARCHAR, ingested_at TIMESTAMP

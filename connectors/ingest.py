@@ -135,8 +135,25 @@ def ingest_sources(
         loaders.shutdown(cancel_futures=True)
         cursors.close()
         con.execute("RESET checkpoint_threshold")
+    _record_run(con, sources, results, run_id)
     con.execute("CHECKPOINT")
     return results
+
+
+def _record_run(
+    con: duckdb.DuckDBPyConnection, sources: list[Source], results: list[FileResult], run_id: str
+) -> None:
+    """One ops.ingest_runs row per kind of `sources`: this run looked at all of the kind's files. A file
+    that still fails fails again in every run (it is tried until it loads), so the files failing now are
+    the failed rows of the kind's latest run: a file fixed, put back to bytes loaded before, or removed
+    from the landing folder no longer counts."""
+    finished = _now()
+    for kind in sorted({source.kind for source in sources}):
+        mine = [r for r in results if r.kind == kind]
+        con.execute(
+            "INSERT INTO ops.ingest_runs VALUES (?, ?, ?, ?, ?)",
+            [kind, run_id, finished, len(mine), sum(r.status == "failed" for r in mine)],
+        )
 
 
 class _Cursors:

@@ -3,6 +3,8 @@ unique ids per source and file), and what ingest had to quarantine.
 
 `F8_validity__<table>` (ERROR, blocking): a broken contract in raw must not be published.
 `F8_quarantine__<table>` (WARN): records ingest refused; the night still publishes the rest.
+`F8_ingest__<table>` (ERROR, blocking): files of a kind that could not be loaded at all (a required
+column missing, an unreadable file): tonight's data would be published without them.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.contracts import CONTRACTS, SCALES, Contract
-from expectations.spec import CheckSpec
+from connectors.ingest import DERIVED_KINDS
+from expectations.spec import CheckSpec, offending_rows
 
 
 def _violations(column: str, threshold: float) -> list[Any]:
@@ -85,4 +88,25 @@ def checks() -> list[CheckSpec]:
                 unit="quarantined records",
             )
         )
+        if contract.table not in {kind for derived in DERIVED_KINDS.values() for kind in derived}:
+            specs.append(_failed_files(contract.table))
     return specs
+
+
+def _failed_files(kind: str) -> CheckSpec:
+    # the kind's latest ingest tried every file that had not loaded: its failed rows are the files failing now
+    return offending_rows(
+        f"F8_ingest__{kind}",
+        ("raw", kind),
+        f"files of kind {kind} that the latest ingest could not load at all (ops.ingest_files, status "
+        "'failed', with the reason): none of their rows are in raw",
+        f"""SELECT files.source, files.file, files.error
+FROM ops.ingest_files AS files
+WHERE files.kind = '{kind}' AND files.status = 'failed' AND files.run_id = (
+    SELECT run_id FROM ops.ingest_runs WHERE kind = '{kind}' ORDER BY finished_at DESC LIMIT 1
+)
+ORDER BY files.source, files.file""",
+        severity="ERROR",
+        unit="files not loaded",
+        entity=("source", "file"),
+    )

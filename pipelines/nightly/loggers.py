@@ -30,10 +30,22 @@ def describe(event: dg.DagsterEvent) -> str | None:
     return None
 
 
+def describe_error(record: logging.LogRecord) -> str | None:
+    """An error the pipeline's own code logged (`context.log.error`: a landing file ingest could not load),
+    which no Dagster event carries: one line, with the step that logged it."""
+    if record.levelno < logging.ERROR:
+        return None
+    meta = getattr(record, "dagster_meta", None) or {}
+    message = str(meta.get("orig_message") or record.getMessage()).strip()
+    if not message or meta.get("dagster_event") is not None:
+        return None
+    return f"✗ {meta.get('step_key') or 'run'}: {' '.join(message.split())}"
+
+
 class _ProgressHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "dagster_event", None)
-        line = describe(event) if event is not None else None
+        line = describe(event) if event is not None else describe_error(record)
         if line:
             print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
 

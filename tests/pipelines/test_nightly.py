@@ -153,3 +153,41 @@ def test_blocking_check_failure_keeps_yesterdays_file(nightly_home: Path) -> Non
     assert any(
         step == "raw__complaints_checks" and "F8_validity__complaints" in error for step, error in steps
     ), steps
+
+
+def test_a_file_that_cannot_be_loaded_stops_publishing_until_it_loads(
+    nightly_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = load_settings()
+    assert run_nightly(settings, instance=dg.DagsterInstance.ephemeral()).success
+    published = _sha(settings.published_db)
+    tickets = sorted((nightly_home / "landing" / "zendesk").glob("tickets_*.csv"))[0]
+    original = tickets.read_bytes()
+    # a whole file ingest cannot map (its id column renamed): none of its rows can load
+    header, rest = original.split(b"\n", 1)
+    renamed = header.replace(b'"Id",', b'"Nummer",', 1)
+    assert renamed != header
+    tickets.write_bytes(renamed + b"\n" + rest)
+    capsys.readouterr()
+
+    summary = run_nightly(settings, instance=dg.DagsterInstance.ephemeral())
+    assert not summary.success
+    assert ("F8_ingest__complaints", "raw/complaints", "ERROR", False) in summary.checks
+    assert _sha(settings.published_db) == published  # yesterday's analyst file stays
+    # the run says which file and why, and the check's failing rows name it
+    assert f"ingest failed: zendesk/{tickets.name}" in capsys.readouterr().err
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        sample = con.execute(
+            "SELECT failing_sample FROM quality.check_results WHERE \"check\" = 'F8_ingest__complaints' "
+            "ORDER BY checked_at DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        con.close()
+    assert sample is not None and f"zendesk/{tickets.name}" in str(sample[0]), sample
+
+    # put back as it was (bytes loaded before: ingest has nothing to do): the file no longer fails
+    tickets.write_bytes(original)
+    summary = run_nightly(settings, instance=dg.DagsterInstance.ephemeral())
+    assert summary.success, summary.failed_steps
+    assert ("F8_ingest__complaints", "raw/complaints", "ERROR", True) in summary.checks
