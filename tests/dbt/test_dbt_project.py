@@ -231,6 +231,8 @@ def test_incremental_nights_equal_a_full_refresh(
     third = night()
     assert len(third["complaint_ownership"]) < len(second["complaint_ownership"])
     kept = _kept_tables(warehouse)
+    # three incremental builds of the Python models leave none of dbt-duckdb's staging tables behind
+    assert query(warehouse, "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%dbt_tmp%'") == []
 
     assert _dbt([*args, "--full-refresh"], warehouse).returncode == 0
     full = read_marts(warehouse, digits=6)
