@@ -19,7 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="cx-unify: one customer reality from four team views, every night.",
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # a line stays one line in a log or pipe (no 80-column wrap)
 
 HomeOpt = Annotated[
     Path | None, typer.Option("--home", help="CX_HOME: where everything lives (default ./.cx)")
@@ -204,11 +204,10 @@ def demo(
             f" (cx-unify evaluate for details)"
         )
         console.print(
-            "query it:  duckdb -readonly "
-            + str(settings.published_db)
-            + "  or  python -c \"import duckdb; print(duckdb.connect('"
+            "query it:  uv run python -c \"import duckdb; print(duckdb.connect('"
             + str(settings.published_db)
             + "', read_only=True).sql('from main.readme'))\""
+            + f"  (or with the DuckDB CLI: duckdb -readonly {settings.published_db})"
         )
     else:
         raise typer.Exit(1)

@@ -33,6 +33,16 @@ from cx_unify.warehouse_file import connect_waiting
 
 PUBLISHED_SCHEMAS = ("marts", "quality", "reference")
 PUBLISHED_OPS_TABLES = ("ingest_files", "run_failures")
+# what one row means, for the published tables the pipeline's Python makes (dbt's models and seeds carry
+# their descriptions as comments); main.readme shows them
+TABLE_DESCRIPTIONS = {
+    "ops.ingest_files": "One row per landing file each time ingest loaded, replaced, skipped or failed it: "
+    "rows read, loaded and quarantined, the reason a file failed, and how it was read (notes).",
+    "ops.run_failures": "One row per step of a nightly run that failed, with its error.",
+    "quality.check_results": "One row per check per run: a Great Expectations check of the catalogue or a "
+    "dbt test, its severity, whether it passed, the observed value against the threshold, and a sample "
+    "of the failing rows.",
+}
 # bookkeeping of incremental builds (what a kept row was built from), not data: left out
 UNPUBLISHED_COLUMNS = {"source_fingerprint"}
 PII_COLUMNS = {
@@ -130,7 +140,10 @@ def publish_analyst_file(
                     if fingerprinted:
                         written_in_full[name] = keys
                 _comment(
-                    con, name, comment, [(c, text) for c, text, _ in columns if c not in UNPUBLISHED_COLUMNS]
+                    con,
+                    name,
+                    comment or TABLE_DESCRIPTIONS.get(name),
+                    [(c, text) for c, text, _ in columns if c not in UNPUBLISHED_COLUMNS],
                 )
                 row = con.execute(f"SELECT count(*) FROM {_relation(name)}").fetchone()
                 tables[name] = int(row[0]) if row else 0
