@@ -37,14 +37,21 @@
     {{ fold_text("case when " ~ col ~ " like '%,%' then trim(split_part(" ~ col ~ ", ',', 2)) || ' ' || trim(split_part(" ~ col ~ ", ',', 1)) else " ~ col ~ " end") }}
 {%- endmacro %}
 
+{#- Seconds from start to end: whole seconds where the timestamps are (the sources' are), so a sum of
+    them is exact in any order (a sum of fractional hours is not: an incremental build and a full one
+    would differ in the last digits). -#}
+{% macro seconds_between(start_col, end_col) -%}
+    {{ return(adapter.dispatch('seconds_between', 'cx_unify')(start_col, end_col)) }}
+{%- endmacro %}
+{% macro duckdb__seconds_between(start_col, end_col) -%}
+    (epoch({{ end_col }}) - epoch({{ start_col }}))
+{%- endmacro %}
+{% macro default__seconds_between(start_col, end_col) -%}
+    {{ dbt.datediff(start_col, end_col, 'second') }}
+{%- endmacro %}
+
 {% macro hours_between(start_col, end_col) -%}
-    {{ return(adapter.dispatch('hours_between', 'cx_unify')(start_col, end_col)) }}
-{%- endmacro %}
-{% macro duckdb__hours_between(start_col, end_col) -%}
-    (epoch({{ end_col }}) - epoch({{ start_col }})) / 3600.0
-{%- endmacro %}
-{% macro default__hours_between(start_col, end_col) -%}
-    ({{ dbt.datediff(start_col, end_col, 'second') }} / 3600.0)
+    ({{ seconds_between(start_col, end_col) }} / 3600.0)
 {%- endmacro %}
 
 {#- String similarity for record linkage (0..1, 1 = equal) and edit distance with transpositions. -#}

@@ -193,7 +193,7 @@ def test_incremental_nights_equal_a_full_refresh(
         con.close()
         built = _dbt(args, warehouse)
         assert built.returncode == 0, built.stdout[-3000:]
-        return read_marts(warehouse, digits=6)
+        return read_marts(warehouse)
 
     def latest_night(rows: list) -> list:
         return [r for r in rows if r[0] == max(row[0] for row in rows)]
@@ -235,7 +235,7 @@ def test_incremental_nights_equal_a_full_refresh(
     assert query(warehouse, "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%dbt_tmp%'") == []
 
     assert _dbt([*args, "--full-refresh"], warehouse).returncode == 0
-    full = read_marts(warehouse, digits=6)
+    full = read_marts(warehouse)
     for name, rows in _kept_tables(warehouse).items():
         assert kept[name] == rows, f"{name}: what the incremental nights kept differs from a full refresh"
     assert latest_night(third.pop("fragmentation_scorecard")) == latest_night(

@@ -53,12 +53,13 @@ unassigned as (
     -- the previous update of the assignee (or since creation) while nobody held the ticket
     select
         assignee_changes.complaint_key,
+        -- summed in whole seconds (exact in any order), then minutes
         sum(
             case when assignee_changes.owner is not null and assignee_changes.previous_owner is null
-                then {{ hours_between('coalesce(assignee_changes.previous_at, complaints.created_at)', 'assignee_changes.event_at') }} * 60
+                then {{ seconds_between('coalesce(assignee_changes.previous_at, complaints.created_at)', 'assignee_changes.event_at') }}
                 else 0
             end
-        ) as unassigned_minutes
+        ) / 60.0 as unassigned_minutes
     from assignee_changes
     inner join complaints on assignee_changes.complaint_key = complaints.record_key
     group by assignee_changes.complaint_key
