@@ -37,9 +37,16 @@ def describe_error(record: logging.LogRecord) -> str | None:
         return None
     meta = getattr(record, "dagster_meta", None) or {}
     message = str(meta.get("orig_message") or record.getMessage()).strip()
-    if not message or meta.get("dagster_event") is not None:
+    step = meta.get("step_key")
+    if not message or meta.get("dagster_event") is not None or message.startswith(_said_elsewhere(step)):
         return None
-    return f"✗ {meta.get('step_key') or 'run'}: {' '.join(message.split())}"
+    return f"✗ {step or 'run'}: {' '.join(message.split())}"
+
+
+def _said_elsewhere(step: str | None) -> tuple[str, ...]:
+    """Error messages a line already says: the failure hook's (the step's failure event is printed) and
+    Dagster's note on each step it does not run after a failure (the summary names the failed steps)."""
+    return (f"step {step} failed:", "Dependencies for step ")
 
 
 class _ProgressHandler(logging.Handler):
