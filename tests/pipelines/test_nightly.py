@@ -49,6 +49,9 @@ def test_nightly_end_to_end(nightly_home: Path) -> None:
         assert journey == summary.tables["marts.customer_journey"]
         readme = dict(con.execute("SELECT table_name, one_row_means FROM main.readme").fetchall())
         assert readme["marts.customer_journey"].startswith("One row per touchpoint")
+        # every published table says what one row of it means (marts, seeds, the ops and quality tables)
+        assert [name for name, means in readme.items() if not means] == []
+        assert {"ops.ingest_files", "quality.check_results", "reference.team_mapping"} <= set(readme)
         comment = con.execute(
             "SELECT comment FROM duckdb_columns() WHERE table_name = 'customer_journey' "
             "AND column_name = 'seq'"
