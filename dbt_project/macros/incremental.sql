@@ -189,17 +189,23 @@ changed_rows as (
     {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook of an incremental Python model: drop the staging tables dbt-duckdb leaves behind. Its
+{#- Post-hook of an incremental Python model: drop the staging tables its adapter leaves behind. dbt-duckdb's
     delete+insert first writes the model's result to a table named <model>__dbt_tmp<timestamp> in the
     main schema (a SQL model's is temporary, a Python model's a real table) and never drops it, so every
-    night would leave one more in the warehouse. Renders to nothing when there is none. -#}
+    night would leave one more in the warehouse. Renders to nothing when there is none (and on other
+    adapters). -#}
 {% macro drop_python_staging_tables() -%}
+    {{ return(adapter.dispatch('drop_python_staging_tables', 'cx_unify')()) }}
+{%- endmacro %}
+{% macro default__drop_python_staging_tables() -%}
+{%- endmacro %}
+{% macro duckdb__drop_python_staging_tables() -%}
     {%- if execute and model.language == 'python' -%}
         {%- set found = run_query(
             "select schema_name, table_name from duckdb_tables() where database_name = '" ~ this.database
             ~ "' and starts_with(table_name, '" ~ this.identifier ~ "__dbt_tmp')") -%}
-        {%- for row in found.rows -%}
-            drop table if exists "{{ this.database }}"."{{ row[0] }}"."{{ row[1] }}";
+        {%- for schema_name, table_name in found.rows -%}
+            drop table if exists "{{ this.database }}"."{{ schema_name }}"."{{ table_name }}";
         {% endfor -%}
     {%- endif -%}
 {%- endmacro %}
