@@ -16,6 +16,7 @@ import hashlib
 import os
 import tempfile
 import threading
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -87,8 +88,9 @@ def ingest_sources(
     con: duckdb.DuckDBPyConnection,
     sources: list[Source],
     landing: Path,
-    run_id: str = "manual",
+    run_id: str | None = None,
     workers: int = INGEST_WORKERS,
+    kinds: list[str] | None = None,
 ) -> list[FileResult]:
     """Load every file of `sources`, `workers` files at a time (each on its own cursor, in its own
     transaction): one file keeps about one core busy (parse, map, write and commit alternate), so two at
@@ -99,6 +101,8 @@ def ingest_sources(
     'failed' file: a broken disk, no memory), no further file starts and the error is raised."""
     con.execute("SET TimeZone = 'UTC'")  # naive timestamps in raw are UTC; zones are converted explicitly
     ensure_schema(con)
+    # one id per call when none is given: ops.ingest_runs tells a kind's latest run by it
+    run_id = run_id or f"manual-{uuid.uuid4().hex[:12]}"
     # fewer automatic checkpoints (files smaller than a row group are committed through the WAL, and each
     # checkpoint rewrote the tables' tails: Qualtrics at SF 10 15 s -> 10 s), one after the last file;
     # bounded, because data not yet checkpointed is held in memory
@@ -135,20 +139,21 @@ def ingest_sources(
         loaders.shutdown(cancel_futures=True)
         cursors.close()
         con.execute("RESET checkpoint_threshold")
-    _record_run(con, sources, results, run_id)
+    _record_run(con, sorted({*(kinds or []), *(source.kind for source in sources)}), results, run_id)
     con.execute("CHECKPOINT")
     return results
 
 
 def _record_run(
-    con: duckdb.DuckDBPyConnection, sources: list[Source], results: list[FileResult], run_id: str
+    con: duckdb.DuckDBPyConnection, kinds: list[str], results: list[FileResult], run_id: str
 ) -> None:
-    """One ops.ingest_runs row per kind of `sources`: this run looked at all of the kind's files. A file
-    that still fails fails again in every run (it is tried until it loads), so the files failing now are
-    the failed rows of the kind's latest run: a file fixed, put back to bytes loaded before, or removed
-    from the landing folder no longer counts."""
+    """One ops.ingest_runs row per kind ingested (`kinds`: the kinds asked for, even with no source left,
+    and those of the sources): this run looked at all of the kind's files. A file that still fails fails
+    again in every run (it is tried until it loads), so the files failing now are the failed rows of the
+    kind's latest run: a file fixed, put back to bytes loaded before, removed from the landing folder, or
+    whose source is no longer configured no longer counts."""
     finished = _now()
-    for kind in sorted({source.kind for source in sources}):
+    for kind in kinds:
         mine = [r for r in results if r.kind == kind]
         con.execute(
             "INSERT INTO ops.ingest_runs VALUES (?, ?, ?, ?, ?)",

@@ -47,7 +47,7 @@ def build_ingest_asset(kind: str) -> dg.AssetsDefinition:
         with warehouse.get_connection() as con:
             # as many files at a time as DuckDB has threads (CX_DUCKDB_THREADS)
             results = ingest_sources(
-                con, sources, settings.landing, run_id=context.run_id, workers=warehouse.threads
+                con, sources, settings.landing, run_id=context.run_id, workers=warehouse.threads, kinds=[kind]
             )
             rows = con.execute(f'SELECT count(*) FROM raw."{kind}"').fetchall()[0][0]
             preview = _preview(con, kind)

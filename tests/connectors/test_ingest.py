@@ -183,3 +183,36 @@ def test_rotated_export_is_decided_as_if_loaded_one_by_one(
         path.relative_to(landing).as_posix(): "replaced",
         "zendesk/tickets_zz_moved.csv": "loaded",
     }
+
+
+def test_failed_files_are_those_of_the_kinds_latest_ingest(
+    con: duckdb.DuckDBPyConnection, landing: Path
+) -> None:
+    """F8_ingest lists the files the latest ingest of a kind could not load: a file still broken fails
+    again every run; one put back, or whose source is no longer configured, no longer counts."""
+    from expectations.suites.validity import checks
+
+    [spec] = [c for c in checks() if c.name == "F8_ingest__complaints"]
+    sources = [s for s in load_sources(DEFAULT_SOURCES) if s.kind == "complaints"]
+    tickets = sorted((landing / "zendesk").glob("tickets_*.csv"))[0]
+    original = tickets.read_bytes()
+    header, rest = original.split(b"\n", 1)
+    tickets.write_bytes(header.replace(b'"Id",', b'"Nummer",', 1) + b"\n" + rest)
+
+    def failing() -> list[tuple]:
+        return con.execute(spec.frame_sql(0)).fetchall()
+
+    ingest_sources(con, sources, landing, kinds=["complaints"])
+    assert [(f[0], f[1]) for f in failing()] == [("zendesk_tickets", f"zendesk/{tickets.name}")]
+    assert "required column 'complaint_id'" in failing()[0][2]
+    ingest_sources(con, sources, landing, kinds=["complaints"])  # still broken: tried, and failing, again
+    assert len(failing()) == 1
+    tickets.write_bytes(original)
+    ingest_sources(con, sources, landing, kinds=["complaints"])
+    assert failing() == []
+
+    tickets.write_bytes(b'"Nummer"\n"1"\n')
+    ingest_sources(con, sources, landing, kinds=["complaints"])
+    assert len(failing()) == 1
+    ingest_sources(con, [], landing, kinds=["complaints"])  # its source removed from sources.yml
+    assert failing() == []
