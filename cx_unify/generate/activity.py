@@ -287,9 +287,9 @@ class Activity:
         # a fault carried by changes the export's end cuts off is not in the data: the answer key leaves
         # it out (the ticket's record stays as generated)
         recorded_fault = fault
-        groups_after = [e[3] for e in events if e[1] == "Group"]
+        groups_after = [e[3] for e in events if e[1] == "Group"]  # the first is the team at creation
         if (fault == "unmapped_team" and UNMAPPED_TEAM not in groups_after) or (
-            fault == "handoff_loop" and len(groups_after) <= 3
+            fault == "handoff_loop" and len(groups_after) - 1 <= 3  # F5's loop: more than 3 handoffs
         ):
             recorded_fault = None
         final_status = "new"
