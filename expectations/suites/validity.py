@@ -5,6 +5,8 @@ unique ids per source and file), and what ingest had to quarantine.
 `F8_quarantine__<table>` (WARN): records ingest refused; the night still publishes the rest.
 `F8_ingest__<table>` (ERROR, blocking): files of a kind that could not be loaded at all (a required
 column missing, an unreadable file): tonight's data would be published without them.
+`F8_orphans__complaint_events` (WARN): change histories that reach no complaint (its record quarantined,
+never exported, or its id in several complaint sources), so they are in no journey or ownership mart.
 """
 
 from __future__ import annotations
@@ -89,7 +91,31 @@ def checks() -> list[CheckSpec]:
         )
         # raw/workload derives from contacts' files (recorded as contacts), but a source may also load it
         specs.append(_failed_files(contract.table))
+    specs.append(_orphan_histories())
     return specs
+
+
+def _orphan_histories() -> CheckSpec:
+    return offending_rows(
+        "F8_orphans__complaint_events",
+        ("staging", "stg_service__complaints"),
+        "complaint change histories that reach no complaint: no complaint record has their id (its record "
+        "was quarantined or never exported) or several do; they are in no journey or ownership mart",
+        """WITH histories AS (
+    SELECT source, complaint_id, count(*) AS changes
+    FROM staging.stg_service__complaint_events GROUP BY source, complaint_id
+),
+records AS (
+    SELECT complaint_id, count(*) AS complaint_records FROM staging.stg_service__complaints GROUP BY complaint_id
+)
+SELECT histories.source, histories.complaint_id, histories.changes,
+    coalesce(records.complaint_records, 0) AS complaint_records
+FROM histories LEFT JOIN records ON histories.complaint_id = records.complaint_id
+WHERE records.complaint_records IS NULL OR records.complaint_records > 1
+ORDER BY histories.changes DESC, histories.source, histories.complaint_id""",
+        unit="change histories",
+        entity=("source", "complaint_id"),
+    )
 
 
 def _failed_files(kind: str) -> CheckSpec:

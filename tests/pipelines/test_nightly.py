@@ -194,3 +194,48 @@ def test_a_file_that_cannot_be_loaded_stops_publishing_until_it_loads(
     summary = run_nightly(settings, instance=dg.DagsterInstance.ephemeral())
     assert summary.success, summary.failed_steps
     assert ("F8_ingest__complaints", "raw/complaints", "ERROR", True) in summary.checks
+
+
+def test_history_of_a_quarantined_ticket_is_flagged(nightly_home: Path) -> None:
+    """A ticket quarantined for a bad creation time leaves its change history reaching no complaint: the
+    night publishes, and F8_orphans names the ticket."""
+    import csv
+    import io
+
+    landing = nightly_home / "landing" / "zendesk"
+    with_history = {
+        row["Ticket ID"]
+        for path in landing.glob("ticket_updates_*.csv")
+        for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
+    }
+    tickets = sorted(landing.glob("tickets_*.csv"))[0]
+    lines = tickets.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = next(csv.reader([lines[0]]))
+    number, row = next(
+        (n, r) for n, r in enumerate(csv.reader(lines[1:]), start=1) if r[header.index("Id")] in with_history
+    )
+    row[header.index("Created at")] = "not-a-date"
+    line = io.StringIO()
+    csv.writer(
+        line, quoting=csv.QUOTE_ALL, lineterminator=lines[number][len(lines[number].rstrip("\r\n")) :]
+    ).writerow(row)
+    lines[number] = line.getvalue()
+    tickets.write_text("".join(lines), encoding="utf-8")
+
+    settings = load_settings()
+    summary = run_nightly(settings, instance=dg.DagsterInstance.ephemeral())
+    assert summary.success, summary.failed_steps
+    assert (
+        "F8_orphans__complaint_events",
+        "staging/stg_service__complaints",
+        "WARN",
+        False,
+    ) in summary.checks
+    con = duckdb.connect(str(settings.published_db), read_only=True)
+    try:
+        [(sample,)] = con.execute(
+            "SELECT failing_sample FROM quality.check_results WHERE \"check\" = 'F8_orphans__complaint_events'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert [r["complaint_id"] for r in json.loads(sample)] == [row[header.index("Id")]]
