@@ -189,7 +189,7 @@ OPS_DDL = (
     # one row per kind per ingest: which run last looked at the kind's files (the files that failed
     # then are in ops.ingest_files with its run_id; the F8_ingest checks read them)
     """CREATE TABLE IF NOT EXISTS ops.ingest_runs (
-  kind VARCHAR, run_id VARCHAR, finished_at TIMESTAMP, files_seen BIGINT, files_failed BIGINT
+  kind VARCHAR, run_id VARCHAR, finished_at TIMESTAMP, files_seen BIGINT
 )""",
     """CREATE TABLE IF NOT EXISTS ops.quarantine (
   source VARCHAR, kind VARCHAR, file VARCHAR, file_sha256 VARCHAR, "row" BIGINT, raw_record VARCHAR,

@@ -153,11 +153,10 @@ def _record_run(
     kind's latest run: a file fixed, put back to bytes loaded before, removed from the landing folder, or
     whose source is no longer configured no longer counts."""
     finished = _now()
-    for kind in kinds:
-        mine = [r for r in results if r.kind == kind]
+    for kind in kinds:  # its failed files are ops.ingest_files' failed rows with this run_id
         con.execute(
-            "INSERT INTO ops.ingest_runs VALUES (?, ?, ?, ?, ?)",
-            [kind, run_id, finished, len(mine), sum(r.status == "failed" for r in mine)],
+            "INSERT INTO ops.ingest_runs (kind, run_id, finished_at, files_seen) VALUES (?, ?, ?, ?)",
+            [kind, run_id, finished, sum(r.kind == kind for r in results)],
         )
 
 

@@ -158,7 +158,7 @@ def _e164_arrow(texts: pa.Array, regions: pa.Array) -> pa.Array:
     failed = True
     try:
         size = -(-len(values) // len(taken))
-        working = [(worker, start) for worker, start in zip(taken, range(0, len(values), size), strict=False)]
+        working = list(zip(taken, range(0, len(values), size), strict=False))
         for worker, start in working:
             worker.send(values[start : start + size], region_values[start : start + size])
         parts = [worker.receive() for worker, _ in working]
