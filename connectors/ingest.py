@@ -4,10 +4,12 @@ Per file, in one transaction: read (DuckDB readers) -> map and validate (one SQL
 good rows to raw.<kind>, bad rows (and records the parser refused) to ops.quarantine with the reason,
 one row in ops.ingest_files (with `notes`: how the file was read, and warnings). The rule
 rows_read = rows_loaded + rows_quarantined holds for every file. Idempotent:
-- same path, same bytes as loaded before: nothing happens;
+- same path, same bytes as loaded before, read the same way: nothing happens;
 - same bytes under another path of the source: 'skipped_duplicate';
-- same path, new bytes: the file's earlier rows are removed and the new ones loaded ('replaced');
-- a file that cannot be parsed: 'failed' with the error; the other files still load.
+- same path, new bytes, or the source's reading changed in sources.yml (mapping, formats, zone...: its
+  `reading_digest`): the file's earlier rows are removed and the file loaded again ('replaced');
+- a file that cannot be parsed, or that the path globs of two sources both match: 'failed' with the
+  error; the other files still load.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class FileResult:
     rows_quarantined: int = 0
     status: str = "loaded"
     error: str | None = None
+    reading_digest: str | None = None  # Source.reading_digest: how the file was read
     notes: list[str] = field(default_factory=list)  # how the file was read; warnings first
 
 
@@ -70,6 +73,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
     # how the file was read (encoding, header layout, sheets) and warnings; older warehouses gain it
     con.execute("ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS notes VARCHAR")
+    con.execute("ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS reading_digest VARCHAR")
 
 
 def sha256_of(path: Path) -> str:
@@ -91,6 +95,7 @@ def ingest_sources(
     run_id: str | None = None,
     workers: int = INGEST_WORKERS,
     kinds: list[str] | None = None,
+    configured: list[Source] | None = None,
 ) -> list[FileResult]:
     """Load every file of `sources`, `workers` files at a time (each on its own cursor, in its own
     transaction): one file keeps about one core busy (parse, map, write and commit alternate), so two at
@@ -98,7 +103,9 @@ def ingest_sources(
     a renamed or rotated export) waits for every file before it, so its status is decided as if the
     files loaded one by one, in order. Every file of the batch gets one load time (`_ingested_at`): the
     staging models order a batch's versions by file name. After a file fails with an error (not a
-    'failed' file: a broken disk, no memory), no further file starts and the error is raised."""
+    'failed' file: a broken disk, no memory), no further file starts and the error is raised.
+    `configured`: every source sources.yml lists (default: `sources`); a file the path globs of two of
+    them match belongs to neither and fails."""
     con.execute("SET TimeZone = 'UTC'")  # naive timestamps in raw are UTC; zones are converted explicitly
     ensure_schema(con)
     # one id per call when none is given: ops.ingest_runs tells a kind's latest run by it
@@ -108,7 +115,9 @@ def ingest_sources(
     # bounded, because data not yet checkpointed is held in memory
     con.execute("SET checkpoint_threshold = '256MB'")
     files = [(source, path) for source in sources for path in source.files(landing)]
+    claims = _claims(configured if configured is not None else sources, landing)
     loaded_at = _now()
+    _assume_current_reading(con, sources)
     manifest = con.execute(
         "SELECT source, file, sha256 FROM ops.ingest_files WHERE source IN (SELECT unnest(?::VARCHAR[])) "
         "AND status IN ('loaded', 'replaced') ORDER BY ingested_at",
@@ -129,6 +138,9 @@ def ingest_sources(
                 wait(loads)  # bytes seen elsewhere: decided after every file before it, as if one by one
             if any(load.done() and load.exception() for load in loads):
                 break
+            if len(claims[path]) > 1:
+                loads.append(_claimed_twice(con, source, path, landing, run_id, sha, loaded_at, claims[path]))
+                continue
             loads.append(
                 loaders.submit(cursors.run, ingest_file, source, path, landing, run_id, sha, loaded_at)
             )
@@ -142,6 +154,52 @@ def ingest_sources(
     _record_run(con, sorted({*(kinds or []), *(source.kind for source in sources)}), results, run_id)
     con.execute("CHECKPOINT")
     return results
+
+
+def _claims(sources: list[Source], landing: Path) -> dict[Path, list[str]]:
+    """The sources whose path glob matches each landed file."""
+    claims: dict[Path, list[str]] = {}
+    for source in sources:
+        for path in source.files(landing):
+            claims.setdefault(path, []).append(source.name)
+    return claims
+
+
+def _claimed_twice(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    path: Path,
+    landing: Path,
+    run_id: str,
+    sha: str,
+    loaded_at: datetime,
+    names: list[str],
+) -> Future[FileResult]:
+    """A failed result (and manifest row) for a file several sources claim: loading it under each would
+    count its records twice, so it loads under none until sources.yml gives it to one."""
+    rel = _relative(path, landing)
+    result = FileResult(
+        source.name, source.kind, rel, sha, path.stat().st_size, reading_digest=source.reading_digest
+    )
+    result.status = "failed"
+    result.error = (
+        f"{rel}: the path globs of sources {', '.join(repr(n) for n in names)} all match this file, "
+        "which would load its records once per source; narrow the globs in sources.yml so one source has it"
+    )
+    _manifest(con, result, run_id, loaded_at)
+    done: Future[FileResult] = Future()
+    done.set_result(result)
+    return done
+
+
+def _assume_current_reading(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
+    """Files loaded before the manifest recorded how (no reading_digest) are taken as read the way
+    sources.yml reads them now, so an upgrade loads nothing again and later changes of sources.yml do."""
+    for source in sources:
+        con.execute(
+            "UPDATE ops.ingest_files SET reading_digest = ? WHERE source = ? AND reading_digest IS NULL",
+            [source.reading_digest, source.name],
+        )
 
 
 def _record_run(
@@ -190,11 +248,14 @@ def _relative(path: Path, landing: Path) -> str:
     return path.relative_to(landing).as_posix() if path.is_relative_to(landing) else str(path)
 
 
-def _previous(con: duckdb.DuckDBPyConnection, source: Source, rel: str, sha: str) -> tuple[str | None, bool]:
-    """(sha last loaded at this path, whether these bytes are already loaded under another path)."""
+def _previous(
+    con: duckdb.DuckDBPyConnection, source: Source, rel: str, sha: str
+) -> tuple[str | None, str | None, bool]:
+    """(sha last loaded at this path, how it was read (reading_digest), whether these bytes are already
+    loaded under another path)."""
     row = con.execute(
-        "SELECT sha256 FROM ops.ingest_files WHERE source = ? AND file = ? AND status IN ('loaded', 'replaced')"
-        " ORDER BY ingested_at DESC LIMIT 1",
+        "SELECT sha256, reading_digest FROM ops.ingest_files WHERE source = ? AND file = ?"
+        " AND status IN ('loaded', 'replaced') ORDER BY ingested_at DESC LIMIT 1",
         [source.name, rel],
     ).fetchone()
     elsewhere = con.execute(
@@ -204,7 +265,7 @@ def _previous(con: duckdb.DuckDBPyConnection, source: Source, rel: str, sha: str
         "  ORDER BY g.ingested_at DESC LIMIT 1)",
         [source.name, sha, rel],
     ).fetchone()
-    return (row[0] if row else None), bool(elsewhere and elsewhere[0])
+    return (row[0] if row else None), (row[1] if row else None), bool(elsewhere and elsewhere[0])
 
 
 def ingest_file(
@@ -220,9 +281,12 @@ def ingest_file(
     `loaded_at` the batch's load time (now when not given)."""
     rel = _relative(path, landing)
     sha = sha or sha256_of(path)
-    result = FileResult(source.name, source.kind, rel, sha, path.stat().st_size)
-    last_sha, duplicate_elsewhere = _previous(con, source, rel, sha)
-    if last_sha == sha:
+    result = FileResult(
+        source.name, source.kind, rel, sha, path.stat().st_size, reading_digest=source.reading_digest
+    )
+    last_sha, last_reading, duplicate_elsewhere = _previous(con, source, rel, sha)
+    read_again = last_sha == sha and last_reading not in (None, source.reading_digest)
+    if last_sha == sha and not read_again:
         result.status = "unchanged"
         return result
     if duplicate_elsewhere and last_sha is None:
@@ -240,6 +304,8 @@ def ingest_file(
     try:
         if last_sha is not None:
             result.status = "replaced"
+            if read_again:
+                result.notes.append("read again: sources.yml changed how this source's files are read")
             for kind in (source.kind, *DERIVED_KINDS.get(source.kind, ())):
                 con.execute(f'DELETE FROM raw."{kind}" WHERE _source = ? AND _file = ?', [source.name, rel])
             con.execute("DELETE FROM ops.quarantine WHERE source = ? AND file = ?", [source.name, rel])
@@ -361,7 +427,8 @@ def _manifest(
 ) -> None:
     con.execute(
         "INSERT INTO ops.ingest_files (source, kind, file, sha256, size, rows_read, rows_loaded, "
-        "rows_quarantined, status, error, ingested_at, run_id, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "rows_quarantined, status, error, ingested_at, run_id, notes, reading_digest) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             r.source,
             r.kind,
@@ -376,5 +443,6 @@ def _manifest(
             now or _now(),
             run_id,
             "; ".join(r.notes) or None,
+            r.reading_digest,
         ],
     )

@@ -20,6 +20,7 @@ class MappingError(ValueError):
     """The file does not fit the mapping (e.g. a required column is missing)."""
 
 
+EARLIEST_DATE = "1900-01-01"  # dates and times before it are taken for misread years, not history
 PSEUDO_COLUMNS = ("_file_name", "_file_modified_at")  # usable in {sql: ...} mappings
 _QUOTED = re.compile(r'"((?:[^"]|"")+)"')
 
@@ -137,7 +138,8 @@ def _typed(column: Column, text: str, source: Source) -> str:
         return f"coalesce(try_strptime({text}, {formats})::DATE, try_cast({text} AS DATE))"
     if column.type == "TIMESTAMP":
         formats = "[" + ", ".join(lit(f) for f in source.timestamp_formats) + "]"
-        local = f"try_strptime({text}, {formats})"
+        # a file's own typed timestamps (Parquet, XLSX cells) arrive as ISO text, whatever the formats say
+        local = f"coalesce(try_strptime({text}, {formats}), try_cast({text} AS TIMESTAMP))"
         if source.timezone != "UTC":
             local = f"timezone('UTC', timezone({lit(source.timezone)}, {local}))"
         zoned = f"timezone('UTC', try_cast({text} AS TIMESTAMPTZ))"
@@ -166,6 +168,13 @@ def _checks(c: CompiledColumn, source: Source) -> list[str]:
             f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN "
             f"{lit(where + ': expected ' + _expected(c.column, source) + ', got ')} "
             f"|| '''' || left({t}, 80) || '''' END"
+        )
+    if c.column.type in ("TIMESTAMP", "DATE"):
+        # strptime's %Y takes '26' as the year 26: a two-digit year read by a four-digit format
+        too_early = f", before {EARLIEST_DATE[:4]} (a two-digit year? %Y takes four digits, %y two)"
+        reasons.append(
+            f"CASE WHEN {v} < DATE '{EARLIEST_DATE}' THEN {lit(where + ': ')} || '''' || left({t}, 80) || "
+            f"''' reads as ' || {v}::VARCHAR || {lit(too_early)} END"
         )
     if c.column.type in ("TIMESTAMP", "DATE") and name != "period_end":
         reasons.append(

@@ -16,6 +16,9 @@ with the source name and the key to fix before anything is read. Every reading o
 from __future__ import annotations
 
 import codecs
+import dataclasses
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +59,15 @@ class Source:
 
     def files(self, landing: Path) -> list[Path]:
         return sorted(p for p in landing.glob(self.path) if p.is_file())
+
+    @property
+    def reading_digest(self) -> str:
+        """SHA-256 of everything that decides what a file of this source loads as: the kind, preset,
+        mapping, constants, value maps, formats, zone and reading options (not the path glob, the team or
+        the description). Ingest reads a file again when this changes, as when its bytes change."""
+        reading = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("path", "team")}
+        reading["preset"].pop("description")
+        return hashlib.sha256(json.dumps(reading, sort_keys=True, default=repr).encode()).hexdigest()
 
 
 KNOWN_KEYS = {

@@ -43,11 +43,18 @@ def build_ingest_asset(kind: str) -> dg.AssetsDefinition:
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         settings = load_settings()
-        sources = [s for s in load_sources(settings.sources) if s.kind == kind]
+        configured = load_sources(settings.sources)
+        sources = [s for s in configured if s.kind == kind]
         with warehouse.get_connection() as con:
             # as many files at a time as DuckDB has threads (CX_DUCKDB_THREADS)
             results = ingest_sources(
-                con, sources, settings.landing, run_id=context.run_id, workers=warehouse.threads, kinds=[kind]
+                con,
+                sources,
+                settings.landing,
+                run_id=context.run_id,
+                workers=warehouse.threads,
+                kinds=[kind],
+                configured=configured,
             )
             rows = con.execute(f'SELECT count(*) FROM raw."{kind}"').fetchall()[0][0]
             preview = _preview(con, kind)

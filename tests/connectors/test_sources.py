@@ -100,3 +100,92 @@ def test_mapping_lists_may_fall_back_to_sql(tmp_path: Path) -> None:
         ("Ana Lima", None),  # First and Last are used by the mapping: not extra
         ("Ben Okafor", None),
     ]
+
+
+def test_a_changed_reading_loads_the_files_again(tmp_path: Path) -> None:
+    """A file is read again when sources.yml changes how its source reads files (here a mistyped header
+    fixed), as when its bytes change: its earlier rows and quarantined rows are replaced, not added to.
+    Files loaded before the manifest recorded how count as read the current way."""
+    wrong = "mapping: {complaint_id: id, created_at: created, status: status, subject: Subjct}"
+    fixed = "mapping: {complaint_id: id, created_at: created, status: status, subject: Subject}"
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "a.csv").write_text(
+        "id,created,status,Subject\n1,2026-05-01,open,Late\n2,never,open,Lost\n"
+    )
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    [first] = ingest_sources(con, _load(tmp_path, wrong), tmp_path)
+    assert (first.status, first.rows_loaded, first.rows_quarantined) == ("loaded", 1, 1)
+    assert con.execute("SELECT subject FROM raw.complaints").fetchall() == [(None,)]
+    assert [r.status for r in ingest_sources(con, _load(tmp_path, wrong), tmp_path)] == ["unchanged"]
+
+    [again] = ingest_sources(con, _load(tmp_path, fixed), tmp_path)
+    assert (again.status, again.rows_loaded, again.rows_quarantined) == ("replaced", 1, 1)
+    assert "read again: sources.yml changed" in again.notes[0]
+    assert con.execute("SELECT subject FROM raw.complaints").fetchall() == [("Late",)]
+    assert con.execute("SELECT count(*) FROM ops.quarantine").fetchall() == [(1,)]
+    assert [r.status for r in ingest_sources(con, _load(tmp_path, fixed), tmp_path)] == ["unchanged"]
+
+    con.execute("UPDATE ops.ingest_files SET reading_digest = NULL")  # a manifest from before the digest
+    assert [r.status for r in ingest_sources(con, _load(tmp_path, wrong), tmp_path)] == ["unchanged"]
+    assert con.execute("SELECT subject FROM raw.complaints").fetchall() == [("Late",)]
+
+
+def test_a_file_two_sources_match_loads_under_neither(tmp_path: Path) -> None:
+    """Overlapping path globs would load a file's records once per source: the file fails (F8_ingest
+    blocks the night) with both sources named; the files only one source matches still load."""
+    path = tmp_path / "sources.yml"
+    source = "    kind: complaints\n    mapping: {complaint_id: id, created_at: created, status: status}\n"
+    path.write_text(
+        f"sources:\n  - name: tickets\n    path: 'x/*.csv'\n{source}  - name: old_tickets\n    path: 'x/old*'\n{source}"
+    )
+    (tmp_path / "x").mkdir()
+    for name in ("a.csv", "old_b.csv"):
+        (tmp_path / "x" / name).write_text(f"id,created,status\n{name},2026-05-01,open\n")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    configured = load_sources(path)
+    results = ingest_sources(con, configured[:1], tmp_path, configured=configured)
+    assert [(r.file, r.status) for r in results] == [("x/a.csv", "loaded"), ("x/old_b.csv", "failed")]
+    assert results[1].error == (
+        "x/old_b.csv: the path globs of sources 'tickets', 'old_tickets' all match this file, which would "
+        "load its records once per source; narrow the globs in sources.yml so one source has it"
+    )
+    assert con.execute("SELECT complaint_id FROM raw.complaints").fetchall() == [("a.csv",)]
+    assert con.execute("SELECT file, status FROM ops.ingest_files ORDER BY file").fetchall() == [
+        ("x/a.csv", "loaded"),
+        ("x/old_b.csv", "failed"),
+    ]
+
+
+def test_times_before_1900_are_quarantined_and_typed_times_read_whatever_the_formats(tmp_path: Path) -> None:
+    """A four-digit-year format takes '26' for the year 26: such a time is quarantined with the text as
+    read, not loaded 2,000 years old. ISO text (a Parquet or XLSX cell's own timestamp) reads in any case."""
+    [source] = _load(
+        tmp_path,
+        "mapping: {complaint_id: id, created_at: created, status: status, customer_birth_date: born}\n"
+        "timestamp_formats: ['%m/%d/%Y %H:%M']\ndate_formats: ['%m/%d/%Y']",
+    )
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "a.csv").write_text(
+        "id,created,status,born\n"
+        "1,10/05/2026 09:15,open,05/03/1990\n"
+        "2,10/05/26 09:15,open,05/03/1990\n"
+        "3,2026-10-02 09:15:00,open,5/3/90\n"
+    )
+    con = duckdb.connect()
+    [result] = ingest_sources(con, [source], tmp_path)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 2)
+    assert con.execute("SELECT complaint_id, created_at::VARCHAR FROM raw.complaints").fetchall() == [
+        ("1", "2026-10-05 09:15:00")
+    ]
+    assert con.execute('SELECT "row", reason FROM ops.quarantine ORDER BY "row"').fetchall() == [
+        (
+            2,
+            "column 'created_at' (header 'created'): '10/05/26 09:15' reads as 0026-10-05 09:15:00, before "
+            "1900 (a two-digit year? %Y takes four digits, %y two)",
+        ),
+        (
+            3,
+            "column 'customer_birth_date' (header 'born'): '5/3/90' reads as 0090-05-03, before 1900 (a "
+            "two-digit year? %Y takes four digits, %y two)",
+        ),
+    ]
