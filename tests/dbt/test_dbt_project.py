@@ -243,3 +243,45 @@ def test_incremental_nights_equal_a_full_refresh(
     )
     for name, rows in full.items():
         assert third[name] == rows, f"{name}: the incremental nights differ from a full refresh"
+
+
+@pytest.mark.slow
+def test_a_call_log_exported_twice_counts_each_call_once(
+    tmp_path: Path, faulted_landing: Path, query: Callable[..., list[tuple]]
+) -> None:
+    """A call log's workload is derived per file at ingest, so a re-sent partial export doubles the raw
+    aggregates of its days; staging counts the day again from the deduplicated contacts, so the handled
+    calls per team and day (operations' view in team_view_reconciliation) are the log's own."""
+    from connectors.ingest import ingest_sources
+    from connectors.sources import load_sources
+    from cx_unify.settings import DEFAULT_SOURCES
+
+    warehouse = _empty_warehouse(tmp_path)
+    log = sorted(faulted_landing.rglob("calls_*.txt"))[0]
+    landing = tmp_path / "landing"
+    (landing / log.parent.name).mkdir(parents=True)
+    shutil.copy(log, landing / log.parent.name / log.name)
+    lines = log.read_text(encoding="utf-8").splitlines(keepends=True)
+    resent = landing / log.parent.name / log.name.replace(".txt", "_resent.txt")
+    resent.write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
+    con = duckdb.connect(str(warehouse))
+    results = ingest_sources(con, load_sources(DEFAULT_SOURCES), landing)
+    con.close()
+    assert sorted(r.status for r in results) == ["loaded", "loaded"]
+    built = _dbt(
+        ["build", "--select", "+stg_operations__workload", "--exclude-resource-type", "unit_test"], warehouse
+    )
+    assert built.returncode == 0, built.stdout[-3000:]
+
+    per_day = (
+        "SELECT coalesce(team, queue), cast(period_start AS date), sum(contacts_offered), sum(contacts_handled),"
+        " sum(contacts_abandoned), sum(agents_staffed) FROM {} GROUP BY ALL ORDER BY ALL"
+    )
+    the_log = query(warehouse, per_day.format(f"raw.workload WHERE _file LIKE '%/{log.name}'"))
+    doubled = query(warehouse, per_day.format("raw.workload"))
+    staged = query(
+        warehouse,
+        per_day.format("staging.stg_operations__workload").replace("team, queue", "team_raw, queue"),
+    )
+    assert the_log != doubled  # the raw aggregates count the re-sent half twice
+    assert staged == the_log

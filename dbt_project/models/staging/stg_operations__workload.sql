@@ -1,15 +1,27 @@
--- One row per team (or queue) and period of contact-centre workload, team mapped.
+-- One row per team (or queue) and period of contact-centre workload, team mapped. A workload export's
+-- rows are taken as exported. A call log's workload (raw rows without a file row: ingest derives one
+-- aggregate per file, queue and UTC day) is counted again here from the deduplicated contacts
+-- (stg_operations__contacts: one row per contact, its latest version), so a call in two overlapping
+-- exports of the log (a re-sent file, a partial re-export) counts once.
 with
 
 source as (
     select * from {{ source('raw', 'workload') }}
 ),
 
+contacts as (
+    select * from {{ ref('stg_operations__contacts') }}
+),
+
 team_map as (
     select * from {{ ref('team_mapping') }}
 ),
 
-renamed as (
+derived_sources as (
+    select distinct _source from source where _row is null
+),
+
+exported as (
     select
         _source as source,
         period_start,
@@ -26,6 +38,42 @@ renamed as (
         agents_staffed,
         _file as source_file
     from source
+    where _row is not null
+),
+
+recounted as (
+    -- as connectors/ingest.py derives it per file: offered = handled + abandoned (phantom calls never
+    -- reached the queue), waits of the offered, handle times of the handled, agents who handled any
+    select
+        contacts.source,
+        {{ dbt.date_trunc('day', 'contacts.started_at') }} as period_start,
+        {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'contacts.started_at')) }} as period_end,
+        contacts.team_raw,
+        contacts.queue,
+        contacts.channel,
+        count(case when contacts.outcome in ('handled', 'abandoned') then 1 end) as contacts_offered,
+        count(case when contacts.outcome = 'handled' then 1 end) as contacts_handled,
+        count(case when contacts.outcome = 'abandoned' then 1 end) as contacts_abandoned,
+        cast(null as bigint) as backlog,
+        avg(case when contacts.outcome in ('handled', 'abandoned') then contacts.wait_seconds end)
+            as avg_wait_seconds,
+        avg(case when contacts.outcome = 'handled' then contacts.handle_seconds end) as avg_handle_seconds,
+        count(distinct contacts.agent) as agents_staffed,
+        cast(null as {{ dbt.type_string() }}) as source_file
+    from contacts
+    inner join derived_sources on contacts.source = derived_sources._source
+    group by
+        contacts.source,
+        {{ dbt.date_trunc('day', 'contacts.started_at') }},
+        contacts.team_raw,
+        contacts.queue,
+        contacts.channel
+),
+
+renamed as (
+    select * from exported
+    union all
+    select * from recounted
 ),
 
 final as (
