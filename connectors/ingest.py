@@ -360,6 +360,7 @@ UPDATE _mapped SET _raw_record = l._rec
 FROM (SELECT _row AS _g, {compiled.raw_record_sql} AS _rec FROM {read.table}
       WHERE _row IN (SELECT _g FROM _mapped WHERE _reason IS NOT NULL AND _raw_record IS NULL)) l
 WHERE _mapped._g = l._g AND _mapped._raw_record IS NULL""")
+    result.notes[0:0] = compiled.warnings
     if compiled.extra_headers and source.extra_columns == "ignore":
         result.notes.insert(
             0,

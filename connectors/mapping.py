@@ -8,6 +8,7 @@ only built for rows that have a reason.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,7 @@ class CompiledSelect:
     columns: list[CompiledColumn]
     extra_headers: list[str]  # the file's columns the mapping does not use
     raw_record_sql: str  # JSON text of a landed record (all its columns)
+    warnings: list[str]  # optional columns sources.yml maps to something the file lacks (left empty)
 
 
 def _missing_in_sql(sql: str, headers: list[str]) -> list[str]:
@@ -90,19 +92,31 @@ def _resolve(source: Source, column: Column, headers: list[str]) -> CompiledColu
     return None
 
 
-def _missing_message(source: Source, column: Column, headers: list[str]) -> str:
+def _unmatched(source: Source, column: Column, headers: list[str]) -> str:
+    """What in the file the column's mapping does not find."""
     spec = source.mapping.get(column.name)
     if isinstance(spec, dict) and "sql" in spec:
-        what = f"its {{sql: ...}} names column(s) {_missing_in_sql(str(spec['sql']), headers)} that the file lacks"
-    elif spec is None:
-        what = "sources.yml maps nothing to it"
-    elif isinstance(spec, str):
-        what = f"the file has no column '{spec}'"
-    else:
-        what = f"the file has none of {[c if isinstance(c, str) else c.get('sql') for c in spec]}"
+        return f"its {{sql: ...}} names column(s) {_missing_in_sql(str(spec['sql']), headers)} that the file lacks"
+    if spec is None:
+        return "sources.yml maps nothing to it"
+    if isinstance(spec, str):
+        close = difflib.get_close_matches(spec, headers, n=1)
+        return f"the file has no column '{spec}'" + (f" (did you mean '{close[0]}'?)" if close else "")
+    return f"the file has none of {[c if isinstance(c, str) else c.get('sql') for c in spec]}"
+
+
+def _missing_message(source: Source, column: Column, headers: list[str]) -> str:
     return (
-        f"required column '{column.name}' not found: {what}; fix sources.yml source "
-        f"'{source.name}' mapping.{column.name}"
+        f"required column '{column.name}' not found: {_unmatched(source, column, headers)}; fix sources.yml "
+        f"source '{source.name}' mapping.{column.name}"
+    )
+
+
+def _unmatched_warning(source: Source, column: Column, headers: list[str]) -> str:
+    """The note for an optional column whose mapping in sources.yml matches nothing in the file."""
+    return (
+        f"warning: column '{column.name}' left empty: {_unmatched(source, column, headers)}; fix sources.yml "
+        f"source '{source.name}' mapping.{column.name}"
     )
 
 
@@ -199,12 +213,16 @@ def compile_select(
     contract = CONTRACTS[source.kind]
     compiled: list[CompiledColumn] = []
     missing: list[str] = []
+    warnings: list[str] = []
     for column in contract.columns:
         resolved = _resolve(source, column, headers)
         if resolved is None:
             if column.required:
                 missing.append(_missing_message(source, column, headers))
                 continue
+            if column.name in source.mapped_here and source.mapping.get(column.name) is not None:
+                # a preset maps what some exports carry; a mapping written for this source names a header
+                warnings.append(_unmatched_warning(source, column, headers))
             resolved = CompiledColumn(column, "NULL", "not mapped", None)
         compiled.append(resolved)
     if missing:
@@ -263,7 +281,7 @@ WITH texts AS (
 SELECT {names}, _row, {extra} AS _extra,
   CASE WHEN _reason IS NOT NULL THEN {raw_record} END AS _raw_record, _reason
 FROM checked"""
-    return CompiledSelect(sql, compiled, extra_headers, raw_record)
+    return CompiledSelect(sql, compiled, extra_headers, raw_record, warnings)
 
 
 def duplicates_update(source: Source, compiled: CompiledSelect, mapped: str) -> str | None:

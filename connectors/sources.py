@@ -56,6 +56,7 @@ class Source:
     json_path: str | None = None
     sheet: int | str | None = None
     unpivot: Unpivot | None = None
+    mapped_here: tuple[str, ...] = ()  # the columns sources.yml's own mapping names (not the preset's)
 
     def files(self, landing: Path) -> list[Path]:
         return sorted(p for p in landing.glob(self.path) if p.is_file())
@@ -240,6 +241,7 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
         preset=preset,
         timezone=timezone,
         mapping=mapping,
+        mapped_here=tuple(raw.get("mapping") or {}),
         constants=constants,
         value_maps={**preset.value_maps, **(raw.get("value_maps") or {})},
         timestamp_formats=tuple(raw.get("timestamp_formats") or preset.timestamp_formats),

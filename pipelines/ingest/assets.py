@@ -58,6 +58,12 @@ def build_ingest_asset(kind: str) -> dg.AssetsDefinition:
             )
             rows = con.execute(f'SELECT count(*) FROM raw."{kind}"').fetchall()[0][0]
             preview = _preview(con, kind)
+        seen = {r.source for r in results}
+        for source in sources:
+            if source.name not in seen:
+                context.log.warning(
+                    f"source '{source.name}': no file under {settings.landing} matches its path '{source.path}'"
+                )
         failed = [r for r in results if r.status == "failed"]
         for r in failed:
             context.log.error(f"ingest failed: {r.error}")

@@ -103,8 +103,8 @@ def test_mapping_lists_may_fall_back_to_sql(tmp_path: Path) -> None:
 
 
 def test_a_changed_reading_loads_the_files_again(tmp_path: Path) -> None:
-    """A file is read again when sources.yml changes how its source reads files (here a mistyped header
-    fixed), as when its bytes change: its earlier rows and quarantined rows are replaced, not added to.
+    """A file is read again when sources.yml changes how its source reads files (here a mistyped header,
+    which the manifest's notes warn of, fixed), as when its bytes change: its earlier rows and quarantined rows are replaced, not added to.
     Files loaded before the manifest recorded how count as read the current way."""
     wrong = "mapping: {complaint_id: id, created_at: created, status: status, subject: Subjct}"
     fixed = "mapping: {complaint_id: id, created_at: created, status: status, subject: Subject}"
@@ -116,6 +116,10 @@ def test_a_changed_reading_loads_the_files_again(tmp_path: Path) -> None:
     [first] = ingest_sources(con, _load(tmp_path, wrong), tmp_path)
     assert (first.status, first.rows_loaded, first.rows_quarantined) == ("loaded", 1, 1)
     assert con.execute("SELECT subject FROM raw.complaints").fetchall() == [(None,)]
+    assert first.notes[0] == (  # an optional column the source's own mapping names: a warning, not a failure
+        "warning: column 'subject' left empty: the file has no column 'Subjct' (did you mean 'Subject'?); "
+        "fix sources.yml source 's' mapping.subject"
+    )
     assert [r.status for r in ingest_sources(con, _load(tmp_path, wrong), tmp_path)] == ["unchanged"]
 
     [again] = ingest_sources(con, _load(tmp_path, fixed), tmp_path)
