@@ -10,10 +10,13 @@ rows_read = rows_loaded + rows_quarantined holds for every file. Idempotent:
   `reading_digest`): the file's earlier rows are removed and the file loaded again ('replaced');
 - a file that cannot be parsed, or that the path globs of two sources both match: 'failed' with the
   error; the other files still load.
+A file's rows stay when the file leaves the landing folder (exports are often rotated away once loaded);
+`forget_files` takes them out on request ('removed'), once no configured source would load it again.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
 import tempfile
@@ -254,18 +257,21 @@ def _previous(
     """(sha last loaded at this path, how it was read (reading_digest), whether these bytes are already
     loaded under another path)."""
     row = con.execute(
-        "SELECT sha256, reading_digest FROM ops.ingest_files WHERE source = ? AND file = ?"
-        " AND status IN ('loaded', 'replaced') ORDER BY ingested_at DESC LIMIT 1",
+        "SELECT sha256, reading_digest, status FROM ops.ingest_files WHERE source = ? AND file = ?"
+        " AND status IN ('loaded', 'replaced', 'removed') ORDER BY ingested_at DESC LIMIT 1",
         [source.name, rel],
     ).fetchone()
     elsewhere = con.execute(
         "SELECT count(*) FROM ops.ingest_files f WHERE source = ? AND sha256 = ? AND file <> ?"
-        " AND status IN ('loaded', 'replaced') AND sha256 = (SELECT g.sha256 FROM ops.ingest_files g"
-        "  WHERE g.source = f.source AND g.file = f.file AND g.status IN ('loaded', 'replaced')"
+        " AND status IN ('loaded', 'replaced') AND sha256 = (SELECT CASE WHEN g.status <> 'removed' THEN g.sha256 END"
+        "  FROM ops.ingest_files g WHERE g.source = f.source AND g.file = f.file"
+        "  AND g.status IN ('loaded', 'replaced', 'removed')"
         "  ORDER BY g.ingested_at DESC LIMIT 1)",
         [source.name, sha, rel],
     ).fetchone()
-    return (row[0] if row else None), (row[1] if row else None), bool(elsewhere and elsewhere[0])
+    if row is None or row[2] == "removed":  # forgotten: as if never loaded
+        return None, None, bool(elsewhere and elsewhere[0])
+    return row[0], row[1], bool(elsewhere and elsewhere[0])
 
 
 def ingest_file(
@@ -447,3 +453,63 @@ def _manifest(
             r.reading_digest,
         ],
     )
+
+
+class ForgetRefused(ValueError):
+    """A file cannot be forgotten: a configured source would load it again on the next night."""
+
+
+def forget_files(
+    con: duckdb.DuckDBPyConnection,
+    source_name: str,
+    landing: Path,
+    configured: list[Source],
+    pattern: str = "*",
+    run_id: str | None = None,
+) -> list[FileResult]:
+    """Take the rows of a source's loaded files whose path (under the landing folder) matches `pattern`
+    out of raw.* (and the aggregates derived from them) and ops.quarantine, one transaction, each file
+    recorded 'removed' in ops.ingest_files. For files gone from the landing folder, or a source removed
+    from sources.yml: a file a configured source still matches would load again the next night, so it
+    is refused (nothing is removed). The next night's dbt build drops the records from the marts."""
+    ensure_schema(con)
+    run_id = run_id or f"manual-{uuid.uuid4().hex[:12]}"
+    loaded = con.execute(
+        "SELECT file, kind, sha256, size, rows_loaded, rows_quarantined FROM ("
+        "  SELECT *, row_number() OVER (PARTITION BY file ORDER BY ingested_at DESC) AS newest"
+        "  FROM ops.ingest_files WHERE source = ? AND status IN ('loaded', 'replaced', 'removed')"
+        ") WHERE newest = 1 AND status <> 'removed' ORDER BY file",
+        [source_name],
+    ).fetchall()
+    chosen = [row for row in loaded if fnmatch.fnmatchcase(row[0], pattern)]
+    still_landed = sorted(
+        f"{file} (source '{source.name}')"
+        for file, *_ in chosen
+        for source in configured
+        if (landing / file).is_file() and (landing / file) in source.files(landing)
+    )
+    if still_landed:
+        raise ForgetRefused(
+            f"{', '.join(still_landed)}: still in the landing folder and matched by sources.yml, so the next "
+            "night would load it again; move it out of the landing folder (or the source out of sources.yml) first"
+        )
+    now = _now()
+    results = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for file, kind, sha, size, rows_loaded, rows_quarantined in chosen:
+            for table in (kind, *DERIVED_KINDS.get(kind, ())):
+                con.execute(f'DELETE FROM raw."{table}" WHERE _source = ? AND _file = ?', [source_name, file])
+            con.execute("DELETE FROM ops.quarantine WHERE source = ? AND file = ?", [source_name, file])
+            result = FileResult(source_name, kind, file, sha, size, status="removed")
+            result.notes.append(
+                f"forgotten on request: {rows_loaded} rows out of raw, {rows_quarantined} out of quarantine"
+            )
+            _manifest(con, result, run_id, now)
+            results.append(result)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("CHECKPOINT")
+    return results

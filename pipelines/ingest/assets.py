@@ -57,6 +57,11 @@ def build_ingest_asset(kind: str) -> dg.AssetsDefinition:
                 configured=configured,
             )
             rows = con.execute(f'SELECT count(*) FROM raw."{kind}"').fetchall()[0][0]
+            unlisted = con.execute(
+                "SELECT DISTINCT source FROM ops.ingest_files WHERE kind = ? AND status IN ('loaded', 'replaced')"
+                " AND source NOT IN (SELECT unnest(?::VARCHAR[])) ORDER BY source",
+                [kind, [s.name for s in configured]],
+            ).fetchall()
             preview = _preview(con, kind)
         seen = {r.source for r in results}
         for source in sources:
@@ -64,6 +69,11 @@ def build_ingest_asset(kind: str) -> dg.AssetsDefinition:
                 context.log.warning(
                     f"source '{source.name}': no file under {settings.landing} matches its path '{source.path}'"
                 )
+        for (name,) in unlisted:  # kept until asked (a source renamed or dropped by mistake keeps its data)
+            context.log.warning(
+                f"raw.{kind} keeps the rows of source '{name}', which sources.yml no longer lists: "
+                f"`cx-unify forget --source {name}` takes them out"
+            )
         failed = [r for r in results if r.status == "failed"]
         for r in failed:
             context.log.error(f"ingest failed: {r.error}")

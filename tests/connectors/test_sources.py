@@ -193,3 +193,43 @@ def test_times_before_1900_are_quarantined_and_typed_times_read_whatever_the_for
             "two-digit year? %Y takes four digits, %y two)",
         ),
     ]
+
+
+def test_forgetting_a_file_takes_its_rows_out_once_no_source_would_load_it_again(tmp_path: Path) -> None:
+    """A file's rows stay when it leaves the landing folder; forget_files takes them (and its quarantined
+    rows) out, recorded 'removed'. It refuses while a configured source still matches the file (the next
+    night would load it again); a file landed again later loads as new."""
+    from connectors.ingest import ForgetRefused, forget_files
+
+    sources = _load(tmp_path, "mapping: {complaint_id: id, created_at: created, status: status}")
+    (tmp_path / "x").mkdir()
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / "x" / name).write_text(f"id,created,status\n{name},2026-05-01,open\nbad,never,open\n")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ingest_sources(con, sources, tmp_path)
+
+    def state() -> tuple[list, int]:
+        return (
+            con.execute("SELECT complaint_id FROM raw.complaints ORDER BY 1").fetchall(),
+            con.execute("SELECT count(*) FROM ops.quarantine").fetchall()[0][0],
+        )
+
+    with pytest.raises(ForgetRefused, match=r"^x/a.csv \(source 's'\): still in the landing folder"):
+        forget_files(con, "s", tmp_path, sources, "x/a*")
+    assert state() == ([("a.csv",), ("b.csv",)], 2)
+
+    parked = tmp_path / "a.csv"
+    (tmp_path / "x" / "a.csv").rename(parked)
+    [removed] = forget_files(con, "s", tmp_path, sources, "x/a*")
+    assert (removed.file, removed.status) == ("x/a.csv", "removed")
+    assert state() == ([("b.csv",)], 1)
+    assert ingest_sources(con, sources, tmp_path)[0].status == "unchanged"  # b.csv; a.csv stays out
+    assert state() == ([("b.csv",)], 1)
+    assert forget_files(con, "s", tmp_path, sources, "x/a*") == []  # nothing loaded left to forget
+
+    parked.rename(tmp_path / "x" / "a.csv")  # landed again: loads as new
+    assert [r.status for r in ingest_sources(con, sources, tmp_path)] == ["loaded", "unchanged"]
+    assert state() == ([("a.csv",), ("b.csv",)], 2)
+    # a source no longer in sources.yml: its files may stay in the landing folder
+    assert [r.file for r in forget_files(con, "s", tmp_path, [])] == ["x/a.csv", "x/b.csv"]
+    assert state() == ([], 0)
