@@ -257,12 +257,26 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
     )
 
 
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    """`, line 8, column 4: not valid YAML: <problem> (<context> at line 2, column 3)`: one line."""
+    mark, context = exc.problem_mark, exc.context_mark
+    where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    around = (
+        f" ({exc.context} at line {context.line + 1}, column {context.column + 1})"
+        if exc.context and context
+        else ""
+    )
+    return f"{where}: not valid YAML: {exc.problem}{around}"
+
+
 def load_sources(path: Path) -> list[Source]:
     """Parse and validate sources.yml."""
     try:
         document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except FileNotFoundError as exc:
         raise SourceConfigError(f"sources file not found: {path} (set CX_SOURCES or --sources)") from exc
+    except yaml.MarkedYAMLError as exc:
+        raise SourceConfigError(f"{path}{_yaml_problem(exc)}") from exc
     except yaml.YAMLError as exc:
         raise SourceConfigError(f"{path}: not valid YAML: {exc}") from exc
     raw_sources = document.get("sources")

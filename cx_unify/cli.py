@@ -6,13 +6,17 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cx_unify.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from cx_unify.nightly import RunSummary
 
 app = typer.Typer(
     add_completion=False,
@@ -104,22 +108,34 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", help="show dbt's own output")] = False,
 ) -> None:
     """Materialise the whole nightly (ingest, dbt, checks, publish) in-process through Dagster."""
-    from cx_unify.nightly import run_nightly
-    from cx_unify.runlock import RunInProgress
-
     settings = _settings(home, landing, warehouse, published, sources, checks)
     console.print(f"nightly run: landing {settings.landing} -> warehouse {settings.warehouse}")
-    try:
-        summary = run_nightly(settings, verbose=verbose)
-    except RunInProgress as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(75) from exc
+    summary = _run_nightly(settings, verbose=verbose)
     _print_summary(settings, summary)
     if not summary.success:
         raise typer.Exit(1)
 
 
-def _print_summary(settings: Settings, summary) -> None:  # type: ignore[no-untyped-def]
+def _run_nightly(settings: Settings, verbose: bool = False) -> RunSummary:
+    """The nightly's summary; a setting that cannot work (sources.yml, checks.yml, a landing folder not there) or a run
+    already going is one red line and an exit before any step runs."""
+    from connectors.sources import SourceConfigError
+    from cx_unify.nightly import run_nightly
+    from cx_unify.runlock import RunInProgress
+    from cx_unify.settings import SettingsError
+    from expectations.config import ChecksConfigError
+
+    try:
+        return run_nightly(settings, verbose=verbose)
+    except RunInProgress as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(75) from exc
+    except (SettingsError, ChecksConfigError, SourceConfigError) as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from exc
+
+
+def _print_summary(settings: Settings, summary: RunSummary) -> None:
     table = Table(title="rows per table", show_edge=False)
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -148,10 +164,61 @@ def _print_summary(settings: Settings, summary) -> None:  # type: ignore[no-unty
         + (f"; failed steps: {', '.join(summary.failed_steps)}" if summary.failed_steps else "")
     )
     console.print(f"warehouse:      {settings.warehouse}")
-    if settings.published_db.exists():
-        console.print(f"analyst file:   {settings.published_db}")
-        console.print(f"report:         {settings.report_html}")
+    for label, path, published in (
+        ("analyst file:", settings.published_db, summary.published_analyst_file),
+        ("report:", settings.report_html, summary.published_report),
+    ):
+        if published:
+            console.print(f"{label:<16}{path}")
+        elif path.exists():
+            console.print(
+                f"{label:<16}{path} [yellow](unchanged: an earlier run's; this run did not publish)[/]"
+            )
+        else:
+            console.print(f"{label:<16}[yellow]none: nothing published yet[/] ({path})")
     console.print(f"run log:        {summary.log_file}")
+
+
+@app.command()
+def forget(
+    source: Annotated[str, typer.Option("--source", help="the source's name (as sources.yml had it)")],
+    file: Annotated[
+        str,
+        typer.Option("--file", help="only its files whose path under the landing folder matches this glob"),
+    ] = "*",
+    home: HomeOpt = None,
+    landing: LandingOpt = None,
+    warehouse: WarehouseOpt = None,
+    sources: SourcesOpt = None,
+) -> None:
+    """Take a source's loaded files out of the warehouse (raw tables, quarantine); the next night drops
+    their records from the marts. Refused for a file a configured source would load again."""
+    import duckdb
+
+    from connectors.ingest import ForgetRefused, forget_files
+    from connectors.sources import SourceConfigError, load_sources
+    from cx_unify.runlock import RunInProgress, run_lock
+
+    settings = _settings(home=home, landing=landing, warehouse=warehouse, sources=sources)
+    try:
+        with run_lock(settings.home):
+            con = duckdb.connect(str(settings.warehouse))
+            try:
+                removed = forget_files(con, source, settings.landing, load_sources(settings.sources), file)
+            finally:
+                con.close()
+    except RunInProgress as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(75) from exc
+    except (ForgetRefused, SourceConfigError) as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from exc
+    for result in removed:
+        console.print(f"removed {result.file} ({result.kind}): {result.notes[0]}")
+    if not removed:
+        console.print(f"[yellow]source '{escape(source)}' has no loaded file matching '{escape(file)}'[/]")
+    else:
+        console.print("the next `cx-unify run` drops their records from the marts and the analyst file")
 
 
 @app.command()
@@ -183,7 +250,6 @@ def demo(
     """Generate demo data (if the landing folder is empty), run the nightly, print where everything is."""
     from cx_unify.evaluate import evaluate as run_evaluate
     from cx_unify.generate import generate as run_generate
-    from cx_unify.nightly import run_nightly
 
     settings = _settings(home=home)
     truth_path = settings.landing / "ground_truth.json"
@@ -193,7 +259,7 @@ def demo(
             f"demo data: {summary['signal_rows']:,} signal rows, {summary['faults']} injected faults "
             f"-> {settings.landing}"
         )
-    result = run_nightly(settings)
+    result = _run_nightly(settings)
     _print_summary(settings, result)
     if result.success:
         scores = run_evaluate(settings.warehouse, truth_path)

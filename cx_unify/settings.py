@@ -20,6 +20,10 @@ DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "2500MB"
 
 
+class SettingsError(ValueError):
+    """A setting that cannot work (a landing folder that does not exist); the message names it."""
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -60,11 +64,20 @@ class Settings:
                 ("published", "published"),
             ):
                 if key not in given and _env(f"CX_{key.upper()}") is None:
-                    updated = replace(updated, **{key: updated.home / sub})
+                    updated = replace(updated, **{key: updated.home / sub})  # type: ignore[arg-type]
         return updated
 
     def export(self) -> None:
-        """Write the resolved values to os.environ (for dbt and Dagster) and make the folders."""
+        """Write the resolved values to os.environ (for dbt and Dagster) and make the folders.
+
+        The landing folder is made only where it is by default ($CX_HOME/landing, a new home's); one set
+        elsewhere (--landing, CX_LANDING) is where the exports arrive, and a typo there must not become an
+        empty folder that makes a night republish yesterday's data."""
+        if not self.landing.is_dir() and self.landing != self.home / "landing":
+            raise SettingsError(
+                f"landing folder not found: {self.landing} (--landing / CX_LANDING; "
+                f"the default is $CX_HOME/landing)"
+            )
         os.environ.update(
             CX_HOME=str(self.home),
             CX_LANDING=str(self.landing),

@@ -36,8 +36,9 @@ PUBLISHED_OPS_TABLES = ("ingest_files", "run_failures")
 # what one row means, for the published tables the pipeline's Python makes (dbt's models and seeds carry
 # their descriptions as comments); main.readme shows them
 TABLE_DESCRIPTIONS = {
-    "ops.ingest_files": "One row per landing file each time ingest loaded, replaced, skipped or failed it: "
-    "rows read, loaded and quarantined, the reason a file failed, and how it was read (notes).",
+    "ops.ingest_files": "One row per landing file each time ingest loaded, replaced, skipped or failed it, "
+    "or its rows were removed on request (cx-unify forget): rows read, loaded and quarantined, the reason a "
+    "file failed, and how it was read (notes; reading_digest: the source's reading options in sources.yml).",
     "ops.run_failures": "One row per step of a nightly run that failed, with its error.",
     "quality.check_results": "One row per check per run: a Great Expectations check of the catalogue or a "
     "dbt test, its severity, whether it passed, the observed value against the threshold, and a sample "

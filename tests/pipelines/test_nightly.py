@@ -239,3 +239,33 @@ def test_history_of_a_quarantined_ticket_is_flagged(nightly_home: Path) -> None:
     finally:
         con.close()
     assert [r["complaint_id"] for r in json.loads(sample)] == [row[header.index("Id")]]
+
+
+def test_a_failed_runs_log_holds_its_progress_and_errors(
+    cx_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sources.yml mistake fails every ingest step: the console and the run's log file name the source
+    and the key once (not ZoneInfo's error, not once per step), and nothing is published."""
+    from cx_unify.settings import DEFAULT_SOURCES
+
+    sources = cx_env.parent / "sources.yml"
+    text = DEFAULT_SOURCES.read_text(encoding="utf-8")
+    sources.write_text(
+        text.replace("timezone: Europe/London", "timezone: America/NewYork", 1), encoding="utf-8"
+    )
+    monkeypatch.setenv("CX_SOURCES", str(sources))
+    summary = run_nightly(load_settings(), instance=dg.DagsterInstance.ephemeral())
+
+    assert not summary.success and len(summary.failed_steps) > 1
+    assert not summary.published_analyst_file and not summary.published_report
+    message = (
+        f"SourceConfigError: {sources}: source 'zendesk_tickets': timezone 'America/NewYork' is not an IANA"
+    )
+    assert summary.log_file is not None
+    log = summary.log_file.read_text(encoding="utf-8")
+    assert log.count(message) == 1, log
+    assert "ZoneInfoNotFoundError" not in log
+    first, *others = summary.failed_steps
+    assert f"✗ {first}: {message}" in log
+    assert all(f"✗ {step}: the same error as {first}" in log for step in others), log
+    assert log in capsys.readouterr().err  # what the console showed

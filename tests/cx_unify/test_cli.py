@@ -1,0 +1,74 @@
+"""`cx-unify run`: settings that cannot work stop it at once with one line; its summary says whether the
+analyst file and report are tonight's."""
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cx_unify.cli import _print_summary, app
+from cx_unify.nightly import ANALYST_FILE_ASSET, REPORT_ASSET, RunSummary
+from cx_unify.settings import load_settings
+
+
+def test_run_with_a_landing_folder_that_is_not_there_fails_at_once(cx_env: Path) -> None:
+    typo = cx_env / "landng"
+    result = CliRunner().invoke(app, ["run", "--home", str(cx_env), "--landing", str(typo)])
+    assert result.exit_code == 2, result.output
+    assert f"landing folder not found: {typo}" in result.stderr
+    assert not typo.exists()
+
+
+def test_run_with_a_broken_checks_yml_fails_before_any_step(cx_env: Path, tmp_path: Path) -> None:
+    checks = tmp_path / "checks.yml"
+    checks.write_text('checks:\n  "F8_quarantine__*":\n    severty: ERROR\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "--home", str(cx_env), "--checks", str(checks)])
+    assert result.exit_code == 2, result.output
+    # one line, the file, the entry and the key: no traceback, no step started
+    [_, error] = result.stderr.strip().splitlines()
+    assert error == (
+        f"{checks}: check 'F8_quarantine__*': unknown key 'severty' (did you mean 'severity'?); "
+        "allowed keys: severity, threshold, params"
+    )
+    assert not (cx_env / "logs").exists()
+
+
+def test_run_with_a_checks_file_that_is_not_there_fails(cx_env: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["run", "--home", str(cx_env), "--checks", str(tmp_path / "nope.yml")])
+    assert result.exit_code == 2
+    assert f"checks file not found: {tmp_path / 'nope.yml'}" in result.stderr
+
+
+def _summary(success: bool, materialized: set[str]) -> RunSummary:
+    return RunSummary(
+        "r1", success, 3.0, [] if success else ["raw__complaints"], [], materialized=materialized
+    )
+
+
+def _lines(capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
+    err = capsys.readouterr().err
+    return {m[0]: m[1] for m in re.findall(r"^(analyst file|report): +(.*)$", err, re.MULTILINE)}
+
+
+def test_the_summary_says_whose_analyst_file_it_is(cx_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = load_settings()
+    # a failed first night: nothing was ever published
+    _print_summary(settings, _summary(False, set()))
+    assert _lines(capsys) == {
+        "analyst file": f"none: nothing published yet ({settings.published_db})",
+        "report": f"none: nothing published yet ({settings.report_html})",
+    }
+    # a night that published
+    settings.published.mkdir(parents=True)
+    settings.published_db.write_bytes(b"")
+    settings.report_html.write_text("<!doctype html>")
+    _print_summary(settings, _summary(True, {ANALYST_FILE_ASSET, REPORT_ASSET}))
+    assert _lines(capsys) == {"analyst file": str(settings.published_db), "report": str(settings.report_html)}
+    # a failed night after it: the files are the earlier night's
+    _print_summary(settings, _summary(False, {"raw/contacts"}))
+    unchanged = "(unchanged: an earlier run's; this run did not publish)"
+    assert _lines(capsys) == {
+        "analyst file": f"{settings.published_db} {unchanged}",
+        "report": f"{settings.report_html} {unchanged}",
+    }
