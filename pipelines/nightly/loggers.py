@@ -19,13 +19,18 @@ OWN_PACKAGES = ("connectors.", "pipelines.", "expectations.", "cx_unify.")
 
 
 class FailureLines:
-    """`✗ step: message` lines of one run. Steps failing with a message already shown (every ingest step
-    of a night whose sources.yml is broken) name the step that showed it instead of repeating it."""
+    """`✗ step: message` lines of one run. A message a step already showed is not shown again (a file two
+    sources claim fails under each); steps failing with a message another showed (every ingest step of a
+    night whose sources.yml is broken) name the step that showed it instead of repeating it."""
 
     def __init__(self) -> None:
         self.first_step_of: dict[str, str] = {}  # message -> the step whose line showed it
+        self.shown: set[tuple[str, str]] = set()
 
-    def line(self, step: str, message: str) -> str:
+    def line(self, step: str, message: str) -> str | None:
+        if (step, message) in self.shown:
+            return None
+        self.shown.add((step, message))
         first = self.first_step_of.setdefault(message, step)
         return f"✗ {step}: {message}" if first == step else f"✗ {step}: the same error as {first}"
 
@@ -76,15 +81,18 @@ def describe(event: dg.DagsterEvent, failures: FailureLines) -> str | None:
 
 
 def describe_error(record: logging.LogRecord, failures: FailureLines) -> str | None:
-    """An error the pipeline's own code logged (`context.log.error`: a landing file ingest could not load),
-    which no Dagster event carries: one line, with the step that logged it."""
-    if record.levelno < logging.ERROR:
+    """An error or warning the pipeline's own code logged (`context.log.error`: a landing file ingest could
+    not load; `context.log.warning`: rows quarantined, a mapping that found nothing, a source without
+    files), which no Dagster event carries: one line, with the step that logged it."""
+    if record.levelno < logging.WARNING:
         return None
     meta = getattr(record, "dagster_meta", None) or {}
     message = str(meta.get("orig_message") or record.getMessage()).strip()
     step = meta.get("step_key")
     if not message or meta.get("dagster_event") is not None or message.startswith(_said_elsewhere(step)):
         return None
+    if record.levelno < logging.ERROR:
+        return f"! {step or 'run'}: {' '.join(message.split())}"
     return failures.line(step or "run", " ".join(message.split()))
 
 
