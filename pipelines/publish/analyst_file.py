@@ -110,6 +110,12 @@ def publish_analyst_file(
         full_bytes = _copy_if_patchable(warehouse, target, building, settings)
         con = duckdb.connect(str(building))
         try:
+            con.create_function(
+                "cx_mask_json",
+                lambda text: mask_json(text, salt),
+                [duckdb.sqltype("VARCHAR")],
+                duckdb.sqltype("VARCHAR"),
+            )
             con.execute(f"ATTACH {_lit(str(warehouse))} AS wh (READ_ONLY)")
             known = _known_marts(con) if full_bytes else set()
             listing = con.execute(
@@ -188,10 +194,35 @@ def _published_columns(
                 f"left(sha256({_lit(salt)} || {_q(column)}::VARCHAR), 16) END AS {_q(column)}"
             )
             published.append((column, "VARCHAR"))
+        elif mask_pii and data_type == "JSON":  # a check's failing sample: rows with their columns' names
+            select.append(f"cx_mask_json({_q(column)}::VARCHAR)::JSON AS {_q(column)}")
+            published.append((column, data_type))
         else:
             select.append(_q(column))
             published.append((column, data_type))
     return select, published
+
+
+def mask_value(value: object, salt: str) -> str:
+    """The published form of a PII value: as the SQL masking of a PII column computes it."""
+    return "h:" + hashlib.sha256((salt + str(value)).encode()).hexdigest()[:16]
+
+
+def mask_json(text: str | None, salt: str) -> str | None:
+    """JSON text with the values of every key named like a PII column masked, at any depth (a check's
+    failing sample lists rows by column name: the email two customers share, a phone and a name)."""
+
+    def masked(node: object) -> object:
+        if isinstance(node, dict):
+            return {
+                k: (mask_value(v, salt) if k in PII_COLUMNS and v is not None else masked(v))
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [masked(v) for v in node]
+        return node
+
+    return None if text is None else json.dumps(masked(json.loads(text)))
 
 
 def _write_in_full(con: duckdb.DuckDBPyConnection, name: str, select: str) -> None:

@@ -1,5 +1,6 @@
 """The analyst file: PII masked, comments and README kept, swapped in atomically."""
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -222,3 +223,37 @@ def test_a_night_that_fails_leaves_a_record_the_next_night_can_trust(tmp_path: P
     assert publish_analyst_file(warehouse, target, salt="s", kept_marts=KEPT).patched == {}  # in full
     assert c1_published() == [31, 32]
     assert publish_analyst_file(warehouse, target, salt="s", kept_marts=KEPT).patched == {"marts.visits": 0}
+
+
+def test_pii_in_check_samples_is_masked_as_in_the_columns(tmp_path: Path) -> None:
+    """A check's failing sample names rows by their columns (an email two customers share, a phone and a
+    name): values under PII column names are masked like the columns themselves, at any depth, in the
+    analyst file (and so in the report, which reads it); other values stay readable."""
+    _warehouse(tmp_path / "w.duckdb")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE SCHEMA quality")
+    con.execute('CREATE TABLE quality.check_results ("check" VARCHAR, failing_sample JSON)')
+    sample = [
+        {
+            "phone": "+447911123456",
+            "name_key": "lee ann",
+            "customers": 2,
+            "nested": {"customer_email": "ann@example.com"},
+        },
+        {"email": None},
+    ]
+    con.execute("INSERT INTO quality.check_results VALUES ('F1_identity__x', ?)", [json.dumps(sample)])
+    con.close()
+    result = publish_analyst_file(tmp_path / "w.duckdb", tmp_path / "pub" / "cx.duckdb", salt="s1")
+    published = duckdb.connect(str(result.path), read_only=True)
+    try:
+        [(sample, phone)] = published.execute(
+            "SELECT failing_sample::VARCHAR, (SELECT phone_e164 FROM marts.people) FROM quality.check_results"
+        ).fetchall()
+    finally:
+        published.close()
+    assert "+44" not in sample and "lee ann" not in sample and "@" not in sample
+    rows = json.loads(sample)
+    assert rows[0]["phone"] == phone and rows[0]["customers"] == 2  # the column's hash: joins still work
+    assert rows[0]["name_key"].startswith("h:") and rows[0]["nested"]["customer_email"].startswith("h:")
+    assert rows[1] == {"email": None}
