@@ -17,6 +17,7 @@ from cx_unify.runlock import run_lock
 from cx_unify.settings import Settings
 from expectations.config import load_check_settings
 from expectations.suites import all_checks
+from pipelines.nightly.abandoned import CLI_TAG, fail_abandoned_runs
 from pipelines.publish.analyst_file import FINGERPRINTS_TABLE, STATE_TABLE
 
 ANALYST_FILE_ASSET = "published/analyst_file"
@@ -88,6 +89,8 @@ def run_nightly(settings: Settings, verbose: bool = False, instance: object | No
         from pipelines.definitions import build_definitions
 
         job = build_definitions(settings).resolve_job_def("nightly")
+        dagster_instance = instance or dg.DagsterInstance.get()
+        fail_abandoned_runs(dagster_instance)  # type: ignore[arg-type]
         started = time.monotonic()
         with (
             log_file.open("w") as log,
@@ -95,10 +98,10 @@ def run_nightly(settings: Settings, verbose: bool = False, instance: object | No
             contextlib.redirect_stderr(_Tee(sys.stderr, log)),
         ):
             result = job.execute_in_process(
-                instance=instance or dg.DagsterInstance.get(),
+                instance=dagster_instance,
                 raise_on_error=False,
                 run_config={"loggers": {"progress": {}}},
-                tags={"cx/trigger": "cli"},
+                tags={CLI_TAG: "cli"},
             )
         seconds = time.monotonic() - started
         checks = [

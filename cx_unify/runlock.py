@@ -1,9 +1,14 @@
-"""One writer at a time: a lock file in CX_HOME held for the whole run (DuckDB allows one writing process)."""
+"""One writer at a time: a lock file in CX_HOME held for the whole run (DuckDB allows one writing process).
+
+`cx-unify run` takes it before the run starts; a run the Dagster daemon or UI launches takes it when its
+warehouse resource is set up (pipelines/resources.py), so the two never meet. A process that holds the
+lock may take it again (the CLI's run is in-process: its resource finds the lock its own)."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,25 +19,56 @@ class RunInProgress(RuntimeError):
     pass
 
 
+_HELD: dict[Path, int] = {}  # lock file -> how many times this process holds it
+_HELD_GUARD = threading.Lock()
+
+
 @contextmanager
-def run_lock(home: Path) -> Iterator[None]:
+def run_lock(home: Path, wait_seconds: float = 5.0) -> Iterator[None]:
+    """Held by this process until the block ends; waits up to `wait_seconds` for another holder (the
+    landing sensor holds it for a moment every minute) before RunInProgress."""
+    path = (home / "run.lock").resolve()
+    with _HELD_GUARD:
+        if _HELD.get(path):
+            _HELD[path] += 1
+            reentered = True
+        else:
+            reentered = False
+    if reentered:
+        try:
+            yield
+        finally:
+            with _HELD_GUARD:
+                _HELD[path] -= 1
+        return
     home.mkdir(parents=True, exist_ok=True)
-    path = home / "run.lock"
     handle = path.open("a+")
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        handle.seek(0)
-        holder = handle.read().strip() or "another process"
-        handle.close()
-        raise RunInProgress(f"another cx-unify run holds {path} ({holder}); wait for it to finish") from exc
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError as exc:
+            if time.monotonic() < deadline:
+                time.sleep(0.1)
+                continue
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise RunInProgress(
+                f"another cx-unify run holds {path} ({holder}); wait for it to finish"
+            ) from exc
     handle.seek(0)
     handle.truncate()
     handle.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
     handle.flush()
+    with _HELD_GUARD:
+        _HELD[path] = 1
     try:
         yield
     finally:
+        with _HELD_GUARD:
+            del _HELD[path]
         handle.seek(0)
         handle.truncate()
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

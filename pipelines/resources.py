@@ -2,11 +2,13 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from connectors.normalise import register_functions
+from cx_unify.runlock import run_lock
 from cx_unify.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, Settings, load_settings
 from cx_unify.warehouse_file import connect_waiting
 
@@ -20,12 +22,24 @@ def current_settings() -> Settings:
 
 class WarehouseResource(dg.ConfigurableResource):
     """The warehouse DuckDB file. A step opens a connection when it works and closes it when done, error or
-    not (DuckDB allows one writing process), waiting briefly if another process holds the lock."""
+    not (DuckDB allows one writing process), waiting briefly if another process holds the lock. With
+    `home`, a run holds $CX_HOME/run.lock while the resource is set up: for the whole run under the
+    nightly's in-process executor, so a run the daemon or UI launches and `cx-unify run` never overlap
+    (the second fails at once, RunInProgress)."""
 
     path: str
     memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     threads: int = 2
     lock_wait_seconds: float = 30.0
+    home: str | None = None
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WarehouseResource"]:
+        if self.home is None:
+            yield self
+            return
+        with run_lock(Path(self.home)):
+            yield self
 
     @contextmanager
     def get_connection(
@@ -54,4 +68,5 @@ def warehouse_resource(settings: Settings) -> WarehouseResource:
         path=str(settings.warehouse),
         memory_limit=settings.duckdb_memory_limit,
         threads=settings.duckdb_threads,
+        home=str(settings.home),
     )

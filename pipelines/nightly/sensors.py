@@ -5,6 +5,7 @@ import json
 import dagster as dg
 
 from cx_unify.settings import load_settings
+from pipelines.nightly.abandoned import fail_abandoned_runs_if_idle
 from pipelines.nightly.jobs import nightly_job
 
 
@@ -23,9 +24,12 @@ def _landing_state() -> dict[str, list[float]]:
     job=nightly_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Starts the nightly when files appear or change in CX_LANDING.",
+    description="Starts the nightly when files appear or change in CX_LANDING; marks failed a killed "
+    "`cx-unify run` that would hold up the queue.",
 )
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    for run_id in fail_abandoned_runs_if_idle(context.instance, load_settings().home):
+        context.log.warning(f"run {run_id} of cx-unify run was killed: marked failed")
     state = _landing_state()
     seen = json.loads(context.cursor) if context.cursor else {}
     changed = sorted(name for name, stat in state.items() if seen.get(name) != stat)
