@@ -34,10 +34,14 @@ def _periods(months: list[tuple[datetime, datetime]]) -> pl.DataFrame:
 
 
 def _by_month(df: pl.DataFrame, ts: str, months: list[tuple[datetime, datetime]]) -> pl.DataFrame:
-    starts = [m[0] for m in months]
-    return df.with_columns(period_start=pl.col(ts).dt.truncate("1mo")).filter(
-        pl.col("period_start").is_in(starts)
-    )
+    """The rows inside a dashboard period, with its start: periods are months clipped to the window, so a
+    window ending (or starting) mid-month counts only its days of that month."""
+    period_start = pl.lit(None, dtype=pl.Datetime("us"))
+    for start, end in months:
+        period_start = (
+            pl.when((pl.col(ts) >= start) & (pl.col(ts) < end)).then(pl.lit(start)).otherwise(period_start)
+        )
+    return df.with_columns(period_start=period_start).filter(pl.col("period_start").is_not_null())
 
 
 def compute(

@@ -94,3 +94,31 @@ def test_clean_generation_injects_nothing(clean_landing: Path) -> None:
     assert truth["faults"] == []
     assert truth["meta"]["clean"] is True
     assert set(truth["identity_stats"]["variant_tag_counts"]) <= {"exact", "crm_id", "no_email"}
+
+
+def test_dashboard_periods_count_only_their_days() -> None:
+    """A window that ends (or starts) mid-month has clipped periods: a dashboard's count for it holds the
+    events of those days only (a ticket solved after the export's end is not in its Complaints Resolved)."""
+    from datetime import date, datetime
+
+    import polars as pl
+
+    from cx_unify.generate.kpis import _by_month
+    from cx_unify.generate.writers import month_starts
+
+    events = pl.DataFrame(
+        {
+            "at": [
+                datetime(2026, 10, 4),
+                datetime(2026, 10, 5),
+                datetime(2026, 10, 20, 23),
+                datetime(2026, 10, 21, 1),
+            ]
+        }
+    )
+    months = month_starts(date(2026, 10, 5), date(2026, 10, 21))
+    kept = _by_month(events, "at", months)
+    assert kept.rows() == [
+        (datetime(2026, 10, 5), datetime(2026, 10, 5)),
+        (datetime(2026, 10, 20, 23), datetime(2026, 10, 5)),
+    ]

@@ -244,8 +244,10 @@ def test_history_of_a_quarantined_ticket_is_flagged(nightly_home: Path) -> None:
 def test_a_failed_runs_log_holds_its_progress_and_errors(
     cx_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A sources.yml mistake fails every ingest step: the console and the run's log file name the source
-    and the key once (not ZoneInfo's error, not once per step), and nothing is published."""
+    """A sources.yml mistake stops the run before it starts, naming the source and the key (not ZoneInfo's
+    error). A night that fails in its steps (a landing file ingest cannot load) writes the console's lines
+    to its log: the file and the reason once, the blocking check, and nothing is published."""
+    from connectors.sources import SourceConfigError
     from cx_unify.settings import DEFAULT_SOURCES
 
     sources = cx_env.parent / "sources.yml"
@@ -254,18 +256,21 @@ def test_a_failed_runs_log_holds_its_progress_and_errors(
         text.replace("timezone: Europe/London", "timezone: America/NewYork", 1), encoding="utf-8"
     )
     monkeypatch.setenv("CX_SOURCES", str(sources))
-    summary = run_nightly(load_settings(), instance=dg.DagsterInstance.ephemeral())
+    with pytest.raises(
+        SourceConfigError, match="source 'zendesk_tickets': timezone 'America/NewYork' is not an"
+    ):
+        run_nightly(load_settings(), instance=dg.DagsterInstance.ephemeral())
+    assert not (cx_env / "logs").exists()
 
-    assert not summary.success and len(summary.failed_steps) > 1
-    assert not summary.published_analyst_file and not summary.published_report
-    message = (
-        f"SourceConfigError: {sources}: source 'zendesk_tickets': timezone 'America/NewYork' is not an IANA"
-    )
+    monkeypatch.delenv("CX_SOURCES")
+    (cx_env / "landing" / "zendesk").mkdir(parents=True)
+    (cx_env / "landing" / "zendesk" / "tickets_2026-05.csv").write_text('"Nummer"\n"1"\n', encoding="utf-8")
+    summary = run_nightly(load_settings(), instance=dg.DagsterInstance.ephemeral())
+    assert not summary.success and not summary.published_analyst_file and not summary.published_report
     assert summary.log_file is not None
     log = summary.log_file.read_text(encoding="utf-8")
+    message = "✗ raw__complaints: ingest failed: zendesk/tickets_2026-05.csv: required column 'complaint_id'"
     assert log.count(message) == 1, log
-    assert "ZoneInfoNotFoundError" not in log
-    first, *others = summary.failed_steps
-    assert f"✗ {first}: {message}" in log
-    assert all(f"✗ {step}: the same error as {first}" in log for step in others), log
+    assert "FAIL F8_ingest__complaints on raw/complaints" in log
+    assert "! raw__survey_responses: source 'qualtrics_csat': no file under" in log  # a warning line
     assert log in capsys.readouterr().err  # what the console showed
