@@ -44,6 +44,48 @@ TABLE_DESCRIPTIONS = {
     "dbt test, its severity, whether it passed, the observed value against the threshold, and a sample "
     "of the failing rows.",
 }
+# what each column holds, for the same tables (their DDL is in connectors/contracts.py, pipelines/quality
+# and pipelines/nightly/hooks.py)
+COLUMN_DESCRIPTIONS = {
+    "ops.ingest_files": {
+        "source": "the source in sources.yml whose path matched the file",
+        "kind": "the raw table its rows go to",
+        "file": "path under the landing folder",
+        "sha256": "SHA-256 of the file's bytes (the same bytes load once)",
+        "size": "bytes",
+        "rows_read": "data records read (rows_read = rows_loaded + rows_quarantined)",
+        "rows_loaded": "records loaded into the raw table",
+        "rows_quarantined": "records that broke the contract: in the warehouse's ops.quarantine with the reason",
+        "status": "loaded | replaced (new bytes, or read again after sources.yml changed) | skipped_duplicate "
+        "(bytes loaded under another name) | failed (see error) | removed (cx-unify forget)",
+        "error": "why the file could not be loaded at all (status failed)",
+        "ingested_at": "when (UTC)",
+        "run_id": "the Dagster run that looked at the file",
+        "notes": "how the file was read (encoding, delimiter, header rows), and warnings",
+        "reading_digest": "digest of the source's reading options in sources.yml when the file was read",
+    },
+    "ops.run_failures": {
+        "run_id": "the Dagster run",
+        "job": "the job (nightly)",
+        "step": "the step that failed",
+        "error": "its error",
+        "failed_at": "when (UTC)",
+    },
+    "quality.check_results": {
+        "run_id": "the Dagster run that ran the check",
+        "checked_at": "when (UTC)",
+        "check": "the check's name (a dbt test: dbt:<test>)",
+        "family": "F1 identity, F2 coverage, F3 KPI agreement, F4 volume agreement, F5 ownership, F6 taxonomy, "
+        "F7 timeliness, F8 validity (see checks.yml)",
+        "asset": "the table it guards",
+        "severity": "WARN (a finding; the night publishes) or ERROR (blocks publishing)",
+        "passed": "whether the check passed",
+        "observed_value": "what it measured (e.g. failing rows, a share)",
+        "threshold": "the value it is held to (checks.yml)",
+        "failing_sample": "up to 10 failing rows as JSON (PII masked as in the tables)",
+        "description": "what the check looks for",
+    },
+}
 # bookkeeping of incremental builds (what a kept row was built from), not data: left out
 UNPUBLISHED_COLUMNS = {"source_fingerprint"}
 PII_COLUMNS = {
@@ -150,7 +192,11 @@ def publish_analyst_file(
                     con,
                     name,
                     comment or TABLE_DESCRIPTIONS.get(name),
-                    [(c, text) for c, text, _ in columns if c not in UNPUBLISHED_COLUMNS],
+                    [
+                        (c, text or COLUMN_DESCRIPTIONS.get(name, {}).get(c))
+                        for c, text, _ in columns
+                        if c not in UNPUBLISHED_COLUMNS
+                    ],
                 )
                 row = con.execute(f"SELECT count(*) FROM {_relation(name)}").fetchone()
                 tables[name] = int(row[0]) if row else 0
