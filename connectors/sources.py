@@ -93,6 +93,9 @@ KNOWN_KEYS = {
     "unpivot",
     "description",
 }
+# what `defaults:` may set for every source (each source may set it again); the rest is per source
+DEFAULT_KEYS = {"timezone", "timestamp_formats", "date_formats", "encoding", "extra_columns"}
+TOP_LEVEL_KEYS = {"sources", "defaults"}
 FORMATS = ("auto", "csv", "tsv", "json", "jsonl", "parquet", "xlsx")
 UNPIVOT_KEYS = {"id_columns", "columns", "columns_pattern", "variable_name", "value_name"}
 
@@ -174,6 +177,7 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
     if not name:
         raise SourceConfigError(f"{where}: 'name' is required")
     where = f"{origin}: source '{name}'"
+    raw = {**defaults, **raw}
     unknown = set(raw) - KNOWN_KEYS
     if unknown:
         raise SourceConfigError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(KNOWN_KEYS)}")
@@ -188,7 +192,7 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
         raise SourceConfigError(f"{where}: preset '{preset_name}' reads {list(preset.kinds)}, not '{kind}'")
     if not raw.get("path"):
         raise SourceConfigError(f"{where}: 'path' (a glob under the landing folder) is required")
-    timezone = raw.get("timezone", defaults.get("timezone", "UTC"))
+    timezone = raw.get("timezone", "UTC")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -209,6 +213,11 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
             raise SourceConfigError(
                 f"{where}: mapping.{target} must be a header, a list of headers (or {{sql: ...}}), "
                 f"{{sql: ...}} or {{const: ...}}, got {value!r}"
+            )
+    for target in raw.get("value_maps") or {}:
+        if target not in contract.names:
+            raise SourceConfigError(
+                f"{where}: value_maps target '{target}' is not a column of raw.{kind}; columns: {contract.names}"
             )
     if kind == "survey_responses" and "scale" in constants and constants["scale"] not in SCALES:
         raise SourceConfigError(
@@ -279,10 +288,20 @@ def load_sources(path: Path) -> list[Source]:
         raise SourceConfigError(f"{path}{_yaml_problem(exc)}") from exc
     except yaml.YAMLError as exc:
         raise SourceConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(document, dict) or set(document) - TOP_LEVEL_KEYS:
+        unknown = sorted(set(document) - TOP_LEVEL_KEYS) if isinstance(document, dict) else document
+        raise SourceConfigError(
+            f"{path}: unknown top-level key(s) {unknown}; known: {sorted(TOP_LEVEL_KEYS)}"
+        )
     raw_sources = document.get("sources")
     if not isinstance(raw_sources, list) or not raw_sources:
         raise SourceConfigError(f"{path}: expected a non-empty list under 'sources:'")
     defaults = document.get("defaults") or {}
+    if not isinstance(defaults, dict) or set(defaults) - DEFAULT_KEYS:
+        unknown = sorted(set(defaults) - DEFAULT_KEYS) if isinstance(defaults, dict) else defaults
+        raise SourceConfigError(
+            f"{path}: defaults: key(s) {unknown} cannot be defaults; they can: {sorted(DEFAULT_KEYS)}"
+        )
     sources = [_source(raw, i, defaults, str(path)) for i, raw in enumerate(raw_sources)]
     names = [s.name for s in sources]
     duplicated = sorted({n for n in names if names.count(n) > 1})

@@ -233,3 +233,45 @@ def test_forgetting_a_file_takes_its_rows_out_once_no_source_would_load_it_again
     # a source no longer in sources.yml: its files may stay in the landing folder
     assert [r.file for r in forget_files(con, "s", tmp_path, [])] == ["x/a.csv", "x/b.csv"]
     assert state() == ([], 0)
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            "default:\n  timezone: UTC\nsources: []\n",
+            "unknown top-level key(s) ['default']; known: ['defaults', 'sources']",
+        ),
+        (
+            "defaults:\n  mapping: {}\nsources:\n  - {name: s, kind: complaints, path: 'x/*'}\n",
+            "defaults: key(s) ['mapping'] cannot be defaults",
+        ),
+        (
+            "sources:\n  - {name: s, kind: complaints, path: 'x/*', value_maps: {statuss: {a: b}}}\n",
+            "source 's': value_maps target 'statuss' is not a column of raw.complaints",
+        ),
+    ],
+)
+def test_misplaced_keys_are_reported(tmp_path: Path, document: str, message: str) -> None:
+    path = tmp_path / "sources.yml"
+    path.write_text(document, encoding="utf-8")
+    with pytest.raises(SourceConfigError) as raised:
+        load_sources(path)
+    assert message in str(raised.value)
+
+
+def test_defaults_apply_to_every_source_that_does_not_set_them(tmp_path: Path) -> None:
+    path = tmp_path / "sources.yml"
+    path.write_text(
+        "defaults:\n  timezone: Europe/Paris\n  date_formats: ['%d.%m.%Y']\nsources:\n"
+        "  - {name: a, kind: complaints, path: 'a/*'}\n"
+        "  - {name: b, kind: complaints, path: 'b/*', timezone: UTC}\n",
+        encoding="utf-8",
+    )
+    a, b = load_sources(path)
+    assert (a.timezone, a.date_formats, b.timezone, b.date_formats) == (
+        "Europe/Paris",
+        ("%d.%m.%Y",),
+        "UTC",
+        ("%d.%m.%Y",),
+    )
