@@ -102,7 +102,11 @@ def _unmatched(source: Source, column: Column, headers: list[str]) -> str:
     if isinstance(spec, str):
         close = difflib.get_close_matches(spec, headers, n=1)
         return f"the file has no column '{spec}'" + (f" (did you mean '{close[0]}'?)" if close else "")
-    return f"the file has none of {[c if isinstance(c, str) else c.get('sql') for c in spec]}"
+    tried = [
+        c if isinstance(c, str) else f"{{sql: ...}} of column(s) {_missing_in_sql(str(c['sql']), headers)}"
+        for c in spec
+    ]
+    return f"the file has none of {tried}"
 
 
 def _missing_message(source: Source, column: Column, headers: list[str]) -> str:
