@@ -122,12 +122,13 @@ def ingest_sources(
     loaded_at = _now()
     _assume_current_reading(con, sources)
     manifest = con.execute(
-        "SELECT source, file, sha256 FROM ops.ingest_files WHERE source IN (SELECT unnest(?::VARCHAR[])) "
-        "AND status IN ('loaded', 'replaced') ORDER BY ingested_at",
+        "SELECT source, file, sha256, status FROM ops.ingest_files WHERE source IN (SELECT unnest(?::VARCHAR[])) "
+        "AND status IN ('loaded', 'replaced', 'removed') ORDER BY ingested_at",
         [[s.name for s in sources]],
     ).fetchall()
-    known = {sha for _, _, sha in manifest}
-    last_at = {(source, file): sha for source, file, sha in manifest}  # the latest row of a path wins
+    known = {sha for _, _, sha, _ in manifest}
+    # the latest row of a path wins; a removed file is as if never loaded (as in _previous)
+    last_at = {(source, file): None if status == "removed" else sha for source, file, sha, status in manifest}
     # the files' digests are computed ahead, beside DuckDB's work (hashlib and DuckDB both release the GIL)
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cx-sha256")
     loaders = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="cx-ingest")
@@ -312,9 +313,7 @@ def ingest_file(
             result.status = "replaced"
             if read_again:
                 result.notes.append("read again: sources.yml changed how this source's files are read")
-            for kind in (source.kind, *DERIVED_KINDS.get(source.kind, ())):
-                con.execute(f'DELETE FROM raw."{kind}" WHERE _source = ? AND _file = ?', [source.name, rel])
-            con.execute("DELETE FROM ops.quarantine WHERE source = ? AND file = ?", [source.name, rel])
+            _delete_file_rows(con, source.name, source.kind, rel)
         _load(con, source, path, rel, sha, now, result)
         _manifest(con, result, run_id, now)
         con.execute("COMMIT")
@@ -329,6 +328,13 @@ def ingest_file(
     finally:
         drop_temp(con, "_landing", "_mapped")
     return result
+
+
+def _delete_file_rows(con: duckdb.DuckDBPyConnection, source_name: str, kind: str, file: str) -> None:
+    """The rows a file loaded: its raw rows, the aggregates derived from them, its quarantined rows."""
+    for table in (kind, *DERIVED_KINDS.get(kind, ())):
+        con.execute(f'DELETE FROM raw."{table}" WHERE _source = ? AND _file = ?', [source_name, file])
+    con.execute("DELETE FROM ops.quarantine WHERE source = ? AND file = ?", [source_name, file])
 
 
 def _load(
@@ -482,25 +488,31 @@ def forget_files(
         [source_name],
     ).fetchall()
     chosen = [row for row in loaded if fnmatch.fnmatchcase(row[0], pattern)]
+    copies = con.execute(  # the same bytes skipped under other names: they would load once it is gone
+        "SELECT DISTINCT sha256, file FROM ops.ingest_files WHERE source = ? AND status = 'skipped_duplicate'",
+        [source_name],
+    ).fetchall()
+    landed = {path for source in configured for path in source.files(landing)}
     still_landed = sorted(
-        f"{file} (source '{source.name}')"
-        for file, *_ in chosen
-        for source in configured
-        if (landing / file).is_file() and (landing / file) in source.files(landing)
+        {
+            name
+            for file, _, sha, *_ in chosen
+            for name in (file, *(copy for copy_sha, copy in copies if copy_sha == sha))
+            if landing / name in landed
+        }
     )
     if still_landed:
         raise ForgetRefused(
-            f"{', '.join(still_landed)}: still in the landing folder and matched by sources.yml, so the next "
-            "night would load it again; move it out of the landing folder (or the source out of sources.yml) first"
+            f"{', '.join(still_landed)}: still in the landing folder and matched by sources.yml (the file, or a "
+            "copy of its bytes), so the next night would load it again; move it out of the landing folder (or "
+            "the source out of sources.yml) first"
         )
     now = _now()
     results = []
     con.execute("BEGIN TRANSACTION")
     try:
         for file, kind, sha, size, rows_loaded, rows_quarantined in chosen:
-            for table in (kind, *DERIVED_KINDS.get(kind, ())):
-                con.execute(f'DELETE FROM raw."{table}" WHERE _source = ? AND _file = ?', [source_name, file])
-            con.execute("DELETE FROM ops.quarantine WHERE source = ? AND file = ?", [source_name, file])
+            _delete_file_rows(con, source_name, kind, file)
             result = FileResult(source_name, kind, file, sha, size, status="removed")
             result.notes.append(
                 f"forgotten on request: {rows_loaded} rows out of raw, {rows_quarantined} out of quarantine"

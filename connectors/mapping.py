@@ -161,7 +161,9 @@ def _typed(column: Column, text: str, source: Source) -> str:
         if source.timezone != "UTC":
             local = f"timezone('UTC', timezone({lit(source.timezone)}, {local}))"
         zoned = f"timezone('UTC', try_cast({text} AS TIMESTAMPTZ))"
-        return f"(CASE WHEN regexp_matches({text}, '(Z|[+-]\\d\\d:?\\d\\d)$') THEN {zoned} ELSE {local} END)"
+        # an offset after a time of day: Z, +02:00, +0200, or +00 (DuckDB's text of a TIMESTAMPTZ)
+        offset = ":\\d\\d(\\.\\d+)?\\s*(Z|[+-]\\d\\d(:?\\d\\d)?)$"
+        return f"(CASE WHEN regexp_matches({text}, '{offset}') THEN {zoned} ELSE {local} END)"
     raise ValueError(f"unsupported contract type {column.type}")
 
 

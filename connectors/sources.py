@@ -68,7 +68,18 @@ class Source:
         the description). Ingest reads a file again when this changes, as when its bytes change."""
         reading = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("path", "team")}
         reading["preset"].pop("description")
-        return hashlib.sha256(json.dumps(reading, sort_keys=True, default=repr).encode()).hexdigest()
+        return hashlib.sha256(
+            json.dumps(_text_keys(reading), sort_keys=True, default=repr).encode()
+        ).hexdigest()
+
+
+def _text_keys(value: Any) -> Any:
+    """`value` with every mapping's keys as text, typed (YAML gives a value map keys 1, 'ten' and True)."""
+    if isinstance(value, dict):
+        return {f"{type(k).__name__}:{k}": _text_keys(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_text_keys(v) for v in value]
+    return value
 
 
 KNOWN_KEYS = {
@@ -98,6 +109,14 @@ DEFAULT_KEYS = {"timezone", "timestamp_formats", "date_formats", "encoding", "ex
 TOP_LEVEL_KEYS = {"sources", "defaults"}
 FORMATS = ("auto", "csv", "tsv", "json", "jsonl", "parquet", "xlsx")
 UNPIVOT_KEYS = {"id_columns", "columns", "columns_pattern", "variable_name", "value_name"}
+
+
+def _preset_sets(preset: Preset, key: str) -> bool:
+    """Whether the preset gives `key` a value of its own (not the one every preset has)."""
+    if key not in {f.name for f in dataclasses.fields(Preset)}:
+        return False
+    default = next(f for f in dataclasses.fields(Preset) if f.name == key).default
+    return getattr(preset, key) not in (None, default)
 
 
 def _header_rows(value: Any, where: str) -> int | str:
@@ -177,7 +196,6 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
     if not name:
         raise SourceConfigError(f"{where}: 'name' is required")
     where = f"{origin}: source '{name}'"
-    raw = {**defaults, **raw}
     unknown = set(raw) - KNOWN_KEYS
     if unknown:
         raise SourceConfigError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(KNOWN_KEYS)}")
@@ -185,6 +203,8 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
     if preset_name not in PRESETS:
         raise SourceConfigError(f"{where}: preset '{preset_name}' is not one of {sorted(PRESETS)}")
     preset = PRESETS[preset_name]
+    # a default applies where neither the source nor its preset says otherwise
+    raw = {**{k: v for k, v in defaults.items() if not _preset_sets(preset, k)}, **raw}
     kind = raw.get("kind", preset.kinds[0] if len(preset.kinds) == 1 else None)
     if kind not in CONTRACTS:
         raise SourceConfigError(f"{where}: kind '{kind}' is not one of {sorted(CONTRACTS)}")
@@ -266,16 +286,15 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
     )
 
 
-def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
-    """`, line 8, column 4: not valid YAML: <problem> (<context> at line 2, column 3)`: one line."""
-    mark, context = exc.problem_mark, exc.context_mark
-    where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-    around = (
-        f" ({exc.context} at line {context.line + 1}, column {context.column + 1})"
-        if exc.context and context
-        else ""
-    )
-    return f"{where}: not valid YAML: {exc.problem}{around}"
+def yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    """'line 12, column 4: not valid YAML: could not find expected ':' (while scanning a simple key at
+    line 10, column 3)': the marks are 0-based, an editor's lines and columns 1-based."""
+    mark = exc.problem_mark or exc.context_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    text = f"{where}not valid YAML: {exc.problem or exc.context}"
+    if exc.context and exc.problem and exc.context_mark:
+        text += f" ({exc.context} at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
+    return text
 
 
 def load_sources(path: Path) -> list[Source]:
@@ -285,7 +304,7 @@ def load_sources(path: Path) -> list[Source]:
     except FileNotFoundError as exc:
         raise SourceConfigError(f"sources file not found: {path} (set CX_SOURCES or --sources)") from exc
     except yaml.MarkedYAMLError as exc:
-        raise SourceConfigError(f"{path}{_yaml_problem(exc)}") from exc
+        raise SourceConfigError(f"{path}, {yaml_problem(exc)}") from exc
     except yaml.YAMLError as exc:
         raise SourceConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(document, dict) or set(document) - TOP_LEVEL_KEYS:

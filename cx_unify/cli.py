@@ -193,16 +193,18 @@ def forget(
 ) -> None:
     """Take a source's loaded files out of the warehouse (raw tables, quarantine); the next night drops
     their records from the marts. Refused for a file a configured source would load again."""
-    import duckdb
-
     from connectors.ingest import ForgetRefused, forget_files
     from connectors.sources import SourceConfigError, load_sources
     from cx_unify.runlock import RunInProgress, run_lock
+    from cx_unify.warehouse_file import connect_waiting
 
     settings = _settings(home=home, landing=landing, warehouse=warehouse, sources=sources)
+    if not settings.warehouse.is_file():
+        console.print(f"[red]no warehouse at {escape(str(settings.warehouse))}[/red]")
+        raise typer.Exit(2)
     try:
         with run_lock(settings.home):
-            con = duckdb.connect(str(settings.warehouse))
+            con = connect_waiting(str(settings.warehouse))
             try:
                 removed = forget_files(con, source, settings.landing, load_sources(settings.sources), file)
             finally:
@@ -214,7 +216,7 @@ def forget(
         console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from exc
     for result in removed:
-        console.print(f"removed {result.file} ({result.kind}): {result.notes[0]}")
+        console.print(f"removed {escape(result.file)} ({result.kind}): {escape(result.notes[0])}")
     if not removed:
         console.print(f"[yellow]source '{escape(source)}' has no loaded file matching '{escape(file)}'[/]")
     else:

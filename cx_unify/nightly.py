@@ -77,6 +77,7 @@ def run_nightly(settings: Settings, verbose: bool = False, instance: object | No
     Settings that cannot work raise before any step runs: SettingsError (a landing folder set but not
     there), ChecksConfigError (checks.yml), SourceConfigError (sources.yml). The run's log file gets the progress lines the console shows
     (stderr) and dbt's output (stdout, on the console too with `verbose`)."""
+    settings.check_landing()
     settings.export()
     load_check_settings(settings.checks, all_checks())
     load_sources(settings.sources)  # SourceConfigError: once, not from every ingest step

@@ -1,7 +1,7 @@
 """One writer at a time: a lock file in CX_HOME held for the whole run (DuckDB allows one writing process).
 
 `cx-unify run` takes it before the run starts; a run the Dagster daemon or UI launches takes it when its
-warehouse resource is set up (pipelines/resources.py), so the two never meet. A process that holds the
+warehouse resource is set up (pipelines/resources.py), so the two never meet. The thread that holds the
 lock may take it again (the CLI's run is in-process: its resource finds the lock its own)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ class RunInProgress(RuntimeError):
     pass
 
 
-_HELD: dict[Path, int] = {}  # lock file -> how many times this process holds it
+_HELD: dict[Path, tuple[int, int]] = {}  # lock file -> (the thread holding it, how many times)
 _HELD_GUARD = threading.Lock()
 
 
@@ -28,18 +28,18 @@ def run_lock(home: Path, wait_seconds: float = 5.0) -> Iterator[None]:
     """Held by this process until the block ends; waits up to `wait_seconds` for another holder (the
     landing sensor holds it for a moment every minute) before RunInProgress."""
     path = (home / "run.lock").resolve()
+    me = threading.get_ident()
     with _HELD_GUARD:
-        if _HELD.get(path):
-            _HELD[path] += 1
-            reentered = True
-        else:
-            reentered = False
+        owner, times = _HELD.get(path, (None, 0))
+        reentered = owner == me  # another thread of this process waits like another process
+        if reentered:
+            _HELD[path] = (me, times + 1)
     if reentered:
         try:
             yield
         finally:
             with _HELD_GUARD:
-                _HELD[path] -= 1
+                _HELD[path] = (me, _HELD[path][1] - 1)
         return
     home.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+")
@@ -63,7 +63,7 @@ def run_lock(home: Path, wait_seconds: float = 5.0) -> Iterator[None]:
     handle.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
     handle.flush()
     with _HELD_GUARD:
-        _HELD[path] = 1
+        _HELD[path] = (me, 1)
     try:
         yield
     finally:

@@ -67,17 +67,20 @@ class Settings:
                     updated = replace(updated, **{key: updated.home / sub})  # type: ignore[arg-type]
         return updated
 
-    def export(self) -> None:
-        """Write the resolved values to os.environ (for dbt and Dagster) and make the folders.
-
-        The landing folder is made only where it is by default ($CX_HOME/landing, a new home's); one set
-        elsewhere (--landing, CX_LANDING) is where the exports arrive, and a typo there must not become an
-        empty folder that makes a night republish yesterday's data."""
+    def check_landing(self) -> None:
+        """SettingsError when the landing folder was set elsewhere than its default ($CX_HOME/landing, a
+        new home's, which export() makes) and is not there: a typo (or a mount not up yet) must not read
+        as an empty folder, a night that republishes yesterday's data. Runs call it before they start
+        (cx-unify run) or ingest (a run the daemon launches: the step fails, the code location loads)."""
         if not self.landing.is_dir() and self.landing != self.home / "landing":
             raise SettingsError(
                 f"landing folder not found: {self.landing} (--landing / CX_LANDING; "
                 f"the default is $CX_HOME/landing)"
             )
+
+    def export(self) -> None:
+        """Write the resolved values to os.environ (for dbt and Dagster) and make the folders cx-unify owns
+        (the landing folder only where it is by default: see check_landing)."""
         os.environ.update(
             CX_HOME=str(self.home),
             CX_LANDING=str(self.landing),
@@ -94,8 +97,10 @@ class Settings:
         )
         os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-        for folder in (self.home, self.landing, self.published, self.warehouse.parent):
+        for folder in (self.home, self.published, self.warehouse.parent):
             folder.mkdir(parents=True, exist_ok=True)
+        if self.landing == self.home / "landing":
+            self.landing.mkdir(parents=True, exist_ok=True)
         prepare_dagster_home(self.dagster_home)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from connectors.sources import yaml_problem
 from expectations.spec import CheckSpec
 
 ENTRY_KEYS = ("severity", "threshold", "params")
@@ -65,7 +66,7 @@ def _read_entries(path: Path) -> dict[str, Any]:
     except FileNotFoundError as exc:
         raise ChecksConfigError(f"checks file not found: {path} (set CX_CHECKS or --checks)") from exc
     except yaml.MarkedYAMLError as exc:
-        raise ChecksConfigError(f"{path}, {_yaml_problem(exc)}") from exc
+        raise ChecksConfigError(f"{path}, {yaml_problem(exc)}") from exc
     except yaml.YAMLError as exc:
         raise ChecksConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(document, dict) or set(document) - {"checks"}:
@@ -75,17 +76,6 @@ def _read_entries(path: Path) -> dict[str, Any]:
     if not isinstance(entries, dict):
         raise ChecksConfigError(f"{path}: 'checks' must map check names (or patterns) to settings")
     return {str(pattern): values for pattern, values in entries.items()}
-
-
-def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
-    """'line 12, column 4: not valid YAML: could not find expected ':' (while scanning a simple key at
-    line 10, column 3)': the marks are 0-based, an editor's lines and columns 1-based."""
-    mark = exc.problem_mark or exc.context_mark
-    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-    text = f"{where}not valid YAML: {exc.problem or exc.context}"
-    if exc.context and exc.problem and exc.context_mark:
-        text += f" ({exc.context} at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
-    return text
 
 
 def _entry(path: Path, pattern: str, values: object, specs: list[CheckSpec]) -> dict[str, Any]:

@@ -24,7 +24,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         publish.defs,
         nightly.defs,
         dg.Definitions(
-            resources={"warehouse": resources.warehouse_resource(settings), "dbt": dbt_resource()}
+            resources={"warehouse": resources.warehouse_resource(settings), "dbt": dbt_resource()},
+            # every job (the nightly, the UI's materialisations) runs its steps in turn in one process: a
+            # step process costs ~5 s, and the warehouse resource, with the run lock, is set up once
+            executor=dg.in_process_executor,
         ),
     )
 

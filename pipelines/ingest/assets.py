@@ -43,6 +43,7 @@ def build_ingest_asset(kind: str) -> dg.AssetsDefinition:
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         settings = load_settings()
+        settings.check_landing()
         configured = load_sources(settings.sources)
         sources = [s for s in configured if s.kind == kind]
         with warehouse.get_connection() as con:
@@ -57,9 +58,11 @@ def build_ingest_asset(kind: str) -> dg.AssetsDefinition:
                 configured=configured,
             )
             rows = con.execute(f'SELECT count(*) FROM raw."{kind}"').fetchall()[0][0]
-            unlisted = con.execute(
-                "SELECT DISTINCT source FROM ops.ingest_files WHERE kind = ? AND status IN ('loaded', 'replaced')"
-                " AND source NOT IN (SELECT unnest(?::VARCHAR[])) ORDER BY source",
+            unlisted = con.execute(  # whose latest row of some file is a load (not removed)
+                "SELECT DISTINCT source FROM (SELECT source, status, row_number() OVER (PARTITION BY source, file"
+                " ORDER BY ingested_at DESC) AS newest FROM ops.ingest_files WHERE kind = ?"
+                " AND status IN ('loaded', 'replaced', 'removed') AND source NOT IN (SELECT unnest(?::VARCHAR[])))"
+                " WHERE newest = 1 AND status <> 'removed' ORDER BY source",
                 [kind, [s.name for s in configured]],
             ).fetchall()
             preview = _preview(con, kind)

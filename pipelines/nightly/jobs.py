@@ -12,8 +12,5 @@ nightly_job = dg.define_asset_job(
     description="Ingest every landed export, build the dbt project, run the checks, publish the analyst file "
     "and the diagnostic report.",
     hooks={record_run_failure},
-    # one process for the whole run: a step process costs ~5 s, and the warehouse resource (with the
-    # run lock, pipelines/resources.py) is set up once for the run
-    executor_def=dg.in_process_executor,
     tags={"dagster/max_retries": "1", "dagster/retry_on_asset_or_op_failure": "false"},
 )

@@ -1,6 +1,7 @@
 """Publish: the analyst DuckDB file and the diagnostic report, after every mart is built and checked."""
 
 import json
+from pathlib import Path
 
 import dagster as dg
 
@@ -8,6 +9,7 @@ from cx_unify.settings import load_settings
 from expectations.suites import all_checks
 from pipelines.publish.analyst_file import publish_analyst_file
 from pipelines.publish.report import build_report
+from pipelines.resources import WarehouseResource
 from pipelines.transform.resources import MANIFEST, ensure_manifest
 
 GROUP = "publish"
@@ -51,12 +53,13 @@ def _upstream_keys() -> list[dg.AssetKey]:
 
 
 @dg.asset(key=["published", "analyst_file"], group_name=GROUP, deps=_upstream_keys(), kinds={"duckdb"})
-def analyst_file(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def analyst_file(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The DuckDB file analysts open (CX_PUBLISHED/cx.duckdb): marts, check history and reference tables,
-    PII masked by salted hash, a README table; rebuilt beside the live file and swapped in atomically."""
+    PII masked by salted hash, a README table; rebuilt beside the live file and swapped in atomically.
+    (The warehouse resource: its path, and the run lock a run holds while it writes the warehouse.)"""
     settings = load_settings()
     result = publish_analyst_file(
-        settings.warehouse, settings.published_db, settings.pii_salt, settings.mask_pii, kept_marts()
+        Path(warehouse.path), settings.published_db, settings.pii_salt, settings.mask_pii, kept_marts()
     )
     rewritten = ", ".join(f"{t}: {n} keys" for t, n in result.patched.items()) or "none (written in full)"
     context.log.info(

@@ -214,7 +214,7 @@ def test_forgetting_a_file_takes_its_rows_out_once_no_source_would_load_it_again
             con.execute("SELECT count(*) FROM ops.quarantine").fetchall()[0][0],
         )
 
-    with pytest.raises(ForgetRefused, match=r"^x/a.csv \(source 's'\): still in the landing folder"):
+    with pytest.raises(ForgetRefused, match=r"^x/a.csv: still in the landing folder"):
         forget_files(con, "s", tmp_path, sources, "x/a*")
     assert state() == ([("a.csv",), ("b.csv",)], 2)
 
@@ -231,7 +231,22 @@ def test_forgetting_a_file_takes_its_rows_out_once_no_source_would_load_it_again
     assert [r.status for r in ingest_sources(con, sources, tmp_path)] == ["loaded", "unchanged"]
     assert state() == ([("a.csv",), ("b.csv",)], 2)
     # a source no longer in sources.yml: its files may stay in the landing folder
-    assert [r.file for r in forget_files(con, "s", tmp_path, [])] == ["x/a.csv", "x/b.csv"]
+    # a copy of a file's bytes landed under another name was skipped as a duplicate: while it is landed,
+    # forgetting the file would bring its records back the next night
+    (tmp_path / "x" / "b.csv").rename(tmp_path / "b.csv")
+    (tmp_path / "x" / "b_copy.csv").write_bytes((tmp_path / "b.csv").read_bytes())
+    (tmp_path / "x" / "b.csv").write_bytes((tmp_path / "b.csv").read_bytes())
+    assert [r.status for r in ingest_sources(con, sources, tmp_path)] == [
+        "unchanged",
+        "unchanged",
+        "skipped_duplicate",
+    ]
+    (tmp_path / "x" / "b.csv").unlink()
+    with pytest.raises(ForgetRefused, match=r"^x/b_copy.csv: still in the landing folder"):
+        forget_files(con, "s", tmp_path, sources, "x/b.csv")
+    (tmp_path / "x" / "b_copy.csv").unlink()
+    assert [r.file for r in forget_files(con, "s", tmp_path, sources, "x/b.csv")] == ["x/b.csv"]
+    assert [r.file for r in forget_files(con, "s", tmp_path, [])] == ["x/a.csv"]
     assert state() == ([], 0)
 
 
@@ -275,3 +290,51 @@ def test_defaults_apply_to_every_source_that_does_not_set_them(tmp_path: Path) -
         "UTC",
         ("%d.%m.%Y",),
     )
+
+
+def test_the_reading_digest_takes_value_maps_with_keys_of_any_type(tmp_path: Path) -> None:
+    """YAML gives a value map's keys as numbers, booleans or text: the digest of one mixing them is stable
+    (it used to raise while sorting them), and changes with them."""
+    [source] = _load(tmp_path, "value_maps: {status: {1: open, 'ten': closed, yes: pending}}")
+    [other] = _load(tmp_path, "value_maps: {status: {1: open, 'ten': closed, no: pending}}")
+    assert (
+        source.reading_digest
+        == _load(tmp_path, "value_maps: {status: {1: open, 'ten': closed, yes: pending}}")[0].reading_digest
+    )
+    assert source.reading_digest != other.reading_digest
+
+
+def test_defaults_give_way_to_a_presets_own_options(tmp_path: Path) -> None:
+    """source > preset > defaults: a default format for hand-made sources leaves a vendor preset's own."""
+    path = tmp_path / "sources.yml"
+    path.write_text(
+        "defaults:\n  timestamp_formats: ['%d/%m/%Y %H:%M']\nsources:\n"
+        "  - {name: calls, path: 'c/*', preset: call_centre_log}\n"
+        "  - {name: tickets, kind: complaints, path: 't/*'}\n",
+        encoding="utf-8",
+    )
+    calls, tickets = load_sources(path)
+    assert calls.timestamp_formats == PRESETS["call_centre_log"].timestamp_formats != ("%d/%m/%Y %H:%M",)
+    assert tickets.timestamp_formats == ("%d/%m/%Y %H:%M",)
+
+
+def test_a_typed_zoned_timestamp_keeps_its_instant(tmp_path: Path) -> None:
+    """A Parquet TIMESTAMPTZ reads as text with an hours-only offset ('+00'): the instant is kept, not
+    taken for the source's local time (an hour off in a London summer)."""
+    (tmp_path / "x").mkdir()
+    duckdb.execute(
+        "SET TimeZone = 'UTC'; COPY (SELECT '1' AS id, TIMESTAMPTZ '2024-05-06 10:00:00+00' AS created, 'open' AS status)"
+        f" TO '{tmp_path / 'x' / 'a.parquet'}' (FORMAT parquet)"
+    )
+    path = tmp_path / "sources.yml"
+    path.write_text(
+        "sources:\n  - {name: s, kind: complaints, path: 'x/*.parquet', timezone: Europe/London,\n"
+        "     mapping: {complaint_id: id, created_at: created, status: status}}\n",
+        encoding="utf-8",
+    )
+    con = duckdb.connect()
+    [result] = ingest_sources(con, load_sources(path), tmp_path)
+    assert result.rows_loaded == 1, result
+    assert con.execute("SELECT created_at::VARCHAR FROM raw.complaints").fetchall() == [
+        ("2024-05-06 10:00:00",)
+    ]

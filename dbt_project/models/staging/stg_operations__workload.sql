@@ -42,8 +42,10 @@ exported as (
 ),
 
 recounted as (
-    -- as connectors/ingest.py derives it per file: offered = handled + abandoned (phantom calls never
-    -- reached the queue), waits of the offered, handle times of the handled, agents who handled any
+    -- the measures connectors/ingest.py derives per file, from the staged contacts: offered = handled +
+    -- abandoned (outcomes through contact_outcome_mapping; phantom calls never reached the queue), waits
+    -- of the offered, handle times of the handled, agents; the channel as staged (phone when empty); no
+    -- source_file (a day may hold calls of several files)
     select
         contacts.source,
         {{ dbt.date_trunc('day', 'contacts.started_at') }} as period_start,
