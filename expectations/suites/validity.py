@@ -6,7 +6,8 @@ unique ids per source and file), and what ingest had to quarantine.
 `F8_ingest__<table>` (ERROR, blocking): files of a kind that could not be loaded at all (a required
 column missing, an unreadable file): tonight's data would be published without them.
 `F8_orphans__complaint_events` (WARN): change histories that reach no complaint (its record quarantined,
-never exported, or its id in several complaint sources), so they are in no journey or ownership mart.
+never exported, or its id in several complaint sources), so they are in no journey or ownership mart. A
+ticket deleted in the service system is withdrawn with its history: not an orphan.
 """
 
 from __future__ import annotations
@@ -100,18 +101,23 @@ def _orphan_histories() -> CheckSpec:
         "F8_orphans__complaint_events",
         ("staging", "stg_service__complaints"),
         "complaint change histories that reach no complaint: no complaint record has their id (its record "
-        "was quarantined or never exported) or several do; they are in no journey or ownership mart",
+        "was quarantined or never exported) or several do; they are in no journey or ownership mart (a "
+        "ticket deleted in the service system is withdrawn with its history)",
         """WITH histories AS (
     SELECT source, complaint_id, count(*) AS changes
     FROM staging.stg_service__complaint_events GROUP BY source, complaint_id
 ),
 records AS (
     SELECT complaint_id, count(*) AS complaint_records FROM staging.stg_service__complaints GROUP BY complaint_id
+),
+deleted AS (  -- tickets withdrawn by deletion (staging keeps no deleted ticket)
+    SELECT DISTINCT complaint_id FROM raw.complaints WHERE lower(trim(status)) = 'deleted'
 )
 SELECT histories.source, histories.complaint_id, histories.changes,
     coalesce(records.complaint_records, 0) AS complaint_records
 FROM histories LEFT JOIN records ON histories.complaint_id = records.complaint_id
-WHERE records.complaint_records IS NULL OR records.complaint_records > 1
+WHERE (records.complaint_records IS NULL AND histories.complaint_id NOT IN (SELECT complaint_id FROM deleted))
+    OR records.complaint_records > 1
 ORDER BY histories.changes DESC, histories.source, histories.complaint_id""",
         unit="change histories",
         entity=("source", "complaint_id"),

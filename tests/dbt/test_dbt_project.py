@@ -285,3 +285,55 @@ def test_a_call_log_exported_twice_counts_each_call_once(
     )
     assert the_log != doubled  # the raw aggregates count the re-sent half twice
     assert staged == the_log
+
+
+@pytest.mark.slow
+def test_a_deleted_ticket_is_withdrawn_with_its_history(
+    tmp_path: Path, query: Callable[..., list[tuple]]
+) -> None:
+    """Zendesk keeps a deleted ticket (status 'deleted': two in the real Fivetran sample). It is no
+    complaint (not open, not SLA-breached, not in the KPIs), and its change history is no orphan; a history
+    whose ticket was never exported still is."""
+    from connectors.ingest import ingest_sources
+    from connectors.sources import load_sources
+    from expectations.suites.validity import checks
+
+    real = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "zendesk_fivetran_seeds"
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    shutil.copy(real / "ticket_data.csv", landing / "ticket_data.csv")
+    (landing / "history.csv").write_text(
+        "field_name,ticket_id,updated,_fivetran_synced,user_id,value\n"
+        "status,1595,2020-02-19 01:55:11,2020-03-20 02:32:49.426,,deleted\n"
+        "status,999999,2020-02-19 01:55:11,2020-03-20 02:32:49.426,,open\n",
+        encoding="utf-8",
+    )
+    sources = tmp_path / "sources.yml"
+    sources.write_text(
+        "sources:\n  - {name: zendesk, path: ticket_data.csv, preset: zendesk_tickets}\n"
+        "  - {name: zendesk_history, path: history.csv, preset: zendesk_field_history}\n",
+        encoding="utf-8",
+    )
+    warehouse = _empty_warehouse(tmp_path)
+    con = duckdb.connect(str(warehouse))
+    ingest_sources(con, load_sources(sources), landing)
+    con.close()
+    built = _dbt(
+        [
+            "build",
+            "--select",
+            "+stg_service__complaints",
+            "+stg_service__complaint_events",
+            "--exclude-resource-type",
+            "unit_test",
+            "--exclude-resource-type",
+            "test",
+        ],
+        warehouse,
+    )
+    assert built.returncode == 0, built.stdout[-3000:]
+    assert query(warehouse, "SELECT count(*) FROM raw.complaints WHERE status = 'deleted'") == [(2,)]
+    staged = {row[0] for row in query(warehouse, "SELECT complaint_id FROM staging.stg_service__complaints")}
+    assert len(staged) == 8 and not staged & {"1595", "11013"}
+    [orphans] = [c for c in checks() if c.name == "F8_orphans__complaint_events"]
+    assert [row[1] for row in query(warehouse, orphans.frame_sql(0))] == ["999999"]

@@ -6,7 +6,9 @@
 }, 'vars': ['phone_region']} %}
 {{ incremental_by_record('complaints', record_keys, **record_inputs) }}
 -- One row per complaint (latest exported version), with mapped team / category / channel and
--- normalised customer identifiers.
+-- normalised customer identifiers. A ticket whose latest version is deleted (Zendesk keeps a deleted
+-- ticket, status 'deleted', in its API and Fivetran's table) is withdrawn, as a record gone from raw is:
+-- no complaint, and its change history reaches none.
 -- Incremental by record (macros/incremental.sql): a night rebuilds the records whose raw rows, mapping
 -- seeds or SQL changed.
 with
@@ -68,7 +70,7 @@ renamed as (
         _row as source_row,
         source_fingerprint
     from latest
-    where version_rank = 1
+    where version_rank = 1 and lower(trim(status)) <> 'deleted'
 ),
 
 final as (
