@@ -56,6 +56,17 @@ class FileResult:
     notes: list[str] = field(default_factory=list)  # how the file was read; warnings first
 
 
+def loaded_files_sql(where: str = "true") -> str:
+    """A select of the files each source holds rows of now, from ops.ingest_files: the latest load of each
+    path (loaded or replaced), unless it was removed since (forget_files). `where` filters the manifest's
+    rows by source, kind or file (not by sha256: a path's latest row decides)."""
+    return (
+        "SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY source, file ORDER BY ingested_at DESC)"
+        f" AS newest FROM ops.ingest_files WHERE status IN ('loaded', 'replaced', 'removed') AND ({where}))"
+        " WHERE newest = 1 AND status <> 'removed'"
+    )
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for schema in ("raw", "ops", "quality"):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
@@ -122,13 +133,11 @@ def ingest_sources(
     loaded_at = _now()
     _assume_current_reading(con, sources)
     manifest = con.execute(
-        "SELECT source, file, sha256, status FROM ops.ingest_files WHERE source IN (SELECT unnest(?::VARCHAR[])) "
-        "AND status IN ('loaded', 'replaced', 'removed') ORDER BY ingested_at",
+        f"SELECT source, file, sha256 FROM ({loaded_files_sql('source IN (SELECT unnest(?::VARCHAR[]))')})",
         [[s.name for s in sources]],
     ).fetchall()
-    known = {sha for _, _, sha, _ in manifest}
-    # the latest row of a path wins; a removed file is as if never loaded (as in _previous)
-    last_at = {(source, file): None if status == "removed" else sha for source, file, sha, status in manifest}
+    known = {sha for _, _, sha in manifest}
+    last_at = {(source, file): sha for source, file, sha in manifest}
     # the files' digests are computed ahead, beside DuckDB's work (hashlib and DuckDB both release the GIL)
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cx-sha256")
     loaders = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="cx-ingest")
@@ -258,21 +267,14 @@ def _previous(
     """(sha last loaded at this path, how it was read (reading_digest), whether these bytes are already
     loaded under another path)."""
     row = con.execute(
-        "SELECT sha256, reading_digest, status FROM ops.ingest_files WHERE source = ? AND file = ?"
-        " AND status IN ('loaded', 'replaced', 'removed') ORDER BY ingested_at DESC LIMIT 1",
+        f"SELECT sha256, reading_digest FROM ({loaded_files_sql('source = ? AND file = ?')})",
         [source.name, rel],
     ).fetchone()
     elsewhere = con.execute(
-        "SELECT count(*) FROM ops.ingest_files f WHERE source = ? AND sha256 = ? AND file <> ?"
-        " AND status IN ('loaded', 'replaced') AND sha256 = (SELECT CASE WHEN g.status <> 'removed' THEN g.sha256 END"
-        "  FROM ops.ingest_files g WHERE g.source = f.source AND g.file = f.file"
-        "  AND g.status IN ('loaded', 'replaced', 'removed')"
-        "  ORDER BY g.ingested_at DESC LIMIT 1)",
-        [source.name, sha, rel],
+        f"SELECT count(*) FROM ({loaded_files_sql('source = ? AND file <> ?')}) WHERE sha256 = ?",
+        [source.name, rel, sha],
     ).fetchone()
-    if row is None or row[2] == "removed":  # forgotten: as if never loaded
-        return None, None, bool(elsewhere and elsewhere[0])
-    return row[0], row[1], bool(elsewhere and elsewhere[0])
+    return (row[0] if row else None), (row[1] if row else None), bool(elsewhere and elsewhere[0])
 
 
 def ingest_file(
@@ -481,10 +483,8 @@ def forget_files(
     ensure_schema(con)
     run_id = run_id or f"manual-{uuid.uuid4().hex[:12]}"
     loaded = con.execute(
-        "SELECT file, kind, sha256, size, rows_loaded, rows_quarantined FROM ("
-        "  SELECT *, row_number() OVER (PARTITION BY file ORDER BY ingested_at DESC) AS newest"
-        "  FROM ops.ingest_files WHERE source = ? AND status IN ('loaded', 'replaced', 'removed')"
-        ") WHERE newest = 1 AND status <> 'removed' ORDER BY file",
+        f"SELECT file, kind, sha256, size, rows_loaded, rows_quarantined FROM ({loaded_files_sql('source = ?')})"
+        " ORDER BY file",
         [source_name],
     ).fetchall()
     chosen = [row for row in loaded if fnmatch.fnmatchcase(row[0], pattern)]

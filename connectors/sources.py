@@ -21,6 +21,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -61,7 +62,7 @@ class Source:
     def files(self, landing: Path) -> list[Path]:
         return sorted(p for p in landing.glob(self.path) if p.is_file())
 
-    @property
+    @cached_property  # asked for per file; a frozen dataclass's __dict__ takes it
     def reading_digest(self) -> str:
         """SHA-256 of everything that decides what a file of this source loads as: the kind, preset,
         mapping, constants, value maps, formats, zone and reading options (not the path glob, the team or
@@ -286,6 +287,20 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
     )
 
 
+def read_yaml(path: Path, error: type[ValueError], what: str, setting: str) -> Any:
+    """The document of a YAML settings file (`what`: sources, checks), or `error` naming the file (and
+    `setting`, the variable and option that choose it, when it is not there) and the line and column of
+    a YAML mistake."""
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise error(f"{what} file not found: {path} (set {setting})") from exc
+    except yaml.MarkedYAMLError as exc:
+        raise error(f"{path}, {yaml_problem(exc)}") from exc
+    except yaml.YAMLError as exc:
+        raise error(f"{path}: not valid YAML: {exc}") from exc
+
+
 def yaml_problem(exc: yaml.MarkedYAMLError) -> str:
     """'line 12, column 4: not valid YAML: could not find expected ':' (while scanning a simple key at
     line 10, column 3)': the marks are 0-based, an editor's lines and columns 1-based."""
@@ -299,14 +314,7 @@ def yaml_problem(exc: yaml.MarkedYAMLError) -> str:
 
 def load_sources(path: Path) -> list[Source]:
     """Parse and validate sources.yml."""
-    try:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except FileNotFoundError as exc:
-        raise SourceConfigError(f"sources file not found: {path} (set CX_SOURCES or --sources)") from exc
-    except yaml.MarkedYAMLError as exc:
-        raise SourceConfigError(f"{path}, {yaml_problem(exc)}") from exc
-    except yaml.YAMLError as exc:
-        raise SourceConfigError(f"{path}: not valid YAML: {exc}") from exc
+    document = read_yaml(path, SourceConfigError, "sources", "CX_SOURCES or --sources")
     if not isinstance(document, dict) or set(document) - TOP_LEVEL_KEYS:
         unknown = sorted(set(document) - TOP_LEVEL_KEYS) if isinstance(document, dict) else document
         raise SourceConfigError(

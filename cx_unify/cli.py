@@ -43,6 +43,12 @@ ChecksOpt = Annotated[
 ]
 
 
+def _refused(exc: Exception, code: int) -> typer.Exit:
+    """One red line, the error's message, and the exit (75: a run holds the lock; 2: a setting)."""
+    console.print(f"[red]{escape(str(exc))}[/red]")
+    return typer.Exit(code)
+
+
 def _settings(
     home: Path | None = None,
     landing: Path | None = None,
@@ -128,11 +134,9 @@ def _run_nightly(settings: Settings, verbose: bool = False) -> RunSummary:
     try:
         return run_nightly(settings, verbose=verbose)
     except RunInProgress as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(75) from exc
+        raise _refused(exc, 75) from exc
     except (SettingsError, ChecksConfigError, SourceConfigError) as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(2) from exc
+        raise _refused(exc, 2) from exc
 
 
 def _print_summary(settings: Settings, summary: RunSummary) -> None:
@@ -210,11 +214,9 @@ def forget(
             finally:
                 con.close()
     except RunInProgress as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(75) from exc
+        raise _refused(exc, 75) from exc
     except (ForgetRefused, SourceConfigError) as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(2) from exc
+        raise _refused(exc, 2) from exc
     for result in removed:
         console.print(f"removed {escape(result.file)} ({result.kind}): {escape(result.notes[0])}")
     if not removed:

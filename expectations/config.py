@@ -13,9 +13,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from connectors.sources import yaml_problem
+from connectors.sources import read_yaml
 from expectations.spec import CheckSpec
 
 ENTRY_KEYS = ("severity", "threshold", "params")
@@ -61,14 +59,7 @@ def load_check_settings(path: Path, specs: list[CheckSpec]) -> dict[str, CheckSe
 
 
 def _read_entries(path: Path) -> dict[str, Any]:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError as exc:
-        raise ChecksConfigError(f"checks file not found: {path} (set CX_CHECKS or --checks)") from exc
-    except yaml.MarkedYAMLError as exc:
-        raise ChecksConfigError(f"{path}, {yaml_problem(exc)}") from exc
-    except yaml.YAMLError as exc:
-        raise ChecksConfigError(f"{path}: not valid YAML: {exc}") from exc
+    document = read_yaml(path, ChecksConfigError, "checks", "CX_CHECKS or --checks")
     if not isinstance(document, dict) or set(document) - {"checks"}:
         keys = sorted(map(str, document)) if isinstance(document, dict) else type(document).__name__
         raise ChecksConfigError(f"{path}: expected one key, checks, at the top; got {keys}")

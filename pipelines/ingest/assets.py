@@ -5,7 +5,7 @@ from typing import Any
 import dagster as dg
 
 from connectors.contracts import CONTRACTS
-from connectors.ingest import DERIVED_KINDS, FileResult, ingest_sources
+from connectors.ingest import DERIVED_KINDS, FileResult, ingest_sources, loaded_files_sql
 from connectors.sources import load_sources
 from cx_unify.settings import load_settings
 from pipelines.resources import WarehouseResource
@@ -58,11 +58,9 @@ def build_ingest_asset(kind: str) -> dg.AssetsDefinition:
                 configured=configured,
             )
             rows = con.execute(f'SELECT count(*) FROM raw."{kind}"').fetchall()[0][0]
-            unlisted = con.execute(  # whose latest row of some file is a load (not removed)
-                "SELECT DISTINCT source FROM (SELECT source, status, row_number() OVER (PARTITION BY source, file"
-                " ORDER BY ingested_at DESC) AS newest FROM ops.ingest_files WHERE kind = ?"
-                " AND status IN ('loaded', 'replaced', 'removed') AND source NOT IN (SELECT unnest(?::VARCHAR[])))"
-                " WHERE newest = 1 AND status <> 'removed' ORDER BY source",
+            unlisted = con.execute(
+                f"SELECT DISTINCT source FROM ({loaded_files_sql('kind = ?')})"
+                " WHERE source NOT IN (SELECT unnest(?::VARCHAR[])) ORDER BY source",
                 [kind, [s.name for s in configured]],
             ).fetchall()
             preview = _preview(con, kind)

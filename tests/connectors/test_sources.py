@@ -12,14 +12,20 @@ from connectors.presets import PRESETS, Unpivot
 from connectors.sources import SourceConfigError, load_sources
 
 
-def _load(tmp_path: Path, extra: str, preset: str = "generic", kind: str = "complaints") -> list:
+def _sources_yml(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "sources.yml"
-    path.write_text(
-        f"sources:\n  - name: s\n    kind: {kind}\n    path: 'x/*.csv'\n    preset: {preset}\n"
-        + "".join(f"    {line}\n" for line in extra.splitlines()),
-        encoding="utf-8",
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _load(tmp_path: Path, extra: str, preset: str = "generic", kind: str = "complaints") -> list:
+    return load_sources(
+        _sources_yml(
+            tmp_path,
+            f"sources:\n  - name: s\n    kind: {kind}\n    path: 'x/*.csv'\n    preset: {preset}\n"
+            + "".join(f"    {line}\n" for line in extra.splitlines()),
+        )
     )
-    return load_sources(path)
 
 
 def test_reading_options_from_yaml(tmp_path: Path) -> None:
@@ -137,10 +143,10 @@ def test_a_changed_reading_loads_the_files_again(tmp_path: Path) -> None:
 def test_a_file_two_sources_match_loads_under_neither(tmp_path: Path) -> None:
     """Overlapping path globs would load a file's records once per source: the file fails (F8_ingest
     blocks the night) with both sources named; the files only one source matches still load."""
-    path = tmp_path / "sources.yml"
     source = "    kind: complaints\n    mapping: {complaint_id: id, created_at: created, status: status}\n"
-    path.write_text(
-        f"sources:\n  - name: tickets\n    path: 'x/*.csv'\n{source}  - name: old_tickets\n    path: 'x/old*'\n{source}"
+    path = _sources_yml(
+        tmp_path,
+        f"sources:\n  - name: tickets\n    path: 'x/*.csv'\n{source}  - name: old_tickets\n    path: 'x/old*'\n{source}",
     )
     (tmp_path / "x").mkdir()
     for name in ("a.csv", "old_b.csv"):
@@ -268,20 +274,18 @@ def test_forgetting_a_file_takes_its_rows_out_once_no_source_would_load_it_again
     ],
 )
 def test_misplaced_keys_are_reported(tmp_path: Path, document: str, message: str) -> None:
-    path = tmp_path / "sources.yml"
-    path.write_text(document, encoding="utf-8")
+    path = _sources_yml(tmp_path, document)
     with pytest.raises(SourceConfigError) as raised:
         load_sources(path)
     assert message in str(raised.value)
 
 
 def test_defaults_apply_to_every_source_that_does_not_set_them(tmp_path: Path) -> None:
-    path = tmp_path / "sources.yml"
-    path.write_text(
+    path = _sources_yml(
+        tmp_path,
         "defaults:\n  timezone: Europe/Paris\n  date_formats: ['%d.%m.%Y']\nsources:\n"
         "  - {name: a, kind: complaints, path: 'a/*'}\n"
         "  - {name: b, kind: complaints, path: 'b/*', timezone: UTC}\n",
-        encoding="utf-8",
     )
     a, b = load_sources(path)
     assert (a.timezone, a.date_formats, b.timezone, b.date_formats) == (
@@ -306,12 +310,11 @@ def test_the_reading_digest_takes_value_maps_with_keys_of_any_type(tmp_path: Pat
 
 def test_defaults_give_way_to_a_presets_own_options(tmp_path: Path) -> None:
     """source > preset > defaults: a default format for hand-made sources leaves a vendor preset's own."""
-    path = tmp_path / "sources.yml"
-    path.write_text(
+    path = _sources_yml(
+        tmp_path,
         "defaults:\n  timestamp_formats: ['%d/%m/%Y %H:%M']\nsources:\n"
         "  - {name: calls, path: 'c/*', preset: call_centre_log}\n"
         "  - {name: tickets, kind: complaints, path: 't/*'}\n",
-        encoding="utf-8",
     )
     calls, tickets = load_sources(path)
     assert calls.timestamp_formats == PRESETS["call_centre_log"].timestamp_formats != ("%d/%m/%Y %H:%M",)
@@ -326,11 +329,10 @@ def test_a_typed_zoned_timestamp_keeps_its_instant(tmp_path: Path) -> None:
         "SET TimeZone = 'UTC'; COPY (SELECT '1' AS id, TIMESTAMPTZ '2024-05-06 10:00:00+00' AS created, 'open' AS status)"
         f" TO '{tmp_path / 'x' / 'a.parquet'}' (FORMAT parquet)"
     )
-    path = tmp_path / "sources.yml"
-    path.write_text(
+    path = _sources_yml(
+        tmp_path,
         "sources:\n  - {name: s, kind: complaints, path: 'x/*.parquet', timezone: Europe/London,\n"
         "     mapping: {complaint_id: id, created_at: created, status: status}}\n",
-        encoding="utf-8",
     )
     con = duckdb.connect()
     [result] = ingest_sources(con, load_sources(path), tmp_path)
