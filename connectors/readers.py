@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from duckdb.sqltypes import DuckDBPyType
 
 from connectors.csv_reader import csv_relation, rejects_sql
@@ -319,15 +320,49 @@ def _load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, source: Source, src: 
         raise UnreadableFile(f"no sheet named '{wanted}'; the workbook has {sheets} (sources.yml `sheet`)")
     if isinstance(wanted, int) and not 0 <= wanted < len(sheets):
         raise UnreadableFile(f"no sheet number {wanted} (0-based); the workbook has {sheets}")
-    try:
-        arrow_table = reader.load_sheet(wanted, dtypes="string").to_arrow()
+    try:  # the header row read as a record: fastexcel names a date-typed header cell __UNNAMED__n
+        batch = reader.load_sheet(wanted, header_row=None, dtypes="string").to_arrow()
     except Exception as exc:
         raise UnreadableFile(f"sheet {wanted!r} cannot be read: {first_line(exc)}") from exc
     name = sheets[wanted] if isinstance(wanted, int) else wanted
-    if arrow_table.num_columns == 0:
+    if batch.num_columns == 0 or batch.num_rows == 0:
         raise UnreadableFile(f"sheet '{name}' is empty (no header row); the workbook has {sheets}")
+    headers, note = xlsx_headers(list(batch.slice(0, 1).to_pylist()[0].values()))
+    arrow_table = pa.Table.from_batches([batch.slice(1)]).rename_columns(headers)
     con.register(f"{src}_arrow", arrow_table)
     con.execute(f"CREATE TEMP TABLE {src} AS SELECT * FROM {src}_arrow")
     con.unregister(f"{src}_arrow")
     others = [s for s in sheets if s != name]
-    return f"sheet '{name}' read" + (f"; other sheets ignored: {others}" if others else "")
+    notes = [f"sheet '{name}' read"] + ([note] if note else [])
+    return "; ".join(notes + ([f"other sheets ignored: {others}"] if others else []))
+
+
+_EXCEL_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$")  # a date cell's text (fastexcel, as string)
+
+
+def xlsx_headers(cells: list[str | None]) -> tuple[list[str], str | None]:
+    """Column names from a sheet's header row as text (and a note when dates were renamed). A cell left
+    empty is __UNNAMED__<i>, a repeated name gets _1, _2, ... (fastexcel's own rules). A header stored as
+    an Excel date (a BI tool's crosstab of periods) is named by its date, 2026-05-01; when every such
+    header is the first of a month they are months, 2026-05, as a monthly crosstab's "May-26" columns
+    are."""
+    dates = [m.group(1) for c in cells if c is not None and (m := _EXCEL_DATE.match(c))]
+    monthly = bool(dates) and all(d.endswith("-01") for d in dates)
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for i, cell in enumerate(cells):
+        text = cell or ""
+        date = _EXCEL_DATE.match(text)
+        if date:
+            text = date.group(1)[:7] if monthly else date.group(1)
+        base = text or f"__UNNAMED__{i}"
+        name = base
+        while name in seen:  # kpi, kpi_1, kpi_2, ...
+            seen[base] += 1
+            name = f"{base}_{seen[base]}"
+        seen.setdefault(name, 0)
+        names.append(name)
+    if not dates:
+        return names, None
+    shown = "months (2026-05)" if monthly else "days (2026-05-01)"
+    return names, f"{len(dates)} header(s) stored as Excel dates read as {shown}"

@@ -131,7 +131,8 @@ def _failed_files(kind: str) -> CheckSpec:
         ("raw", kind),
         f"files of kind {kind} that the latest ingest could not load at all (ops.ingest_files, status "
         "'failed', with the reason): their rows are not in raw (a file loaded before keeps its earlier "
-        "version's rows)",
+        "version's rows). After fixing or removing the file, run the whole night again (cx-unify run, or "
+        "all steps in the UI): re-executing from failure does not ingest again, so this check fails again",
         f"""SELECT files.source, files.file, files.error
 FROM ops.ingest_files AS files
 WHERE files.kind = '{kind}' AND files.status = 'failed' AND files.run_id = (

@@ -3,6 +3,7 @@ per queue-day workload checked against an independent count) and bi_kpi_export, 
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import json
@@ -13,7 +14,9 @@ import duckdb
 import polars as pl
 
 from connectors.ingest import FileResult, ingest_sources
+from connectors.readers import xlsx_headers
 from connectors.sources import load_sources
+from tests.fixtures.xlsx_writer import write_xlsx
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REAL = FIXTURES / "real"
@@ -208,6 +211,50 @@ def test_bi_kpi_export_wide_csv_and_xlsx(con: duckdb.DuckDBPyConnection, tmp_pat
     assert rows(
         con, "SELECT DISTINCT dashboard, exported_at FROM raw.dashboard_kpis WHERE _file LIKE '%.xlsx'"
     ) == [("Service Performance", mtime)]
+
+
+def test_bi_kpi_export_xlsx_with_period_headers_stored_as_dates(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Excel keeps a crosstab's period headers as dates ("May-26" shown, 2026-05-01 stored), which the
+    workbook reader named __UNNAMED__3.. and the file failed. First-of-month dates are months; other
+    dates are days."""
+    landing = tmp_path / "landing"
+    (landing / "bi").mkdir(parents=True)
+    wide = list(csv.reader((VENDOR / "bi" / "service_kpis_wide.csv").read_text().splitlines()))
+    months = [date(2026, 5, 1), date(2026, 6, 1), date(2026, 7, 1)]
+    body = [[c if i < 3 or c == "" else float(c) for i, c in enumerate(row)] for row in wide[1:]]
+    write_xlsx(landing / "bi" / "monthly.xlsx", {"KPIs": [wide[0][:3] + months + ["Total"], *body]})
+    days = [date(2026, 5, 1), date(2026, 5, 2)]
+    write_xlsx(
+        landing / "bi" / "daily.xlsx",
+        {"KPIs": [["Metric", "Team", "Unit", *days], ["Calls", "Cards", "count", 7, 9]]},
+    )
+    yaml = "sources:\n  - {name: kpis, path: 'bi/*.xlsx', preset: bi_kpi_export, constants: {dashboard: D}}\n"
+    daily, monthly = ingest(con, tmp_path, yaml, landing)
+    assert (monthly.status, monthly.rows_loaded) == ("loaded", 11)
+    assert "3 header(s) stored as Excel dates read as months (2026-05)" in "; ".join(monthly.notes)
+    assert rows(con, KPI_SQL.replace("?", "'bi/monthly.xlsx'")) == KPI_WIDE
+    assert (daily.status, daily.rows_loaded) == ("loaded", 2)
+    assert rows(con, KPI_SQL.replace("?", "'bi/daily.xlsx'")) == [
+        ("Calls", "Cards", "count", date(2026, 5, 1), date(2026, 5, 1), 7.0),
+        ("Calls", "Cards", "count", date(2026, 5, 2), date(2026, 5, 2), 9.0),
+    ]
+
+
+def test_xlsx_headers_keep_fastexcels_names() -> None:
+    names, note = xlsx_headers(["kpi", "kpi", None, "", "kpi", "2026-05-03 10:30:00", "2026-05-01 00:00:00"])
+    assert names == [
+        "kpi",
+        "kpi_1",
+        "__UNNAMED__2",
+        "__UNNAMED__3",
+        "kpi_2",
+        "2026-05-03 10:30:00",
+        "2026-05",
+    ]
+    assert note == "1 header(s) stored as Excel dates read as months (2026-05)"
+    assert xlsx_headers(["a", "b"]) == (["a", "b"], None)
 
 
 def test_unpivot_spelled_out_in_yaml(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
