@@ -73,6 +73,22 @@ def test_publishing_waits_for_every_check(cx_env: Path) -> None:
         assert key.asset_key in publish_parents, key
 
 
+def test_every_check_says_what_it_holds(cx_env: Path) -> None:
+    """The UI shows each asset check's description: dbt's generic tests have none of their own."""
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    described = {k.name: graph.get_check_spec(k).description for k in graph.asset_check_keys}
+    assert [name for name, text in described.items() if not text] == []
+    assert (
+        described["not_null_customers_customer_key"]
+        == "dbt test (ERROR): customers.customer_key is never null"
+    )
+    assert described["relationships_metric_names_metric_key__metric_key__ref_metric_registry_"] == (
+        "dbt test (ERROR): every metric_names.metric_key is a metric_registry.metric_key (or null)"
+    )
+
+
 @pytest.mark.slow
 def test_dg_check_defs_passes(cx_env: Path) -> None:
     """What a data engineer runs: `dg check defs` from the repository root."""
