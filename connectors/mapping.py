@@ -144,13 +144,24 @@ def _text(expr: str, value_map: dict[str, object] | None) -> str:
     return f"(CASE lower({text}) {cases} ELSE {text} END)"
 
 
+_TIME = ":\\d\\d(\\.\\d+)?"  # the end of a time of day: its minutes or seconds
+_OFFSET = _TIME + "\\s*(Z|[+-]\\d\\d(:?\\d\\d)?)$"
+_ZONE_NAME = _TIME + "\\s+(UTC|GMT|[A-Za-z]+(/[A-Za-z0-9_+-]+)+)$"
+_ZONE_ABBREVIATION = _TIME + "\\s+[A-Za-z]{2,5}$"  # CET, BST, EST (AM and PM aside)
+_HALF_DAY = "\\s[AaPp][Mm]$"
+
+
 def _typed(column: Column, text: str, source: Source) -> str:
     if column.type == "VARCHAR":
         return text
     if column.type == "DOUBLE":
         return f"try_cast({text} AS DOUBLE)"
-    if column.type == "BIGINT":
-        return f"coalesce(try_cast({text} AS BIGINT), try_cast(try_cast({text} AS DOUBLE) AS BIGINT))"
+    if column.type == "BIGINT":  # 12.0 is 12; 1.234 (a thousands separator?) is no whole number
+        # (DuckDB's own cast rounds text: '1.234' -> 1)
+        return (
+            f"CASE WHEN try_cast({text} AS DOUBLE) = trunc(try_cast({text} AS DOUBLE)) "
+            f"THEN try_cast({text} AS BIGINT) END"
+        )
     if column.type == "DATE":
         formats = "[" + ", ".join(lit(f) for f in source.date_formats) + "]"
         return f"coalesce(try_strptime({text}, {formats})::DATE, try_cast({text} AS DATE))"
@@ -160,10 +171,16 @@ def _typed(column: Column, text: str, source: Source) -> str:
         local = f"coalesce(try_strptime({text}, {formats}), try_cast({text} AS TIMESTAMP))"
         if source.timezone != "UTC":
             local = f"timezone('UTC', timezone({lit(source.timezone)}, {local}))"
-        zoned = f"timezone('UTC', try_cast({text} AS TIMESTAMPTZ))"
-        # an offset after a time of day: Z, +02:00, +0200, or +00 (DuckDB's text of a TIMESTAMPTZ)
-        offset = ":\\d\\d(\\.\\d+)?\\s*(Z|[+-]\\d\\d(:?\\d\\d)?)$"
-        return f"(CASE WHEN regexp_matches({text}, '{offset}') THEN {zoned} ELSE {local} END)"
+        # after a time of day, an offset (Z, +02:00, +0200, or +00: DuckDB's text of a TIMESTAMPTZ; a space
+        # before it is dropped) or a zone name (UTC, GMT, Europe/Paris) states the instant; a zone
+        # abbreviation (CET, BST: British or Bangladesh?) is ambiguous and reads as nothing (quarantined)
+        unspaced = f"regexp_replace({text}, '\\s+([+-]\\d\\d(:?\\d\\d)?|Z)$', '\\1')"
+        return (
+            f"(CASE WHEN regexp_matches({text}, '{_OFFSET}') THEN timezone('UTC', try_cast({unspaced} AS TIMESTAMPTZ)) "
+            f"WHEN regexp_matches({text}, '{_ZONE_NAME}') THEN timezone('UTC', try_cast({text} AS TIMESTAMPTZ)) "
+            f"WHEN regexp_matches({text}, '{_ZONE_ABBREVIATION}') AND NOT regexp_matches({text}, '{_HALF_DAY}') "
+            f"THEN NULL ELSE {local} END)"
+        )
     raise ValueError(f"unsupported contract type {column.type}")
 
 
@@ -184,10 +201,19 @@ def _checks(c: CompiledColumn, source: Source) -> list[str]:
     if c.column.required:
         reasons.append(f"CASE WHEN {t} IS NULL THEN {lit(where + ': required value is missing')} END")
     if c.column.type != "VARCHAR":
+        hint = "''"
+        if c.column.type == "TIMESTAMP":
+            hint = (
+                f"CASE WHEN regexp_matches({t}, '{_ZONE_ABBREVIATION}') AND NOT regexp_matches({t}, "
+                f"'{_HALF_DAY}') THEN ' (a zone abbreviation is ambiguous: write an offset, +01:00, or a zone "
+                "name, Europe/London)' ELSE '' END"
+            )
+        elif c.column.type == "BIGINT":
+            hint = f"CASE WHEN try_cast({t} AS DOUBLE) IS NOT NULL THEN ' (not whole: a thousands separator?)' ELSE '' END"
         reasons.append(
             f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN "
             f"{lit(where + ': expected ' + _expected(c.column, source) + ', got ')} "
-            f"|| '''' || left({t}, 80) || '''' END"
+            f"|| '''' || left({t}, 80) || '''' || {hint} END"
         )
     if c.column.type in ("TIMESTAMP", "DATE"):
         # strptime's %Y takes '26' as the year 26: a two-digit year read by a four-digit format

@@ -340,3 +340,59 @@ def test_a_typed_zoned_timestamp_keeps_its_instant(tmp_path: Path) -> None:
     assert con.execute("SELECT created_at::VARCHAR FROM raw.complaints").fetchall() == [
         ("2024-05-06 10:00:00",)
     ]
+
+
+def test_a_zone_written_after_the_time_states_the_instant(tmp_path: Path) -> None:
+    """Text dumps write '2026-07-01 10:00:00 UTC' or a zone name: the instant they state, not the source's
+    local time (it was read as New York time, 4 h off). An abbreviation (BST: British or Bangladesh?) is
+    quarantined with the reason, as is a count that is not whole (1.234: a thousands separator)."""
+    (tmp_path / "x").mkdir()
+    created = [
+        "2026-07-01 10:00:00 UTC",
+        "2026-07-01 10:00:00 Europe/Paris",
+        "2026-07-01 10:00:00 +02:00",
+        "2026-07-01T10:00:00Z",
+        "2026-07-01 10:00:00",
+        "07/01/2026 10:00 AM",
+        "2026-07-01 10:00:00 BST",
+    ]
+    lines = ["id,created,status"] + [f"{i},{c},open" for i, c in enumerate(created, 1)]
+    (tmp_path / "x" / "a.csv").write_text("\n".join(lines) + "\n")
+    path = _sources_yml(
+        tmp_path,
+        "sources:\n  - {name: s, kind: complaints, path: 'x/*.csv', timezone: America/New_York,\n"
+        "     timestamp_formats: ['%Y-%m-%d %H:%M:%S', '%m/%d/%Y %I:%M %p'],\n"
+        "     mapping: {complaint_id: id, created_at: created, status: status}}\n",
+    )
+    con = duckdb.connect()
+    [result] = ingest_sources(con, load_sources(path), tmp_path)
+    assert (result.rows_loaded, result.rows_quarantined) == (6, 1), result
+    assert con.execute("SELECT created_at::VARCHAR FROM raw.complaints ORDER BY _row").fetchall() == [
+        ("2026-07-01 10:00:00",),
+        ("2026-07-01 08:00:00",),
+        ("2026-07-01 08:00:00",),
+        ("2026-07-01 10:00:00",),
+        ("2026-07-01 14:00:00",),  # local New York time (EDT)
+        ("2026-07-01 14:00:00",),
+    ]
+    [(row, reason)] = con.execute("SELECT row, reason FROM ops.quarantine").fetchall()
+    assert row == 7 and "got '2026-07-01 10:00:00 BST' (a zone abbreviation is ambiguous" in reason
+
+
+def test_a_count_that_is_not_whole_is_quarantined(tmp_path: Path) -> None:
+    """A whole-number column took 1.234 (a thousands separator: 1 234) as 1, silently; 12.0 stays 12."""
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "a.csv").write_text(
+        "day,queue,offered,handled\n2026-07-01,Cards,12.0,10\n2026-07-02,Cards,1.234,1.100\n"
+    )
+    path = _sources_yml(
+        tmp_path,
+        "sources:\n  - name: wfm\n    kind: workload\n    path: 'w/*.csv'\n    mapping: {period_start: day, "
+        "period_end: {sql: 'day::DATE + 1'}, team: queue, contacts_offered: offered, contacts_handled: handled}\n",
+    )
+    con = duckdb.connect()
+    [result] = ingest_sources(con, load_sources(path), tmp_path)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1), result
+    assert con.execute("SELECT contacts_offered, contacts_handled FROM raw.workload").fetchall() == [(12, 10)]
+    [reason] = con.execute("SELECT reason FROM ops.quarantine").fetchone()
+    assert "got '1.234' (not whole: a thousands separator?)" in reason, reason
