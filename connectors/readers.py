@@ -304,6 +304,9 @@ def _text_columns(expr: str, name: str, dtype: DuckDBPyType) -> list[str]:
     alias = q(name + "_" if name == "_row" else name)  # "_row" is the record number
     if dtype.id in ("list", "map", "array"):
         return [f"to_json({expr})::VARCHAR AS {alias}"]
+    if dtype.id in ("float", "double"):  # pandas keeps an id column with a gap as float: 12345.0 is 12345
+        whole = f"{expr} = trunc({expr}) AND abs({expr}) < 1e15"
+        return [f"CASE WHEN {whole} THEN {expr}::BIGINT::VARCHAR ELSE {expr}::VARCHAR END AS {alias}"]
     return [f"{expr}::VARCHAR AS {alias}"]
 
 

@@ -1,25 +1,28 @@
 {#- A select of every key an identity node carries that can tie it to another node: its system customer
     id (within one source), CRM number and normalised email, and for the ticket link the complaint id,
-    carried by the complaint itself (is_ticket_complaint) and by each survey response sent for it. -#}
+    carried by the complaint itself (is_ticket_complaint) and by each survey response sent for it. An
+    email's rows carry the node's birth date and last name, which tell a shared address (identity_edge_fingerprints). -#}
 {% macro identity_node_keys(nodes) -%}
-    select node_id, source_fingerprint, 'system_id' as match_rule, system_id_key as match_key, false as is_ticket_complaint
+    select node_id, source_fingerprint, 'system_id' as match_rule, system_id_key as match_key, false as is_ticket_complaint,
+        cast(null as date) as birth_date, cast(null as {{ dbt.type_string() }}) as last_name
     from {{ nodes }} where system_id_key is not null
     union all
-    select node_id, source_fingerprint, 'crm_id', crm_id, false from {{ nodes }} where crm_id is not null
+    select node_id, source_fingerprint, 'crm_id', crm_id, false, null, null from {{ nodes }} where crm_id is not null
     union all
-    select node_id, source_fingerprint, 'email', email_norm, false from {{ nodes }} where email_norm is not null
+    select node_id, source_fingerprint, 'email', email_norm, false, birth_date, last_name from {{ nodes }} where email_norm is not null
     union all
-    select node_id, source_fingerprint, 'ticket_link', record_id, true
+    select node_id, source_fingerprint, 'ticket_link', record_id, true, null, null
     from {{ nodes }} where record_kind = 'complaint' and record_id is not null
     union all
-    select node_id, source_fingerprint, 'ticket_link', linked_complaint_id, false
+    select node_id, source_fingerprint, 'ticket_link', linked_complaint_id, false, null, null
     from {{ nodes }} where record_kind = 'survey_response' and linked_complaint_id is not null
 {%- endmacro %}
 
 {#- A select of every key group that links nodes (match_rule, match_key) and its inputs_fingerprint: a
     digest of the group's key and its nodes' fingerprints (int_identity_nodes.source_fingerprint), so a
     node that joins, leaves or changes rebuilds the group's links. A key links when two or more nodes
-    share it; a ticket links when exactly one complaint carries its id and a survey response names it.
+    share it (an email only when its records do not tell several people: see below); a ticket links when
+    exactly one complaint carries its id and a survey response names it.
     int_identity_edges_deterministic rebuilds the groups whose fingerprint changed and deletes the links
     of the others that are no longer current. -#}
 {% macro identity_edge_fingerprints() -%}
@@ -32,6 +35,10 @@
     group by match_rule, match_key
     having count(*) > 1
         and (match_rule <> 'ticket_link' or count(case when is_ticket_complaint then 1 end) = 1)
+        -- an email whose records carry two birth dates or three last names is an address several people
+        -- use (an office's, a help desk's stand-in): it links nothing by itself, the probabilistic stage
+        -- (with its vetoes) may still join its records
+        and (match_rule <> 'email' or (count(distinct birth_date) <= 1 and count(distinct last_name) <= 2))
 {%- endmacro %}
 
 {#- The bit of a deterministic rule in a node's link_rules (the sum of the bits of the rules that link

@@ -1,9 +1,10 @@
 {#- A select of every identity node's key and inputs_fingerprint: the staged record's source_fingerprint
-    (its raw rows, mapping seeds and staging code) mixed with the nickname seed. int_identity_nodes rebuilds the nodes whose fingerprint changed and deletes the others that
+    (its raw rows, mapping seeds and staging code) mixed with the nickname and placeholder seeds. int_identity_nodes rebuilds the nodes whose fingerprint changed and deletes the others that
     are no longer current. Only records that carry an identifier are nodes: the filter is here, so a
     record without one is not built again every night. -#}
 {% macro identity_node_fingerprints() -%}
-    {%- set inputs = digest(seed_digest('nicknames', ['nickname', 'formal'])) -%}
+    {%- set inputs = digest(seed_digest('nicknames', ['nickname', 'formal']) ~ " || '|' || "
+        ~ seed_digest('identity_placeholders', ['identifier', 'value'])) -%}
     {%- set system_ids = "customer_id is not null or nullif(trim(customer_crm_id), '') is not null" %}
     {%- set identifiers = system_ids ~ " or email_norm is not null or phone_e164 is not null or name_folded is not null" %}
     select record_key as node_id, {{ mix_digest('source_fingerprint', inputs) }} as inputs_fingerprint

@@ -3,9 +3,11 @@
 
 {% macro normalize_email(col) -%}{{ return(adapter.dispatch('normalize_email', 'cx_unify')(col)) }}{%- endmacro %}
 {% macro default__normalize_email(col) -%}
+    {#- the address of "Ann Lee <ann.lee@example.com>" (a mail client's display form) -#}
+    {%- set address = "lower(trim(replace(coalesce(" ~ regex_group(col, '<([^<>]+@[^<>]+)>', 1) ~ ", " ~ col ~ "), 'mailto:', '')))" -%}
     case
-        when {{ regex_matches("lower(trim(replace(" ~ col ~ ", 'mailto:', '')))", '^[^@\s]+@[^@\s]+\.[a-z]{2,}$') }}
-            then lower(trim(replace({{ col }}, 'mailto:', '')))
+        when {{ regex_matches(address, '^[^@\s]+@[^@\s]+\.[a-z]{2,}$') }}
+            then {{ address }}
     end
 {%- endmacro %}
 
@@ -24,9 +26,14 @@
 
 {#- Folded text for matching: lower case, accents stripped, only letters, digits and single spaces. -#}
 {% macro fold_text(col) -%}{{ return(adapter.dispatch('fold_text', 'cx_unify')(col)) }}{%- endmacro %}
+{#- lower case first (Ø, Ł), then the letters strip_accents keeps (ß is ss, as a German writes it without
+    the letter) -#}
 {% macro duckdb__fold_text(col) -%}
-    nullif(trim(regexp_replace(lower(strip_accents(replace(replace(replace({{ col }}, 'ø', 'o'), 'ł', 'l'), 'ı', 'i'))),
-        '[^a-z0-9]+', ' ', 'g')), '')
+    {%- set folded = namespace(text="lower(" ~ col ~ ")") -%}
+    {%- for letter, plain in [('ß', 'ss'), ('æ', 'ae'), ('œ', 'oe'), ('ø', 'o'), ('ł', 'l'), ('ı', 'i'), ('đ', 'd'), ('ð', 'd'), ('þ', 'th')] -%}
+        {%- set folded.text = "replace(" ~ folded.text ~ ", '" ~ letter ~ "', '" ~ plain ~ "')" -%}
+    {%- endfor %}
+    nullif(trim(regexp_replace(strip_accents({{ folded.text }}), '[^a-z0-9]+', ' ', 'g')), '')
 {%- endmacro %}
 {% macro default__fold_text(col) -%}
     nullif(trim({{ regex_replace_all('lower(' ~ col ~ ')', '[^a-z0-9]+', ' ') }}), '')

@@ -396,3 +396,28 @@ def test_a_count_that_is_not_whole_is_quarantined(tmp_path: Path) -> None:
     assert con.execute("SELECT contacts_offered, contacts_handled FROM raw.workload").fetchall() == [(12, 10)]
     [reason] = con.execute("SELECT reason FROM ops.quarantine").fetchone()
     assert "got '1.234' (not whole: a thousands separator?)" in reason, reason
+
+
+def test_a_float_id_column_of_a_typed_file_reads_as_whole_numbers(tmp_path: Path) -> None:
+    """pandas writes an id column with a gap as float64: its 12345.0 read as '12345.0' and matched no
+    '12345' elsewhere (no CRM link, no ticket). Whole values read as integers; others as they are."""
+    (tmp_path / "x").mkdir()
+    duckdb.execute(
+        "COPY (SELECT * FROM (VALUES (1.0::DOUBLE, 12345.0::DOUBLE), (2.0, NULL), (3.0, 7.5)) t(id, crm)) "
+        f"TO '{tmp_path / 'x' / 'a.parquet'}' (FORMAT parquet)"
+    )
+    path = _sources_yml(
+        tmp_path,
+        "sources:\n  - {name: s, kind: complaints, path: 'x/*.parquet', mapping: {complaint_id: id,\n"
+        "     customer_crm_id: crm, created_at: {const: '2026-07-01 10:00:00'}, status: {const: open}}}\n",
+    )
+    con = duckdb.connect()
+    [result] = ingest_sources(con, load_sources(path), tmp_path)
+    assert result.rows_loaded == 3, result
+    assert con.execute(
+        "SELECT complaint_id, customer_crm_id FROM raw.complaints ORDER BY _row"
+    ).fetchall() == [
+        ("1", "12345"),
+        ("2", None),
+        ("3", "7.5"),
+    ]

@@ -337,3 +337,63 @@ def test_a_deleted_ticket_is_withdrawn_with_its_history(
     assert len(staged) == 8 and not staged & {"1595", "11013"}
     [orphans] = [c for c in checks() if c.name == "F8_orphans__complaint_events"]
     assert [row[1] for row in query(warehouse, orphans.frame_sql(0))] == ["999999"]
+
+
+@pytest.mark.slow
+def test_a_shared_or_stand_in_email_joins_no_strangers(
+    tmp_path: Path, query: Callable[..., list[tuple]]
+) -> None:
+    """A help desk's stand-in address (noemail@...) and an address several people use (an office's) made
+    one customer of strangers with different names, birth dates and CRM numbers, at probability 1. One
+    person's own address still joins their records, and a married name (two last names) too; so does an
+    address in a mail client's display form, and a CRM number a spreadsheet stripped of its zeros."""
+    from connectors.ingest import ingest_sources
+    from connectors.sources import load_sources
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    rows = [  # id, email, name, birth date, CRM number
+        ("1", "noemail@example.com", "Priya Patel", "1980-01-02", "40001"),
+        ("2", "NoEmail@example.com", "Tom O'Neill", "", "40002"),
+        ("3", "noemail@example.com", "Mei Chen", "", ""),
+        ("4", "office@acme.test", "Olu Adebayo", "1975-05-05", ""),
+        ("5", "office@acme.test", "Anna Berg", "1990-09-09", ""),
+        ("6", "jo.doe@mail.test", "Jo Doe", "1985-03-04", ""),
+        ("7", "jo.doe@mail.test", "Jo Smith", "1985-03-04", ""),
+        ("8", "jo.doe@mail.test", "Jo Doe", "", ""),
+        ("9", "Ann Lee <Ann.Lee@mail.test>", "Ann Lee", "", ""),
+        ("10", "ann.lee@mail.test", "Ann Lee", "", ""),
+        ("11", "", "Hans Weiß", "", "00012345"),
+        ("12", "", "Hans Weiss", "", "12345"),
+    ]
+    (landing / "tickets.csv").write_text(
+        "id,created,status,email,name,birth,crm\n"
+        + "".join(f'{i},2026-07-01 10:00:00,open,"{e}",{n},{b},{c}\n' for i, e, n, b, c in rows),
+        encoding="utf-8",
+    )
+    sources = tmp_path / "sources.yml"
+    sources.write_text(
+        "sources:\n  - name: desk\n    kind: complaints\n    path: tickets.csv\n    mapping: {complaint_id: id, "
+        "created_at: created, status: status, customer_email: email, customer_name: name, "
+        "customer_birth_date: birth, customer_crm_id: crm}\n",
+        encoding="utf-8",
+    )
+    warehouse = _empty_warehouse(tmp_path)
+    con = duckdb.connect(str(warehouse))
+    [result] = ingest_sources(con, load_sources(sources), landing)
+    con.close()
+    assert result.rows_loaded == len(rows), result
+    built = _dbt(
+        ["build", "--select", "+customer_identity_map", "--exclude-resource-type", "unit_test"], warehouse
+    )
+    assert built.returncode == 0, built.stdout[-3000:]
+    customers = query(
+        warehouse,
+        "SELECT string_agg(source_record_id, ',' ORDER BY source_record_id::INT) FROM marts.customer_identity_map "
+        "GROUP BY customer_key ORDER BY 1",
+    )
+    assert customers == [("1",), ("11,12",), ("2",), ("3",), ("4",), ("5",), ("6,7,8",), ("9,10",)]
+    folded = query(
+        warehouse, "SELECT name_folded FROM intermediate.int_identity_nodes WHERE record_id = '11'"
+    )
+    assert folded == [("hans weiss",)]

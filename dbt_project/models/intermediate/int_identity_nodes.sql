@@ -1,7 +1,8 @@
 {{ incremental_by_fingerprint(['node_id'], 'identity_node_fingerprints()') }}
 -- One row per record that names a customer (complaint, survey response, identified contact): the
--- identity graph's nodes, with every identifier the record carries, normalised for matching.
--- Incremental by record: a night builds the nodes whose staged record, nickname seed or this SQL
+-- identity graph's nodes, with every identifier the record carries, normalised for matching (a stand-in
+-- such as noemail@... is no identifier: seeds/identity_placeholders.csv).
+-- Incremental by record: a night builds the nodes whose staged record, nickname or placeholder seed or this SQL
 -- changed (source_fingerprint, macros/identity_nodes.sql) and deletes the nodes no longer current.
 with
 
@@ -99,6 +100,40 @@ unioned as (
     select * from contact_nodes
 ),
 
+placeholders as (
+    -- stand-ins a help desk types for a customer without an address or number (noemail@...): no identifier
+    select distinct identifier, lower(trim(value)) as value from {{ ref('identity_placeholders') }}
+),
+
+identified as (
+    select
+        unioned.node_id,
+        unioned.source,
+        unioned.record_kind,
+        unioned.record_id,
+        unioned.seen_at,
+        unioned.system_id_key,
+        -- a CRM number as a spreadsheet keeps it: 00012345 is 12345
+        case when {{ regex_matches('unioned.crm_id', '^[0-9]+$') }} then nullif(ltrim(unioned.crm_id, '0'), '')
+            else unioned.crm_id end as crm_id,
+        case when email_local_stand_in.value is null and email_stand_in.value is null
+            then unioned.email_norm end as email_norm,
+        case when phone_stand_in.value is null then unioned.phone_e164 end as phone_e164,
+        unioned.name_folded,
+        unioned.birth_date,
+        unioned.postcode_norm,
+        unioned.city_folded,
+        unioned.linked_complaint_id,
+        unioned.source_fingerprint
+    from unioned
+    left join placeholders as email_local_stand_in
+        on email_local_stand_in.identifier = 'email_local' and email_local_stand_in.value = split_part(unioned.email_norm, '@', 1)
+    left join placeholders as email_stand_in
+        on email_stand_in.identifier = 'email' and email_stand_in.value = unioned.email_norm
+    left join placeholders as phone_stand_in
+        on phone_stand_in.identifier = 'phone' and phone_stand_in.value = unioned.phone_e164
+),
+
 named as (
     select
         *,
@@ -110,7 +145,7 @@ named as (
         split_part(email_norm, '@', 1) as email_local,
         split_part(email_norm, '@', 2) as email_domain,
         {{ regex_group('postcode_norm', '^([A-Z]{1,2}[0-9][0-9A-Z]?)[0-9][A-Z]{2}$', 1) }} as postcode_outward
-    from unioned  -- only records that carry an identifier (identity_node_fingerprints chose them)
+    from identified  -- only records that carry an identifier (identity_node_fingerprints chose them)
 ),
 
 final as (
