@@ -397,3 +397,44 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
         warehouse, "SELECT name_folded FROM intermediate.int_identity_nodes WHERE record_id = '11'"
     )
     assert folded == [("hans weiss",)]
+
+
+def test_a_rolling_workload_export_counts_each_day_once(
+    tmp_path: Path, query: Callable[..., list[tuple]]
+) -> None:
+    """A workforce tool's rolling export repeats its last days in the next file: those days were summed
+    (10 handled calls where each file says 5). The latest file's rows count; rows of one file with the
+    same key stay parts of one total."""
+    from connectors.ingest import ingest_sources
+    from connectors.sources import load_sources
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    for first in (1, 3):  # days 1-5, then 3-7
+        days = [f"2026-10-{d:02d},Billing,5,5" for d in range(first, first + 5)]
+        (landing / f"daily_2026-10-{first:02d}.csv").write_text(
+            "Date,Team,Offered,Handled\n" + "\n".join(days) + "\n"
+        )
+    (landing / "daily_2026-10-08.csv").write_text(
+        "Date,Team,Offered,Handled\n2026-10-08,Billing,2,2\n2026-10-08,Billing,3,3\n"
+    )
+    sources = tmp_path / "sources.yml"
+    sources.write_text(
+        "sources:\n  - name: wfm\n    kind: workload\n    path: 'daily_*.csv'\n    mapping: {period_start: Date, "
+        'period_end: {sql: "strftime(\\"Date\\"::DATE + 1, \'%Y-%m-%d\')"}, team: Team, contacts_offered: Offered, '
+        "contacts_handled: Handled}\n",
+        encoding="utf-8",
+    )
+    warehouse = _empty_warehouse(tmp_path)
+    con = duckdb.connect(str(warehouse))
+    assert [r.status for r in ingest_sources(con, load_sources(sources), landing)] == ["loaded"] * 3
+    con.close()
+    built = _dbt(
+        ["build", "--select", "stg_operations__workload", "--exclude-resource-type", "unit_test"], warehouse
+    )
+    assert built.returncode == 0, built.stdout[-3000:]
+    per_day = query(
+        warehouse,
+        "SELECT day(period_start), sum(contacts_handled) FROM staging.stg_operations__workload GROUP BY 1 ORDER BY 1",
+    )
+    assert per_day == [(d, 5) for d in range(1, 9)]

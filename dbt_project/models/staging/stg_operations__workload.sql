@@ -1,5 +1,7 @@
 -- One row per team (or queue) and period of contact-centre workload, team mapped. A workload export's
--- rows are taken as exported. A call log's workload (raw rows without a file row: ingest derives one
+-- rows are taken as exported, from the latest file that holds the team, queue, channel and period (a
+-- rolling export repeats its last days in the next file: they count once, as that file gives them; rows of
+-- one file with the same key are all kept, as parts of one total). A call log's workload (raw rows without a file row: ingest derives one
 -- aggregate per file, queue and UTC day) is counted again here from the deduplicated contacts
 -- (stg_operations__contacts: one row per contact, its latest version), so a call in two overlapping
 -- exports of the log (a re-sent file, a partial re-export) counts once.
@@ -36,7 +38,12 @@ exported as (
         avg_wait_seconds,
         avg_handle_seconds,
         agents_staffed,
-        _file as source_file
+        _file as source_file,
+        -- 1 for the rows of the latest file with this key
+        rank() over (
+            partition by _source, coalesce(team, queue), queue, lower(trim(channel)), period_start, period_end
+            order by _ingested_at desc, _file desc
+        ) as file_rank
     from source
     where _row is not null
 ),
@@ -73,7 +80,11 @@ recounted as (
 ),
 
 renamed as (
-    select * from exported
+    select
+        source, period_start, period_end, team_raw, queue, channel, contacts_offered, contacts_handled,
+        contacts_abandoned, backlog, avg_wait_seconds, avg_handle_seconds, agents_staffed, source_file
+    from exported
+    where file_rank = 1
     union all
     select * from recounted
 ),
