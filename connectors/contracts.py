@@ -184,7 +184,7 @@ OPS_DDL = (
     """CREATE TABLE IF NOT EXISTS ops.ingest_files (
   source VARCHAR, kind VARCHAR, file VARCHAR, sha256 VARCHAR, size BIGINT, rows_read BIGINT,
   rows_loaded BIGINT, rows_quarantined BIGINT, status VARCHAR, error VARCHAR, ingested_at TIMESTAMP,
-  run_id VARCHAR, notes VARCHAR, reading_digest VARCHAR
+  run_id VARCHAR, notes VARCHAR, reading_digest VARCHAR, columns_read VARCHAR
 )""",
     # one row per kind per ingest: which run last looked at the kind's files (the files that failed
     # then are in ops.ingest_files with its run_id; the F8_ingest checks read them)

@@ -16,8 +16,10 @@ A file's rows stay when the file leaves the landing folder (exports are often ro
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import hashlib
+import json
 import os
 import tempfile
 import threading
@@ -54,6 +56,7 @@ class FileResult:
     error: str | None = None
     reading_digest: str | None = None  # Source.reading_digest: how the file was read
     notes: list[str] = field(default_factory=list)  # how the file was read; warnings first
+    columns_read: dict[str, str] | None = None  # contract column -> what filled it (header 'Subject')
 
 
 def loaded_files_sql(where: str = "true") -> str:
@@ -88,6 +91,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     # how the file was read (encoding, header layout, sheets) and warnings; older warehouses gain it
     con.execute("ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS notes VARCHAR")
     con.execute("ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS reading_digest VARCHAR")
+    # which contract columns the file filled, from what (JSON): the next file of the source is compared
+    con.execute("ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS columns_read VARCHAR")
 
 
 def sha256_of(path: Path) -> str:
@@ -374,7 +379,8 @@ UPDATE _mapped SET _raw_record = l._rec
 FROM (SELECT _row AS _g, {compiled.raw_record_sql} AS _rec FROM {read.table}
       WHERE _row IN (SELECT _g FROM _mapped WHERE _reason IS NOT NULL AND _raw_record IS NULL)) l
 WHERE _mapped._g = l._g AND _mapped._raw_record IS NULL""")
-    result.notes[0:0] = compiled.warnings
+    result.columns_read = {c.column.name: c.origin for c in compiled.columns if c.origin != "not mapped"}
+    result.notes[0:0] = compiled.warnings + _columns_gone(con, source, rel, result.columns_read, read.columns)
     if compiled.extra_headers and source.extra_columns == "ignore":
         result.notes.insert(
             0,
@@ -415,6 +421,31 @@ WHERE _mapped._g = l._g AND _mapped._raw_record IS NULL""")
         _derive_workload(con, source, rel, sha, now)
 
 
+def _columns_gone(
+    con: duckdb.DuckDBPyConnection, source: Source, rel: str, filled: dict[str, str], headers: list[str]
+) -> list[str]:
+    """Warnings for the columns the source's previous file filled and this one leaves empty: an export
+    whose columns were renamed or dropped (a preset maps many headers, so nothing else would tell)."""
+    previous = con.execute(
+        "SELECT file, columns_read FROM ops.ingest_files WHERE source = ? AND file <> ? AND columns_read IS NOT NULL"
+        " AND status IN ('loaded', 'replaced') ORDER BY ingested_at DESC, file DESC LIMIT 1",
+        [source.name, rel],
+    ).fetchone()
+    if previous is None:
+        return []
+    before: dict[str, str] = json.loads(previous[1])
+    warnings = []
+    for name, origin in before.items():
+        if name not in filled:
+            close = difflib.get_close_matches(origin.split("'")[1] if "'" in origin else name, headers, n=1)
+            warnings.append(
+                f"warning: column '{name}' left empty: the previous file {previous[0]} filled it ({origin[:80]}), "
+                f"this one has no such column{f' (did you mean {close[0]!r}?)' if close else ''}: did the "
+                f"export change? map it in sources.yml source '{source.name}' mapping.{name}"
+            )
+    return warnings
+
+
 def _derive_workload(
     con: duckdb.DuckDBPyConnection, source: Source, rel: str, sha: str, now: datetime
 ) -> None:
@@ -442,8 +473,8 @@ def _manifest(
 ) -> None:
     con.execute(
         "INSERT INTO ops.ingest_files (source, kind, file, sha256, size, rows_read, rows_loaded, "
-        "rows_quarantined, status, error, ingested_at, run_id, notes, reading_digest) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "rows_quarantined, status, error, ingested_at, run_id, notes, reading_digest, columns_read) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             r.source,
             r.kind,
@@ -459,6 +490,7 @@ def _manifest(
             run_id,
             "; ".join(r.notes) or None,
             r.reading_digest,
+            json.dumps(r.columns_read, sort_keys=True) if r.columns_read is not None else None,
         ],
     )
 

@@ -63,6 +63,8 @@ COLUMN_DESCRIPTIONS = {
         "run_id": "the Dagster run that looked at the file",
         "notes": "how the file was read (encoding, delimiter, header rows), and warnings",
         "reading_digest": "digest of the source's reading options in sources.yml when the file was read",
+        "columns_read": "JSON: each contract column the file filled and from what (header 'Subject'); the "
+        "next file of the source that leaves one of them empty gets a warning in notes",
     },
     "ops.run_failures": {
         "run_id": "the Dagster run",

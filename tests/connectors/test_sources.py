@@ -421,3 +421,30 @@ def test_a_float_id_column_of_a_typed_file_reads_as_whole_numbers(tmp_path: Path
         ("2", None),
         ("3", "7.5"),
     ]
+
+
+def test_a_column_the_previous_file_filled_is_warned_of_when_it_goes(tmp_path: Path) -> None:
+    """A preset maps many headers, so an export whose admin renamed 'Requester email' loaded with every
+    email empty and no word. The source's next file that leaves a column the previous one filled gets a
+    warning naming both (and the closest header)."""
+    (tmp_path / "z").mkdir()
+    (tmp_path / "z" / "tickets_2026-09.csv").write_text(
+        "Id,Requester,Requester email,Group,Status,Created at\n1,Ann Lee,ann@x.test,Billing,Open,2026-09-01 10:00:00\n"
+    )
+    path = _sources_yml(tmp_path, "sources:\n  - {name: zd, path: 'z/*.csv', preset: zendesk_tickets}\n")
+    con = duckdb.connect()
+    [september] = ingest_sources(con, load_sources(path), tmp_path)
+    assert september.notes == [] and september.columns_read is not None
+    assert september.columns_read["customer_email"] == "header 'Requester email'"
+    (tmp_path / "z" / "tickets_2026-10.csv").write_text(
+        "Id,Requester,Requester e-mail,Brand,Status,Created at\n2,Bo Li,bo@x.test,Acme,Open,2026-10-01 10:00:00\n"
+    )
+    [october] = [r for r in ingest_sources(con, load_sources(path), tmp_path) if r.file.endswith("10.csv")]
+    assert october.status == "loaded"
+    assert october.notes[:2] == [
+        "warning: column 'customer_email' left empty: the previous file z/tickets_2026-09.csv filled it (header "
+        "'Requester email'), this one has no such column (did you mean 'Requester e-mail'?): did the export "
+        "change? map it in sources.yml source 'zd' mapping.customer_email",
+        "warning: column 'team' left empty: the previous file z/tickets_2026-09.csv filled it (header 'Group'), "
+        "this one has no such column: did the export change? map it in sources.yml source 'zd' mapping.team",
+    ]
