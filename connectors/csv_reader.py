@@ -49,8 +49,15 @@ def csv_relation(
     path = lit(str(prepared.path))
     common = [f"encoding={lit(prepared.encoding)}", f"max_line_size={MAX_LINE_SIZE}"]
     delimiter = source.delimiter or ("\t" if fmt == "tsv" else None)
+    skip_rows = source.skip_rows
+    hint = _separator_hint(prepared)
+    if hint is not None and skip_rows is None:  # Excel's "sep=;" line above the header
+        skip_rows, delimiter = 1, delimiter or hint
+        prepared.notes.append(f"first line 'sep={hint}' (Excel's delimiter hint) skipped")
     if delimiter:
         common.append(f"delim={lit(delimiter)}")
+    if skip_rows is not None:
+        common.append(f"skip={int(skip_rows)}")
     sniffed = con.execute(
         "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, Columns "
         f"FROM sniff_csv({path}, all_varchar=true, header=true, ignore_errors=true, {', '.join(common)})"
@@ -66,14 +73,24 @@ def csv_relation(
         f"escape={lit(_option(escape))}",
         f"new_line={lit(_option(new_line))}",
         f"comment={lit(_option(comment))}",
-        f"skip={int(skip)}",
+        f"skip={int(skip if skip_rows is None else skip_rows)}",
         "columns={" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}",
         "store_rejects=true",
         f"rejects_table={lit(rejects)}",
         f"rejects_scan={lit(rejects + '_scan')}",
         *common[:2],
     ]
-    return f"read_csv({path}, {', '.join(options)})", int(skip), names
+    skipped = int(skip if skip_rows is None else skip_rows)
+    return f"read_csv({path}, {', '.join(options)})", skipped, names
+
+
+def _separator_hint(prepared: Prepared) -> str | None:
+    """The delimiter of a first line 'sep=;' (Excel writes it, and reads it, as a hint), if there is one."""
+    with prepared.path.open("rb") as handle:
+        head = handle.read(64)
+    codec = "utf-16" if prepared.encoding == "utf-16" else "utf-8-sig"
+    first = head.decode(codec, errors="ignore").split("\n", 1)[0].strip().strip('"')
+    return first[4] if len(first) == 5 and first.lower().startswith("sep=") else None
 
 
 def rejects_sql(rejects: str, skip: int) -> str:

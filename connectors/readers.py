@@ -330,8 +330,11 @@ def _load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, source: Source, src: 
     name = sheets[wanted] if isinstance(wanted, int) else wanted
     if batch.num_columns == 0 or batch.num_rows == 0:
         raise UnreadableFile(f"sheet '{name}' is empty (no header row); the workbook has {sheets}")
-    headers, note = xlsx_headers(list(batch.slice(0, 1).to_pylist()[0].values()))
-    arrow_table = pa.Table.from_batches([batch.slice(1)]).rename_columns(headers)
+    above = source.skip_rows or 0  # rows above the header (a report's title)
+    if batch.num_rows <= above:
+        raise UnreadableFile(f"sheet '{name}' has {batch.num_rows} row(s), none after skip_rows: {above}")
+    headers, note = xlsx_headers(list(batch.slice(above, 1).to_pylist()[0].values()))
+    arrow_table = pa.Table.from_batches([batch.slice(above + 1)]).rename_columns(headers)
     con.register(f"{src}_arrow", arrow_table)
     con.execute(f"CREATE TEMP TABLE {src} AS SELECT * FROM {src}_arrow")
     con.unregister(f"{src}_arrow")

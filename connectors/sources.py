@@ -51,6 +51,7 @@ class Source:
     date_formats: tuple[str, ...] = ()
     format: str = "auto"
     header_rows: int | str = 1  # or "auto"
+    skip_rows: int | None = None  # lines (CSV) or rows (XLSX) above the header; None: blank lines and sep=
     delimiter: str | None = None
     encoding: str | None = None
     extra_columns: str = "keep"  # keep (as _extra JSON) | ignore (with a warning in the manifest)
@@ -68,10 +69,16 @@ class Source:
         mapping, constants, value maps, formats, zone and reading options (not the path glob, the team or
         the description). Ingest reads a file again when this changes, as when its bytes change."""
         reading = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("path", "team")}
+        for option, default in OPTIONS_ADDED_SINCE_DIGEST.items():  # at its default, an option added
+            if reading.get(option) == default:  # later leaves the digest as it was: no file is read again
+                reading.pop(option)
         reading["preset"].pop("description")
         return hashlib.sha256(
             json.dumps(_text_keys(reading), sort_keys=True, default=repr).encode()
         ).hexdigest()
+
+
+OPTIONS_ADDED_SINCE_DIGEST = {"skip_rows": None}
 
 
 def _text_keys(value: Any) -> Any:
@@ -97,6 +104,7 @@ KNOWN_KEYS = {
     "date_formats",
     "format",
     "header_rows",
+    "skip_rows",
     "delimiter",
     "encoding",
     "extra_columns",
@@ -118,6 +126,14 @@ def _preset_sets(preset: Preset, key: str) -> bool:
         return False
     default = next(f for f in dataclasses.fields(Preset) if f.name == key).default
     return getattr(preset, key) not in (None, default)
+
+
+def _skip_rows(value: Any, where: str) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value
+    raise SourceConfigError(
+        f"{where}: skip_rows must be a whole number >= 0 (lines above the header), got {value!r}"
+    )
 
 
 def _header_rows(value: Any, where: str) -> int | str:
@@ -278,6 +294,7 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
         date_formats=tuple(raw.get("date_formats") or preset.date_formats),
         format=fmt,
         header_rows=_header_rows(raw.get("header_rows", preset.header_rows), where),
+        skip_rows=_skip_rows(raw.get("skip_rows"), where),
         delimiter=delimiter,
         encoding=_encoding(raw.get("encoding", preset.encoding), where),
         extra_columns=extra,

@@ -448,3 +448,51 @@ def test_a_column_the_previous_file_filled_is_warned_of_when_it_goes(tmp_path: P
         "warning: column 'team' left empty: the previous file z/tickets_2026-09.csv filled it (header 'Group'), "
         "this one has no such column: did the export change? map it in sources.yml source 'zd' mapping.team",
     ]
+
+
+def test_lines_above_the_header_are_skipped(tmp_path: Path) -> None:
+    """Excel's 'sep=;' first line is a hint, skipped (the file failed with a header 'sep='); a report's
+    title rows above the header are skipped with skip_rows, in a CSV and in a workbook."""
+    from tests.fixtures.xlsx_writer import write_xlsx
+
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "a.csv").write_bytes(b"sep=;\r\nid;created;status\r\n1;2026-07-01 10:00:00;open\r\n")
+    (tmp_path / "y").mkdir()
+    (tmp_path / "y" / "b.csv").write_text(
+        "Tickets report FY2026\nExported from the desk\nid,created,status\n2,2026-07-02 10:00:00,open\n"
+    )
+    write_xlsx(
+        tmp_path / "y" / "c.xlsx",
+        {
+            "S": [
+                ["Tickets report FY2026"],
+                ["Exported from the desk"],
+                ["id", "created", "status"],
+                ["3", "2026-07-03 10:00:00", "open"],
+            ]
+        },
+    )
+    mapping = "mapping: {complaint_id: id, created_at: created, status: status}"
+    path = _sources_yml(
+        tmp_path,
+        f"sources:\n  - {{name: hinted, kind: complaints, path: 'x/*', {mapping}}}\n"
+        f"  - {{name: titled, kind: complaints, path: 'y/*', skip_rows: 2, {mapping}}}\n",
+    )
+    con = duckdb.connect()
+    results = ingest_sources(con, load_sources(path), tmp_path)
+    assert [(r.file, r.status, r.rows_loaded) for r in results] == [
+        ("x/a.csv", "loaded", 1),
+        ("y/b.csv", "loaded", 1),
+        ("y/c.xlsx", "loaded", 1),
+    ], results
+    assert "first line 'sep=;' (Excel's delimiter hint) skipped" in results[0].notes
+    assert con.execute("SELECT complaint_id FROM raw.complaints ORDER BY 1").fetchall() == [
+        ("1",),
+        ("2",),
+        ("3",),
+    ]
+    bad = _sources_yml(
+        tmp_path, f"sources:\n  - {{name: s, kind: complaints, path: 'x/*', skip_rows: -1, {mapping}}}\n"
+    )
+    with pytest.raises(SourceConfigError, match="skip_rows must be a whole number >= 0"):
+        load_sources(bad)
