@@ -44,6 +44,12 @@ LINEAGE = (
     Column("_row", "BIGINT", True, "1-based record number in the file (data rows, after headers)"),
     Column("_ingested_at", "TIMESTAMP", True, "when the row was loaded (UTC)"),
     Column("_extra", "VARCHAR", False, "JSON object of the file's columns that the mapping does not use"),
+    Column(
+        "_file_modified_at",
+        "TIMESTAMP",
+        False,
+        "the landed file's modification time (UTC): of two versions of a record, the newer export's wins",
+    ),
 )
 
 CUSTOMER_ATTRIBUTES = (

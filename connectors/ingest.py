@@ -394,6 +394,7 @@ WHERE _mapped._g = l._g AND _mapped._raw_record IS NULL""")
         "_row": "_row",
         "_ingested_at": f"TIMESTAMP {lit(now.isoformat(sep=' '))}",
         "_extra": "_extra",
+        "_file_modified_at": f"TIMESTAMP {lit(_modified_at(path).isoformat(sep=' '))}",
     }
     target_cols = [*contract.names, *(c.name for c in LINEAGE)]
     select_cols = [q(n) for n in contract.names] + [lineage[c.name] for c in LINEAGE]
@@ -419,6 +420,11 @@ WHERE _mapped._g = l._g AND _mapped._raw_record IS NULL""")
     result.rows_quarantined = int(quarantined[0]) + int(refused[0])
     if source.preset.derive_workload:
         _derive_workload(con, source, rel, sha, now)
+
+
+def _modified_at(path: Path) -> datetime:
+    """The file's modification time, UTC (naive, as the raw timestamps)."""
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
 
 
 def _columns_gone(

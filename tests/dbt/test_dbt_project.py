@@ -438,3 +438,53 @@ def test_a_rolling_workload_export_counts_each_day_once(
         "SELECT day(period_start), sum(contacts_handled) FROM staging.stg_operations__workload GROUP BY 1 ORDER BY 1",
     )
     assert per_day == [(d, 5) for d in range(1, 9)]
+
+
+def test_the_newer_export_of_a_record_wins_however_the_nights_ran(
+    tmp_path: Path, query: Callable[..., list[tuple]]
+) -> None:
+    """A correction landed under a name that sorts before the original's (csat_corrections.csv <
+    csat_d16.csv): which score a response kept depended on load time, so a full rebuild and a night-by-night
+    warehouse disagreed, and a sources.yml edit (every file read again at once) silently reverted it. The
+    newer file (its modification time) wins, whether the two load on one night or two."""
+    import os
+
+    from connectors.ingest import ingest_sources
+    from connectors.sources import load_sources
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    header = "ResponseId,RecordedDate,Score\n"
+    original, correction = landing / "csat_d16.csv", landing / "csat_corrections.csv"
+    original.write_text(header + "R_1,2026-10-16 10:00:00,1\nR_2,2026-10-16 11:00:00,2\n", encoding="utf-8")
+    correction.write_text(header + "R_1,2026-10-16 10:00:00,5\n", encoding="utf-8")
+    os.utime(original, (1_790_000_000, 1_790_000_000))
+    os.utime(correction, (1_790_086_400, 1_790_086_400))  # a day later
+    sources = tmp_path / "sources.yml"
+
+    def ingest(con: duckdb.DuckDBPyConnection, glob: str) -> None:
+        sources.write_text(
+            f"sources:\n  - name: csat\n    kind: survey_responses\n    path: '{glob}'\n    mapping: {{response_id: "
+            "ResponseId, submitted_at: RecordedDate, score: Score}\n    constants: {survey: csat, scale: csat_5}\n",
+            encoding="utf-8",
+        )
+        ingest_sources(con, load_sources(sources), landing)
+
+    scores = {}
+    for how, globs in (("one night", ["csat_*.csv"]), ("two nights", ["csat_d16.csv", "csat_*.csv"])):
+        home = tmp_path / how.replace(" ", "_")
+        home.mkdir()
+        warehouse = _empty_warehouse(home)
+        con = duckdb.connect(str(warehouse))
+        for glob in globs:
+            ingest(con, glob)
+        con.close()
+        built = _dbt(
+            ["build", "--select", "stg_marketing__survey_responses", "--exclude-resource-type", "unit_test"],
+            warehouse,
+        )
+        assert built.returncode == 0, built.stdout[-3000:]
+        scores[how] = query(
+            warehouse, "SELECT response_id, score FROM staging.stg_marketing__survey_responses ORDER BY 1"
+        )
+    assert scores["one night"] == scores["two nights"] == [("R_1", 5.0), ("R_2", 2.0)]
