@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -256,9 +257,21 @@ def mask_value(value: object, salt: str) -> str:
     return "h:" + hashlib.sha256((salt + str(value)).encode()).hexdigest()[:16]
 
 
+_QUOTED_VALUE = re.compile(r"(got ')(.*?)('(?=$|[\s;,)]))")  # a quarantine reason quotes the value it read
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+def mask_text(text: str, salt: str) -> str:
+    """Free text with what may be PII masked: the value a quarantine reason quotes (a record whose columns
+    slipped puts an email, a phone or a name where a date was expected) and anything like an email."""
+    text = _QUOTED_VALUE.sub(lambda m: m.group(1) + mask_value(m.group(2), salt) + m.group(3), text)
+    return _EMAIL.sub(lambda m: mask_value(m.group(0), salt), text)
+
+
 def mask_json(text: str | None, salt: str) -> str | None:
     """JSON text with the values of every key named like a PII column masked, at any depth (a check's
-    failing sample lists rows by column name: the email two customers share, a phone and a name)."""
+    failing sample lists rows by column name: the email two customers share, a phone and a name), and
+    the text values masked as mask_text does."""
 
     def masked(node: object) -> object:
         if isinstance(node, dict):
@@ -268,6 +281,8 @@ def mask_json(text: str | None, salt: str) -> str | None:
             }
         if isinstance(node, list):
             return [masked(v) for v in node]
+        if isinstance(node, str):
+            return mask_text(node, salt)
         return node
 
     return None if text is None else json.dumps(masked(json.loads(text)))

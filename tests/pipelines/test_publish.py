@@ -241,6 +241,11 @@ def test_pii_in_check_samples_is_masked_as_in_the_columns(tmp_path: Path) -> Non
             "nested": {"customer_email": "ann@example.com"},
         },
         {"email": None},
+        {  # a quarantine reason quotes the value it read: a record whose columns slipped
+            "reason": "column 'created_at' (header 'Created at'): expected a timestamp like %Y-%m-%d %H:%M:%S "
+            "(UTC), got 'Ann Lee <ann@example.com>'",
+            "file": "zendesk/tickets_2026-07.csv",
+        },
     ]
     con.execute("INSERT INTO quality.check_results VALUES ('F1_identity__x', ?)", [json.dumps(sample)])
     con.close()
@@ -257,3 +262,10 @@ def test_pii_in_check_samples_is_masked_as_in_the_columns(tmp_path: Path) -> Non
     assert rows[0]["phone"] == phone and rows[0]["customers"] == 2  # the column's hash: joins still work
     assert rows[0]["name_key"].startswith("h:") and rows[0]["nested"]["customer_email"].startswith("h:")
     assert rows[1] == {"email": None}
+    assert rows[2]["reason"].startswith(
+        "column 'created_at' (header 'Created at'): expected a timestamp like"
+    )
+    assert (
+        rows[2]["reason"].endswith("got 'h:" + rows[2]["reason"].split("got 'h:")[1]) and "Ann" not in sample
+    )
+    assert rows[2]["file"] == "zendesk/tickets_2026-07.csv"
