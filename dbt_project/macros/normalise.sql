@@ -27,10 +27,10 @@
 {#- Folded text for matching: lower case, accents stripped, only letters, digits and single spaces. -#}
 {% macro fold_text(col) -%}{{ return(adapter.dispatch('fold_text', 'cx_unify')(col)) }}{%- endmacro %}
 {#- lower case first (Ø, Ł), then the letters strip_accents keeps (ß is ss, as a German writes it without
-    the letter) -#}
+    the letter); an apostrophe joins (O'Brien is obrien, not the first name "o" and "brien") -#}
 {% macro duckdb__fold_text(col) -%}
     {%- set folded = namespace(text="lower(" ~ col ~ ")") -%}
-    {%- for letter, plain in [('ß', 'ss'), ('æ', 'ae'), ('œ', 'oe'), ('ø', 'o'), ('ł', 'l'), ('ı', 'i'), ('đ', 'd'), ('ð', 'd'), ('þ', 'th')] -%}
+    {%- for letter, plain in [('ß', 'ss'), ('æ', 'ae'), ('œ', 'oe'), ('ø', 'o'), ('ł', 'l'), ('ı', 'i'), ('đ', 'd'), ('ð', 'd'), ('þ', 'th'), ("''", ''), ('’', '')] -%}
         {%- set folded.text = "replace(" ~ folded.text ~ ", '" ~ letter ~ "', '" ~ plain ~ "')" -%}
     {%- endfor %}
     nullif(trim(regexp_replace(strip_accents({{ folded.text }}), '[^a-z0-9]+', ' ', 'g')), '')

@@ -23,7 +23,7 @@ def checks() -> list[CheckSpec]:
             "F6_taxonomy__unmapped_teams",
             ASSET,
             "team / group / queue names missing from seeds/team_mapping.csv, in any source",
-            """SELECT team, sum(records) AS records, string_agg(DISTINCT origin, ', ') AS found_in FROM (
+            """SELECT team, sum(records) AS records, string_agg(DISTINCT origin, ', ' ORDER BY origin) AS found_in FROM (
                  SELECT team_raw AS team, count(*) AS records, 'complaints' AS origin
                  FROM staging.stg_service__complaints WHERE NOT is_team_mapped GROUP BY ALL
                  UNION ALL

@@ -365,6 +365,7 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
         ("10", "ann.lee@mail.test", "Ann Lee", "", ""),
         ("11", "", "Hans Weiß", "", "00012345"),
         ("12", "", "Hans Weiss", "", "12345"),
+        ("13", "zob@mail.test", "Zachary O'Brien", "", ""),
     ]
     (landing / "tickets.csv").write_text(
         "id,created,status,email,name,birth,crm\n"
@@ -392,11 +393,12 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
         "SELECT string_agg(source_record_id, ',' ORDER BY source_record_id::INT) FROM marts.customer_identity_map "
         "GROUP BY customer_key ORDER BY 1",
     )
-    assert customers == [("1",), ("11,12",), ("2",), ("3",), ("4",), ("5",), ("6,7,8",), ("9,10",)]
+    assert customers == [("1",), ("11,12",), ("13",), ("2",), ("3",), ("4",), ("5",), ("6,7,8",), ("9,10",)]
     folded = query(
-        warehouse, "SELECT name_folded FROM intermediate.int_identity_nodes WHERE record_id = '11'"
+        warehouse,
+        "SELECT name_folded FROM intermediate.int_identity_nodes WHERE record_id IN ('11', '13') ORDER BY 1",
     )
-    assert folded == [("hans weiss",)]
+    assert folded == [("hans weiss",), ("zachary obrien",)]
 
 
 def test_a_rolling_workload_export_counts_each_day_once(
