@@ -34,7 +34,7 @@ OWNERSHIP_COLUMNS = """complaint_key VARCHAR, source VARCHAR, complaint_id VARCH
     group_stations_count BIGINT, team_handoffs BIGINT, first_response_minutes DOUBLE,
     unassigned_minutes DOUBLE, unowned_minutes DOUBLE, first_resolution_minutes DOUBLE,
     final_resolution_minutes DOUBLE, resolved_at TIMESTAMP, total_resolutions BIGINT, count_reopens BIGINT,
-    sla_hours DOUBLE, is_sla_breached BOOLEAN, age_hours DOUBLE, is_unowned_too_long BOOLEAN,
+    reopens BIGINT, sla_hours DOUBLE, is_sla_breached BOOLEAN, age_hours DOUBLE, is_unowned_too_long BOOLEAN,
     is_stalled BOOLEAN, as_of_at TIMESTAMP"""
 AS_OF = datetime(2026, 10, 31, 23, 0)
 
@@ -60,7 +60,7 @@ def _complaint(
         "closed" if resolved else "open", resolved, "high" if sla_hours == 48 else "normal", "email", "Refund",
         owners[0], owners[1], teams[0], teams[-1], path, owner_changes + 1, owner_changes + 1, owner_changes,
         len(teams), len(teams) - 1, 20.0, unowned_minutes, unowned_minutes, resolved_minutes, resolved_minutes,
-        datetime(2026, 10, 2) if resolved else None, 1 + reopens if resolved else 0, reopens, sla_hours, breached,
+        datetime(2026, 10, 2) if resolved else None, 1 + reopens if resolved else 0, reopens, reopens, sla_hours, breached,
         age_hours, unowned_minutes > 24 * 60 and owners[1] is None, stalled, AS_OF,
     )  # fmt: skip
 

@@ -82,7 +82,10 @@ statuses as (
         complaint_key,
         count(case when new_value = 'solved' then 1 end) as total_resolutions,
         min(case when new_value = 'solved' then event_at end) as first_solved_at,
-        max(case when new_value = 'solved' then event_at end) as last_solved_at
+        max(case when new_value = 'solved' then event_at end) as last_solved_at,
+        -- from solved or closed back to another status: customer_journey's complaint_reopened events
+        count(case when old_value in ('solved', 'closed') and new_value not in ('solved', 'closed') then 1 end)
+            as reopens
     from {{ ref('int_complaint_events_linked') }} as events
     where events.complaint_key in (select complaint_key from to_build) and field = 'status'
     group by complaint_key
@@ -105,6 +108,7 @@ final as (
         statuses.total_resolutions,
         statuses.first_solved_at,
         statuses.last_solved_at,
+        statuses.reopens,
         complaints.history_fingerprint as source_fingerprint
     from complaints
     left join owners on complaints.record_key = owners.complaint_key

@@ -56,6 +56,7 @@ joined as (
         coalesce(histories.unassigned_minutes, 0) as unassigned_minutes,
         coalesce(histories.total_resolutions, case when complaints.resolved_at is not null then 1 else 0 end)
             as total_resolutions,
+        coalesce(histories.reopens, 0) as reopens,
         coalesce(histories.first_solved_at, complaints.resolved_at) as first_solved_at,
         coalesce(histories.last_solved_at, complaints.resolved_at) as last_solved_at,
         sla_policy.sla_hours,
@@ -101,6 +102,7 @@ final as (
         cast(case when is_resolved then last_solved_at end as timestamp) as resolved_at,
         cast(total_resolutions as bigint) as total_resolutions,
         cast(greatest(total_resolutions - 1, 0) as bigint) as count_reopens,
+        cast(reopens as bigint) as reopens,
         cast(sla_hours as double precision) as sla_hours,
         cast(case when is_resolved then {{ hours_between('created_at', 'last_solved_at') }} > sla_hours
               else {{ hours_between('created_at', 'as_of_at') }} > sla_hours end as boolean) as is_sla_breached,

@@ -35,7 +35,7 @@ grouped as (
         coalesce(ownership.first_team, '(unmapped)') as team,
         coalesce(ownership.channel, '(unknown)') as channel,
         count(*) as complaints,
-        avg(cast(ownership.count_reopens > 0 as integer)) as reopen_rate,
+        avg(cast(ownership.reopens > 0 as integer)) as reopen_rate,
         avg(ownership.team_handoffs) as avg_team_handoffs,
         avg(cast(ownership.is_sla_breached as integer)) as sla_breach_rate,
         avg(cast(ownership.is_unowned_too_long as integer)) as unowned_rate,

@@ -36,7 +36,7 @@ def section(db: AnalystFile) -> Section:
         result.body = missing(OWNERSHIP)
         return result
     total, reopened, reopens, escalated, breached = db.one(f"""
-        SELECT count(*), count(*) FILTER (WHERE count_reopens > 0), coalesce(sum(count_reopens), 0),
+        SELECT count(*), count(*) FILTER (WHERE reopens > 0), coalesce(sum(reopens), 0),
                count(*) FILTER (WHERE team_handoffs > 0), count(*) FILTER (WHERE is_sla_breached)
         FROM {OWNERSHIP}""")
     if not total:
@@ -44,7 +44,7 @@ def section(db: AnalystFile) -> Section:
         return result
     per_team = db.rows(f"""
         SELECT coalesce(first_team, '(no team)'), count(*),
-               count(*) FILTER (WHERE count_reopens > 0) / count(*),
+               count(*) FILTER (WHERE reopens > 0) / count(*),
                count(*) FILTER (WHERE team_handoffs > 0) / count(*),
                count(*) FILTER (WHERE is_sla_breached) / count(*)
         FROM {OWNERSHIP} GROUP BY 1 ORDER BY 2 DESC, 1""")
