@@ -504,3 +504,9 @@ def _write_readme(con: duckdb.DuckDBPyConnection, rows: dict[str, int]) -> None:
         "COMMENT ON TABLE main.readme IS 'One row per table in this file: what one row of it means. "
         "Published by cx-unify; read-only snapshot, PII masked.'"
     )
+    for column, text in (
+        ("table_name", "schema.table"),
+        ("one_row_means", "the table's description: what one row of it means (its columns carry their own)"),
+        ("approx_rows", "rows when the file was published"),
+    ):
+        con.execute(f"COMMENT ON COLUMN main.readme.{column} IS {_lit(text)}")
