@@ -93,10 +93,12 @@ management_vs_data as (
 ),
 
 handled_by_day as (
-    select team, cast(period_start as date) as day, sum(contacts_handled) as handled
+    -- a day is the date its middle falls on: a workforce tool's day exported by local date starts at local
+    -- midnight (23:00 UTC the day before, for London in summer), a call log's at UTC midnight
+    select team, cast({{ dbt.dateadd('hour', 12, 'period_start') }} as date) as day, sum(contacts_handled) as handled
     from workload
     where team is not null and period_end = {{ dbt.dateadd('day', 1, 'period_start') }}
-    group by team, cast(period_start as date)
+    group by team, cast({{ dbt.dateadd('hour', 12, 'period_start') }} as date)
 ),
 
 workload_span as (
