@@ -38,6 +38,38 @@ def _to_text(structure: Any) -> Structure:
     return "VARCHAR"
 
 
+def _objects_where_mixed(
+    con: duckdb.DuckDBPyConnection,
+    records: str,
+    structure: dict[str, Any],
+    keys: list[str],
+    mixed: list[list[str]],
+) -> dict[str, Any]:
+    """The records' structure with a key that holds an object in some records and a plain value in others
+    (json_group_structure gives it as JSON) read as the objects' structure, so their fields become dotted
+    columns (one odd record, "requester": "anonymous", left every record without requester.email); such
+    keys are listed in `mixed`, whose plain values load under the key's own name."""
+    out: dict[str, Any] = {}
+    for key, sub in structure.items():
+        path = [*keys, key]
+        if isinstance(sub, dict):
+            out[key] = _objects_where_mixed(con, records, sub, path, mixed)
+            continue
+        if sub == "JSON":
+            at = lit(_json_path(".".join(path)))
+            row = con.execute(
+                f"SELECT json_group_structure(json_extract(_rec_text, {at})) FROM {records} "
+                f"WHERE _ok AND json_type(_rec_text, {at}) = 'OBJECT'"
+            ).fetchone()
+            objects = json.loads(row[0]) if row and row[0] else None
+            if isinstance(objects, dict) and objects:
+                mixed.append(path)
+                out[key] = _objects_where_mixed(con, records, objects, path, mixed)
+                continue
+        out[key] = sub
+    return out
+
+
 def _flatten(structure: Structure, expr: str, prefix: str) -> list[tuple[str, str]]:
     if isinstance(structure, dict):
         columns: list[tuple[str, str]] = []
@@ -129,15 +161,28 @@ FROM {records} WHERE NOT _ok""")
     structure_row = con.execute(
         f"SELECT json_group_structure(_rec_text::JSON) FROM {records} WHERE _ok"
     ).fetchone()
-    structure = _to_text(json.loads(structure_row[0])) if structure_row and structure_row[0] else {}
+    grouped = json.loads(structure_row[0]) if structure_row and structure_row[0] else {}
+    mixed: list[list[str]] = []
+    if isinstance(grouped, dict):
+        grouped = _objects_where_mixed(con, records, grouped, [], mixed)
+    structure = _to_text(grouped)
     if not isinstance(structure, dict) or not structure:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {src} AS SELECT _row FROM {records} WHERE _ok")
     else:
         columns = _flatten(structure, "_r", "")
+        for mixed_keys in mixed:  # the plain values beside the objects, under the key's own name
+            at = lit(_json_path(".".join(mixed_keys)))
+            columns.append(
+                (
+                    f"CASE WHEN json_type(_rec_text, {at}) NOT IN ('OBJECT', 'NULL') "
+                    f"THEN json_extract_string(_rec_text, {at}) END",
+                    ".".join(mixed_keys),
+                )
+            )
         select = ", ".join(f"{expr} AS {q(name)}" for expr, name in columns)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {src} AS SELECT {select}, _row FROM "
-            f"(SELECT _row, json_transform(_rec_text, {lit(json.dumps(structure))}) AS _r FROM {records} "
+            f"(SELECT _row, _rec_text, json_transform(_rec_text, {lit(json.dumps(structure))}) AS _r FROM {records} "
             f"WHERE _ok) ORDER BY _row"
         )
     con.execute(f"DROP TABLE {docs}")

@@ -496,3 +496,37 @@ def test_lines_above_the_header_are_skipped(tmp_path: Path) -> None:
     )
     with pytest.raises(SourceConfigError, match="skip_rows must be a whole number >= 0"):
         load_sources(bad)
+
+
+def test_a_json_key_holding_an_object_in_some_records_and_a_value_in_others(tmp_path: Path) -> None:
+    """One odd record ("requester": "anonymous") made the key a JSON blob for the whole file: no
+    requester.email column, every record's email empty. The objects' fields are dotted columns still,
+    and the plain value loads under the key's own name (here unmapped, so in _extra)."""
+    import json
+
+    (tmp_path / "j").mkdir()
+    records = [
+        {
+            "id": i,
+            "created_at": "2026-07-01T10:00:00Z",
+            "status": "open",
+            "requester": {"email": f"p{i}@x.test"},
+        }
+        for i in (1, 2)
+    ] + [{"id": 9, "created_at": "2026-07-01T10:00:00Z", "status": "open", "requester": "anonymous"}]
+    (tmp_path / "j" / "t.json").write_text(json.dumps(records))
+    path = _sources_yml(
+        tmp_path,
+        "sources:\n  - {name: j, kind: complaints, path: 'j/*.json', mapping: {complaint_id: id, created_at: "
+        "created_at, status: status, customer_email: requester.email}}\n",
+    )
+    con = duckdb.connect()
+    [result] = ingest_sources(con, load_sources(path), tmp_path)
+    assert (result.rows_loaded, result.notes) == (3, [])
+    assert con.execute(
+        "SELECT complaint_id, customer_email, _extra FROM raw.complaints ORDER BY 1"
+    ).fetchall() == [
+        ("1", "p1@x.test", '{"requester":null}'),
+        ("2", "p2@x.test", '{"requester":null}'),
+        ("9", None, '{"requester":"anonymous"}'),
+    ]
