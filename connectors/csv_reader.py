@@ -89,7 +89,7 @@ def _separator_hint(prepared: Prepared) -> str | None:
     with prepared.path.open("rb") as handle:
         head = handle.read(64)
     codec = "utf-16" if prepared.encoding == "utf-16" else "utf-8-sig"
-    first = head.decode(codec, errors="ignore").split("\n", 1)[0].strip().strip('"')
+    first = head.decode(codec, errors="ignore").split("\n", 1)[0].rstrip("\r").strip('"')  # keeps sep=<tab>
     return first[4] if len(first) == 5 and first.lower().startswith("sep=") else None
 
 

@@ -380,7 +380,9 @@ FROM (SELECT _row AS _g, {compiled.raw_record_sql} AS _rec FROM {read.table}
       WHERE _row IN (SELECT _g FROM _mapped WHERE _reason IS NOT NULL AND _raw_record IS NULL)) l
 WHERE _mapped._g = l._g AND _mapped._raw_record IS NULL""")
     result.columns_read = {c.column.name: c.origin for c in compiled.columns if c.origin != "not mapped"}
-    result.notes[0:0] = compiled.warnings + _columns_gone(con, source, rel, result.columns_read, read.columns)
+    warned = {w.split("'")[1] for w in compiled.warnings}  # column 'x' left empty: sources.yml maps it
+    gone = _columns_gone(con, source, rel, now, result.columns_read, read.columns)
+    result.notes[0:0] = compiled.warnings + [w for w in gone if w.split("'")[1] not in warned]
     if compiled.extra_headers and source.extra_columns == "ignore":
         result.notes.insert(
             0,
@@ -428,14 +430,20 @@ def _modified_at(path: Path) -> datetime:
 
 
 def _columns_gone(
-    con: duckdb.DuckDBPyConnection, source: Source, rel: str, filled: dict[str, str], headers: list[str]
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    rel: str,
+    now: datetime,
+    filled: dict[str, str],
+    headers: list[str],
 ) -> list[str]:
     """Warnings for the columns the source's previous file filled and this one leaves empty: an export
-    whose columns were renamed or dropped (a preset maps many headers, so nothing else would tell)."""
+    whose columns were renamed or dropped (a preset maps many headers, so nothing else would tell). The
+    previous file is the latest loaded before this ingest (files of one ingest load in parallel)."""
     previous = con.execute(
         "SELECT file, columns_read FROM ops.ingest_files WHERE source = ? AND file <> ? AND columns_read IS NOT NULL"
-        " AND status IN ('loaded', 'replaced') ORDER BY ingested_at DESC, file DESC LIMIT 1",
-        [source.name, rel],
+        " AND status IN ('loaded', 'replaced') AND ingested_at < ? ORDER BY ingested_at DESC, file DESC LIMIT 1",
+        [source.name, rel, now],
     ).fetchone()
     if previous is None:
         return []

@@ -145,10 +145,15 @@ def _text(expr: str, value_map: dict[str, object] | None) -> str:
 
 
 _TIME = ":\\d\\d(\\.\\d+)?"  # the end of a time of day: its minutes or seconds
-_OFFSET = _TIME + "\\s*(Z|[+-]\\d\\d(:?\\d\\d)?)$"
-_ZONE_NAME = _TIME + "\\s+(UTC|GMT|[A-Za-z]+(/[A-Za-z0-9_+-]+)+)$"
-_ZONE_ABBREVIATION = _TIME + "\\s+[A-Za-z]{2,5}$"  # CET, BST, EST (AM and PM aside)
+_OFFSET = (
+    "(?i)" + _TIME + "\\s*((UTC|GMT)\\s*)?(Z|[+-]\\d\\d(:?\\d\\d)?)$"
+)  # Z, +02:00, +0200, +00, GMT+01:00
+_ZONE_NAME = "(?i)" + _TIME + "\\s+(UTC|GMT|[A-Za-z]+(/[A-Za-z0-9_+-]+)+)$"  # UTC, Europe/Paris
+_ZONE_ABBREVIATION = _TIME + "\\s+[A-Z]{2,5}$"  # CET, BST, EST (AM and PM aside)
 _HALF_DAY = "\\s[AaPp][Mm]$"
+# what DuckDB's own cast may read when no format does: ISO dates and times only (it ignores what follows
+# a time, e.g. ' PM' or ' Uhr', and would read 10:00 PM as 10:00)
+_ISO = "^\\s*\\d{4}-\\d{2}-\\d{2}([ T]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?)?\\s*$"
 
 
 def _typed(column: Column, text: str, source: Source) -> str:
@@ -168,7 +173,8 @@ def _typed(column: Column, text: str, source: Source) -> str:
     if column.type == "TIMESTAMP":
         formats = "[" + ", ".join(lit(f) for f in source.timestamp_formats) + "]"
         # a file's own typed timestamps (Parquet, XLSX cells) arrive as ISO text, whatever the formats say
-        local = f"coalesce(try_strptime({text}, {formats}), try_cast({text} AS TIMESTAMP))"
+        iso = f"CASE WHEN regexp_matches({text}, '{_ISO}') THEN try_cast({text} AS TIMESTAMP) END"
+        local = f"coalesce(try_strptime({text}, {formats}), {iso})"
         if source.timezone != "UTC":
             local = f"timezone('UTC', timezone({lit(source.timezone)}, {local}))"
         # after a time of day, an offset (Z, +02:00, +0200, or +00: DuckDB's text of a TIMESTAMPTZ; a space

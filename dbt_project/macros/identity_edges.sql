@@ -21,7 +21,7 @@
 {#- A select of every key group that links nodes (match_rule, match_key) and its inputs_fingerprint: a
     digest of the group's key and its nodes' fingerprints (int_identity_nodes.source_fingerprint), so a
     node that joins, leaves or changes rebuilds the group's links. A key links when two or more nodes
-    share it (an email only when its records do not tell several people: see below); a ticket links when
+    share it (an email only while its records do not tell several people: see below); a ticket links when
     exactly one complaint carries its id and a survey response names it.
     int_identity_edges_deterministic rebuilds the groups whose fingerprint changed and deletes the links
     of the others that are no longer current. -#}
@@ -35,10 +35,12 @@
     group by match_rule, match_key
     having count(*) > 1
         and (match_rule <> 'ticket_link' or count(case when is_ticket_complaint then 1 end) = 1)
-        -- an email whose records carry two birth dates or three last names is an address several people
-        -- use (an office's, a help desk's stand-in): it links nothing by itself, the probabilistic stage
-        -- (with its vetoes) may still join its records
-        and (match_rule <> 'email' or (count(distinct birth_date) <= 1 and count(distinct last_name) <= 2))
+        -- an email whose records carry two birth dates and two last names, or three last names, is an
+        -- address several people use (an office's, a help desk's stand-in): it links nothing by itself, the
+        -- probabilistic stage (with its vetoes) may still join its records. One person's typo in a birth
+        -- date, or a married name, still links.
+        and (match_rule <> 'email' or not (
+            (count(distinct birth_date) > 1 and count(distinct last_name) > 1) or count(distinct last_name) > 2))
 {%- endmacro %}
 
 {#- The bit of a deterministic rule in a node's link_rules (the sum of the bits of the rules that link

@@ -4,7 +4,7 @@
 {% macro normalize_email(col) -%}{{ return(adapter.dispatch('normalize_email', 'cx_unify')(col)) }}{%- endmacro %}
 {% macro default__normalize_email(col) -%}
     {#- the address of "Ann Lee <ann.lee@example.com>" (a mail client's display form) -#}
-    {%- set address = "lower(trim(replace(coalesce(" ~ regex_group(col, '<([^<>]+@[^<>]+)>', 1) ~ ", " ~ col ~ "), 'mailto:', '')))" -%}
+    {%- set address = "trim(replace(lower(coalesce(" ~ regex_group(col, '<([^<>]+@[^<>]+)>', 1) ~ ", " ~ col ~ ")), 'mailto:', ''))" -%}
     case
         when {{ regex_matches(address, '^[^@\s]+@[^@\s]+\.[a-z]{2,}$') }}
             then {{ address }}
@@ -30,13 +30,13 @@
     the letter); an apostrophe joins (O'Brien is obrien, not the first name "o" and "brien") -#}
 {% macro duckdb__fold_text(col) -%}
     {%- set folded = namespace(text="lower(" ~ col ~ ")") -%}
-    {%- for letter, plain in [('ß', 'ss'), ('æ', 'ae'), ('œ', 'oe'), ('ø', 'o'), ('ł', 'l'), ('ı', 'i'), ('đ', 'd'), ('ð', 'd'), ('þ', 'th'), ("''", ''), ('’', '')] -%}
+    {%- for letter, plain in [('ß', 'ss'), ('æ', 'ae'), ('œ', 'oe'), ('ø', 'o'), ('ł', 'l'), ('ı', 'i'), ('đ', 'd'), ('ð', 'd'), ('þ', 'th'), ("''", ''), ('’', ''), ('‘', ''), ('´', ''), ('`', ''), ('ʼ', '')] -%}
         {%- set folded.text = "replace(" ~ folded.text ~ ", '" ~ letter ~ "', '" ~ plain ~ "')" -%}
     {%- endfor %}
     nullif(trim(regexp_replace(strip_accents({{ folded.text }}), '[^a-z0-9]+', ' ', 'g')), '')
 {%- endmacro %}
 {% macro default__fold_text(col) -%}
-    nullif(trim({{ regex_replace_all('lower(' ~ col ~ ')', '[^a-z0-9]+', ' ') }}), '')
+    nullif(trim({{ regex_replace_all("replace(lower(" ~ col ~ "), '''', '')", '[^a-z0-9]+', ' ') }}), '')
 {%- endmacro %}
 
 {#- "Last, First" -> "First Last", then folded. -#}

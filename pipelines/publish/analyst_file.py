@@ -257,7 +257,8 @@ def mask_value(value: object, salt: str) -> str:
     return "h:" + hashlib.sha256((salt + str(value)).encode()).hexdigest()[:16]
 
 
-_QUOTED_VALUE = re.compile(r"(got ')(.*?)('(?=$|[\s;,)]))")  # a quarantine reason quotes the value it read
+# a quarantine reason quotes the value it read (which may hold quotes: 'O' Brien'), then maybe a hint
+_QUOTED_VALUE = re.compile(r"(got ')(.*)('(?=$| \(|;))")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 

@@ -366,6 +366,10 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
         ("11", "", "Hans Weiß", "", "00012345"),
         ("12", "", "Hans Weiss", "", "12345"),
         ("13", "zob@mail.test", "Zachary O'Brien", "", ""),
+        ("14", "kim@mail.test", "Kim Park", "1980-01-01", ""),  # one person, a birth date mistyped
+        ("15", "kim@mail.test", "Kim Park", "1980-01-10", ""),
+        ("16", "", "Sam Roe", "", "N/A"),  # a CRM stand-in
+        ("17", "", "Al Poe", "", "n/a"),
     ]
     (landing / "tickets.csv").write_text(
         "id,created,status,email,name,birth,crm\n"
@@ -393,7 +397,20 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
         "SELECT string_agg(source_record_id, ',' ORDER BY source_record_id::INT) FROM marts.customer_identity_map "
         "GROUP BY customer_key ORDER BY 1",
     )
-    assert customers == [("1",), ("11,12",), ("13",), ("2",), ("3",), ("4",), ("5",), ("6,7,8",), ("9,10",)]
+    assert customers == [
+        ("1",),
+        ("11,12",),
+        ("13",),
+        ("14,15",),
+        ("16",),
+        ("17",),
+        ("2",),
+        ("3",),
+        ("4",),
+        ("5",),
+        ("6,7,8",),
+        ("9,10",),
+    ]
     folded = query(
         warehouse,
         "SELECT name_folded FROM intermediate.int_identity_nodes WHERE record_id IN ('11', '13') ORDER BY 1",

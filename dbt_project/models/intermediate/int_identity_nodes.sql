@@ -114,7 +114,8 @@ identified as (
         unioned.seen_at,
         unioned.system_id_key,
         -- a CRM number as a spreadsheet keeps it: 00012345 is 12345
-        case when {{ regex_matches('unioned.crm_id', '^[0-9]+$') }} then nullif(ltrim(unioned.crm_id, '0'), '')
+        case when crm_stand_in.value is not null then null
+            when {{ regex_matches('unioned.crm_id', '^[0-9]+$') }} then nullif(ltrim(unioned.crm_id, '0'), '')
             else unioned.crm_id end as crm_id,
         case when email_local_stand_in.value is null and email_stand_in.value is null
             then unioned.email_norm end as email_norm,
@@ -132,6 +133,8 @@ identified as (
         on email_stand_in.identifier = 'email' and email_stand_in.value = unioned.email_norm
     left join placeholders as phone_stand_in
         on phone_stand_in.identifier = 'phone' and phone_stand_in.value = unioned.phone_e164
+    left join placeholders as crm_stand_in
+        on crm_stand_in.identifier = 'crm' and crm_stand_in.value = lower(unioned.crm_id)
 ),
 
 named as (

@@ -97,7 +97,9 @@ handled_by_day as (
     -- midnight (23:00 UTC the day before, for London in summer), a call log's at UTC midnight
     select team, cast({{ dbt.dateadd('hour', 12, 'period_start') }} as date) as day, sum(contacts_handled) as handled
     from workload
-    where team is not null and period_end = {{ dbt.dateadd('day', 1, 'period_start') }}
+    -- a day of 23 or 25 hours (a local day when the clocks change) is a day too
+    where team is not null and period_end >= {{ dbt.dateadd('hour', 23, 'period_start') }}
+        and period_end <= {{ dbt.dateadd('hour', 25, 'period_start') }}
     group by team, cast({{ dbt.dateadd('hour', 12, 'period_start') }} as date)
 ),
 

@@ -1,7 +1,8 @@
 -- One row per team (or queue) and period of contact-centre workload, team mapped. A workload export's
 -- rows are taken as exported, from the latest file that holds the team, queue, channel and period (a
 -- rolling export repeats its last days in the next file: they count once, as that file gives them; rows of
--- one file with the same key are all kept, as parts of one total). A call log's workload (raw rows without a file row: ingest derives one
+-- one file with the same key are all kept, as parts of one total; exports split by site need the site in
+-- queue or team, or a source each). A call log's workload (raw rows without a file row: ingest derives one
 -- aggregate per file, queue and UTC day) is counted again here from the deduplicated contacts
 -- (stg_operations__contacts: one row per contact, its latest version), so a call in two overlapping
 -- exports of the log (a re-sent file, a partial re-export) counts once.
