@@ -164,28 +164,34 @@ def _typed(column: Column, text: str, source: Source) -> str:
     if column.type == "BIGINT":  # 12.0 is 12; 1.234 (a thousands separator?) is no whole number
         # (DuckDB's own cast rounds text: '1.234' -> 1)
         return (
-            f"CASE WHEN try_cast({text} AS DOUBLE) = trunc(try_cast({text} AS DOUBLE)) "
-            f"THEN try_cast({text} AS BIGINT) END"
+            f"CASE WHEN strpos({text}, '.') = 0 THEN try_cast({text} AS BIGINT) "
+            f"WHEN try_cast({text} AS DOUBLE) = trunc(try_cast({text} AS DOUBLE)) THEN try_cast({text} AS BIGINT) END"
         )
     if column.type == "DATE":
         formats = "[" + ", ".join(lit(f) for f in source.date_formats) + "]"
         return f"coalesce(try_strptime({text}, {formats})::DATE, try_cast({text} AS DATE))"
     if column.type == "TIMESTAMP":
         formats = "[" + ", ".join(lit(f) for f in source.timestamp_formats) + "]"
-        # a file's own typed timestamps (Parquet, XLSX cells) arrive as ISO text, whatever the formats say
+        # what the source's formats read is local time, unless the value ends in Z (a format may spell the Z
+        # out); a file's own typed timestamps (Parquet, XLSX cells) arrive as ISO text, whatever the formats say
+        formatted = f"CASE WHEN right({text}, 1) NOT IN ('Z', 'z') THEN try_strptime({text}, {formats}) END"
+        if any("%z" in f.lower() for f in source.timestamp_formats):  # a format reads the offset itself
+            formatted = "NULL"
         iso = f"CASE WHEN regexp_matches({text}, '{_ISO}') THEN try_cast({text} AS TIMESTAMP) END"
-        local = f"coalesce(try_strptime({text}, {formats}), {iso})"
         if source.timezone != "UTC":
-            local = f"timezone('UTC', timezone({lit(source.timezone)}, {local}))"
+            formatted = f"timezone('UTC', timezone({lit(source.timezone)}, {formatted}))"
+            iso = f"timezone('UTC', timezone({lit(source.timezone)}, {iso}))"
         # after a time of day, an offset (Z, +02:00, +0200, or +00: DuckDB's text of a TIMESTAMPTZ; a space
         # before it is dropped) or a zone name (UTC, GMT, Europe/Paris) states the instant; a zone
         # abbreviation (CET, BST: British or Bangladesh?) is ambiguous and reads as nothing (quarantined)
         unspaced = f"regexp_replace({text}, '\\s+([+-]\\d\\d(:?\\d\\d)?|Z)$', '\\1')"
+        # (coalesce reads its second argument only where the first is NULL: most values take one strptime)
         return (
-            f"(CASE WHEN regexp_matches({text}, '{_OFFSET}') THEN timezone('UTC', try_cast({unspaced} AS TIMESTAMPTZ)) "
+            f"coalesce({formatted}, CASE WHEN regexp_matches({text}, '{_OFFSET}') "
+            f"THEN timezone('UTC', try_cast({unspaced} AS TIMESTAMPTZ)) "
             f"WHEN regexp_matches({text}, '{_ZONE_NAME}') THEN timezone('UTC', try_cast({text} AS TIMESTAMPTZ)) "
             f"WHEN regexp_matches({text}, '{_ZONE_ABBREVIATION}') AND NOT regexp_matches({text}, '{_HALF_DAY}') "
-            f"THEN NULL ELSE {local} END)"
+            f"THEN NULL ELSE {iso} END)"
         )
     raise ValueError(f"unsupported contract type {column.type}")
 
