@@ -1,28 +1,45 @@
 {#- A select of every key an identity node carries that can tie it to another node: its system customer
     id (within one source), CRM number and normalised email, and for the ticket link the complaint id,
-    carried by the complaint itself (is_ticket_complaint) and by each survey response sent for it. An
-    email's rows carry the node's birth date and last name, which tell a shared address (identity_edge_fingerprints). -#}
+    carried by the complaint itself (is_ticket_complaint) and by each survey response sent for it. -#}
 {% macro identity_node_keys(nodes) -%}
-    select node_id, source_fingerprint, 'system_id' as match_rule, system_id_key as match_key, false as is_ticket_complaint,
-        cast(null as date) as birth_date, cast(null as {{ dbt.type_string() }}) as last_name
+    select node_id, source_fingerprint, 'system_id' as match_rule, system_id_key as match_key, false as is_ticket_complaint
     from {{ nodes }} where system_id_key is not null
     union all
-    select node_id, source_fingerprint, 'crm_id', crm_id, false, null, null from {{ nodes }} where crm_id is not null
+    select node_id, source_fingerprint, 'crm_id', crm_id, false from {{ nodes }} where crm_id is not null
     union all
-    select node_id, source_fingerprint, 'email', email_norm, false, birth_date, last_name from {{ nodes }} where email_norm is not null
+    select node_id, source_fingerprint, 'email', email_norm, false from {{ nodes }} where email_norm is not null
     union all
-    select node_id, source_fingerprint, 'ticket_link', record_id, true, null, null
+    select node_id, source_fingerprint, 'ticket_link', record_id, true
     from {{ nodes }} where record_kind = 'complaint' and record_id is not null
     union all
-    select node_id, source_fingerprint, 'ticket_link', linked_complaint_id, false, null, null
+    select node_id, source_fingerprint, 'ticket_link', linked_complaint_id, false
     from {{ nodes }} where record_kind = 'survey_response' and linked_complaint_id is not null
+{%- endmacro %}
+
+{#- A select of the emails several people use (an office's address, a help desk's stand-in): their
+    records carry two birth dates and two last names, or three last names. Such an email links nothing by
+    itself; the probabilistic stage (with its vetoes) may still join its records. One person's mistyped
+    birth date, or a married name, still links. In two steps: only an email with two last names at all
+    (few) has its last names counted. -#}
+{% macro shared_emails(nodes) -%}
+    select spread.email_norm
+    from (
+        select email_norm, min(birth_date) as first_birth_date, max(birth_date) as last_birth_date
+        from {{ nodes }}
+        where email_norm is not null
+        group by email_norm
+        having count(*) > 1 and min(last_name) <> max(last_name)
+    ) as spread
+    inner join {{ nodes }} as nodes on nodes.email_norm = spread.email_norm
+    group by spread.email_norm, spread.first_birth_date, spread.last_birth_date
+    having spread.first_birth_date <> spread.last_birth_date or count(distinct nodes.last_name) > 2
 {%- endmacro %}
 
 {#- A select of every key group that links nodes (match_rule, match_key) and its inputs_fingerprint: a
     digest of the group's key and its nodes' fingerprints (int_identity_nodes.source_fingerprint), so a
     node that joins, leaves or changes rebuilds the group's links. A key links when two or more nodes
-    share it (an email only while its records do not tell several people: see below); a ticket links when
-    exactly one complaint carries its id and a survey response names it.
+    share it (an email only when several people do not: shared_emails); a ticket links when exactly one
+    complaint carries its id and a survey response names it.
     int_identity_edges_deterministic rebuilds the groups whose fingerprint changed and deletes the links
     of the others that are no longer current. -#}
 {% macro identity_edge_fingerprints() -%}
@@ -32,15 +49,10 @@
         {{ mix_digest(fingerprint_set_digest('source_fingerprint'), hash_order("match_rule || '|' || match_key")) }}
             as inputs_fingerprint
     from ({{ identity_node_keys(ref('int_identity_nodes')) }}) as node_keys
+    where match_rule <> 'email' or match_key not in ({{ shared_emails(ref('int_identity_nodes')) }})
     group by match_rule, match_key
     having count(*) > 1
         and (match_rule <> 'ticket_link' or count(case when is_ticket_complaint then 1 end) = 1)
-        -- an email whose records carry two birth dates and two last names, or three last names, is an
-        -- address several people use (an office's, a help desk's stand-in): it links nothing by itself, the
-        -- probabilistic stage (with its vetoes) may still join its records. One person's typo in a birth
-        -- date, or a married name, still links.
-        and (match_rule <> 'email' or not (
-            (count(distinct birth_date) > 1 and count(distinct last_name) > 1) or count(distinct last_name) > 2))
 {%- endmacro %}
 
 {#- The bit of a deterministic rule in a node's link_rules (the sum of the bits of the rules that link
