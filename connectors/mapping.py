@@ -84,7 +84,10 @@ def _resolve(source: Source, column: Column, headers: list[str]) -> CompiledColu
         if isinstance(candidate, dict):
             sql = str(candidate["sql"])
             if not _missing_in_sql(sql, headers):
-                return CompiledColumn(column, f"({sql})::VARCHAR", f"sql {sql!r}", None)
+                # a long expression (a preset's period parsing) is named by the headers it reads, so a
+                # quarantine reason stays readable
+                shown = repr(sql) if len(sql) <= 80 else f"of {sorted(_sql_headers(sql, headers))}"
+                return CompiledColumn(column, f"({sql})::VARCHAR", f"sql {shown}", None)
             continue
         header = candidate if candidate in headers else lowered.get(str(candidate).lower().strip())
         if header is not None:

@@ -296,3 +296,19 @@ def test_bi_kpi_export_long_layout_is_not_unpivoted(con: duckdb.DuckDBPyConnecti
         (datetime(2026, 10, 21, 5, 0), date(2026, 5, 1), 15.01),
         (datetime(2026, 10, 21, 5, 0), date(2026, 6, 1), 16.65),
     ]
+
+
+def test_a_reason_names_a_long_sql_mapping_by_the_headers_it_reads(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """A period the preset's parsing cannot read is quarantined with a reason of a line, not ~2,000
+    characters of the preset's SQL."""
+    landing = tmp_path / "landing"
+    (landing / "bi").mkdir(parents=True)
+    (landing / "bi" / "wide.csv").write_text("Metric,Team,2026-05,2026-13\nCalls,Cards,7,9\n")
+    yaml = "sources:\n  - {name: kpis, path: 'bi/*.csv', preset: bi_kpi_export, constants: {dashboard: D}}\n"
+    [result] = ingest(con, tmp_path, yaml, landing)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    [reason] = con.execute("SELECT reason FROM ops.quarantine").fetchone()
+    assert reason.startswith("column 'period_start' (sql of ['period']): required value is missing"), reason
+    assert len(reason) < 300, reason
