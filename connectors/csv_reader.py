@@ -63,7 +63,8 @@ def csv_relation(
         f"FROM sniff_csv({path}, all_varchar=true, header=true, ignore_errors=true, {', '.join(common)})"
     ).fetchone()
     assert sniffed is not None
-    delim, quote, escape, new_line, comment, skip, columns = sniffed
+    delim, quote, escape, new_line, comment, sniffed_skip, columns = sniffed
+    skip = int(sniffed_skip if skip_rows is None else skip_rows)
     names = [str(c["name"]) for c in columns]
     options = [
         "auto_detect=false",
@@ -73,15 +74,14 @@ def csv_relation(
         f"escape={lit(_option(escape))}",
         f"new_line={lit(_option(new_line))}",
         f"comment={lit(_option(comment))}",
-        f"skip={int(skip if skip_rows is None else skip_rows)}",
+        f"skip={skip}",
         "columns={" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}",
         "store_rejects=true",
         f"rejects_table={lit(rejects)}",
         f"rejects_scan={lit(rejects + '_scan')}",
         *common[:2],
     ]
-    skipped = int(skip if skip_rows is None else skip_rows)
-    return f"read_csv({path}, {', '.join(options)})", skipped, names
+    return f"read_csv({path}, {', '.join(options)})", skip, names
 
 
 def _separator_hint(prepared: Prepared) -> str | None:

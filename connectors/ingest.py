@@ -380,9 +380,8 @@ FROM (SELECT _row AS _g, {compiled.raw_record_sql} AS _rec FROM {read.table}
       WHERE _row IN (SELECT _g FROM _mapped WHERE _reason IS NOT NULL AND _raw_record IS NULL)) l
 WHERE _mapped._g = l._g AND _mapped._raw_record IS NULL""")
     result.columns_read = {c.column.name: c.origin for c in compiled.columns if c.origin != "not mapped"}
-    warned = {w.split("'")[1] for w in compiled.warnings}  # column 'x' left empty: sources.yml maps it
     gone = _columns_gone(con, source, rel, now, result.columns_read, read.columns)
-    result.notes[0:0] = compiled.warnings + [w for w in gone if w.split("'")[1] not in warned]
+    result.notes[0:0] = compiled.warnings + gone
     if compiled.extra_headers and source.extra_columns == "ignore":
         result.notes.insert(
             0,
@@ -450,7 +449,8 @@ def _columns_gone(
     before: dict[str, str] = json.loads(previous[1])
     warnings = []
     for name, origin in before.items():
-        if name not in filled:
+        # a column sources.yml's own mapping names is warned of by the mapping (compile_select) already
+        if name not in filled and name not in source.mapped_here:
             close = difflib.get_close_matches(origin.split("'")[1] if "'" in origin else name, headers, n=1)
             warnings.append(
                 f"warning: column '{name}' left empty: the previous file {previous[0]} filled it ({origin[:80]}), "

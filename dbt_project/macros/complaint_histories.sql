@@ -12,3 +12,9 @@
         group by complaint_key
     ) as histories on complaints.record_key = histories.complaint_key
 {%- endmacro %}
+
+{#- Whether a status change reopens a complaint: from solved or closed back to another status (the
+    journey's complaint_reopened events, complaint_ownership.reopens). -#}
+{% macro is_reopen(old_value, new_value) -%}
+    {{ old_value }} in ('solved', 'closed') and {{ new_value }} not in ('solved', 'closed')
+{%- endmacro %}

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from connectors.ingest import ingest_sources
+from connectors.ingest import FileResult, ingest_sources
 from connectors.presets import PRESETS, Unpivot
 from connectors.sources import SourceConfigError, load_sources
 
@@ -16,6 +16,13 @@ def _sources_yml(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "sources.yml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _ingest_one(tmp_path: Path, text: str) -> tuple[duckdb.DuckDBPyConnection, FileResult]:
+    """sources.yml with `text`, and the one file it matches under tmp_path ingested into a new database."""
+    con = duckdb.connect()
+    [result] = ingest_sources(con, load_sources(_sources_yml(tmp_path, text)), tmp_path)
+    return con, result
 
 
 def _load(tmp_path: Path, extra: str, preset: str = "generic", kind: str = "complaints") -> list:
@@ -329,13 +336,11 @@ def test_a_typed_zoned_timestamp_keeps_its_instant(tmp_path: Path) -> None:
         "SET TimeZone = 'UTC'; COPY (SELECT '1' AS id, TIMESTAMPTZ '2024-05-06 10:00:00+00' AS created, 'open' AS status)"
         f" TO '{tmp_path / 'x' / 'a.parquet'}' (FORMAT parquet)"
     )
-    path = _sources_yml(
+    con, result = _ingest_one(
         tmp_path,
         "sources:\n  - {name: s, kind: complaints, path: 'x/*.parquet', timezone: Europe/London,\n"
         "     mapping: {complaint_id: id, created_at: created, status: status}}\n",
     )
-    con = duckdb.connect()
-    [result] = ingest_sources(con, load_sources(path), tmp_path)
     assert result.rows_loaded == 1, result
     assert con.execute("SELECT created_at::VARCHAR FROM raw.complaints").fetchall() == [
         ("2024-05-06 10:00:00",)
@@ -361,14 +366,12 @@ def test_a_zone_written_after_the_time_states_the_instant(tmp_path: Path) -> Non
     ]
     lines = ["id,created,status"] + [f"{i},{c},open" for i, c in enumerate(created, 1)]
     (tmp_path / "x" / "a.csv").write_text("\n".join(lines) + "\n")
-    path = _sources_yml(
+    con, result = _ingest_one(
         tmp_path,
         "sources:\n  - {name: s, kind: complaints, path: 'x/*.csv', timezone: America/New_York,\n"
         "     timestamp_formats: ['%Y-%m-%d %H:%M:%S', '%m/%d/%Y %I:%M %p'],\n"
         "     mapping: {complaint_id: id, created_at: created, status: status}}\n",
     )
-    con = duckdb.connect()
-    [result] = ingest_sources(con, load_sources(path), tmp_path)
     assert (result.rows_loaded, result.rows_quarantined) == (8, 2), result
     assert con.execute("SELECT created_at::VARCHAR FROM raw.complaints ORDER BY _row").fetchall() == [
         ("2026-07-01 10:00:00",),
@@ -393,13 +396,11 @@ def test_a_count_that_is_not_whole_is_quarantined(tmp_path: Path) -> None:
     (tmp_path / "w" / "a.csv").write_text(
         "day,queue,offered,handled\n2026-07-01,Cards,12.0,10\n2026-07-02,Cards,1.234,1.100\n"
     )
-    path = _sources_yml(
+    con, result = _ingest_one(
         tmp_path,
         "sources:\n  - name: wfm\n    kind: workload\n    path: 'w/*.csv'\n    mapping: {period_start: day, "
         "period_end: {sql: 'day::DATE + 1'}, team: queue, contacts_offered: offered, contacts_handled: handled}\n",
     )
-    con = duckdb.connect()
-    [result] = ingest_sources(con, load_sources(path), tmp_path)
     assert (result.rows_loaded, result.rows_quarantined) == (1, 1), result
     assert con.execute("SELECT contacts_offered, contacts_handled FROM raw.workload").fetchall() == [(12, 10)]
     [reason] = con.execute("SELECT reason FROM ops.quarantine").fetchone()
@@ -414,13 +415,11 @@ def test_a_float_id_column_of_a_typed_file_reads_as_whole_numbers(tmp_path: Path
         "COPY (SELECT * FROM (VALUES (1.0::DOUBLE, 12345.0::DOUBLE), (2.0, NULL), (3.0, 7.5)) t(id, crm)) "
         f"TO '{tmp_path / 'x' / 'a.parquet'}' (FORMAT parquet)"
     )
-    path = _sources_yml(
+    con, result = _ingest_one(
         tmp_path,
         "sources:\n  - {name: s, kind: complaints, path: 'x/*.parquet', mapping: {complaint_id: id,\n"
         "     customer_crm_id: crm, created_at: {const: '2026-07-01 10:00:00'}, status: {const: open}}}\n",
     )
-    con = duckdb.connect()
-    [result] = ingest_sources(con, load_sources(path), tmp_path)
     assert result.rows_loaded == 3, result
     assert con.execute(
         "SELECT complaint_id, customer_crm_id FROM raw.complaints ORDER BY _row"
@@ -526,13 +525,11 @@ def test_a_json_key_holding_an_object_in_some_records_and_a_value_in_others(tmp_
         for i in (1, 2)
     ] + [{"id": 9, "created_at": "2026-07-01T10:00:00Z", "status": "open", "requester": "anonymous"}]
     (tmp_path / "j" / "t.json").write_text(json.dumps(records))
-    path = _sources_yml(
+    con, result = _ingest_one(
         tmp_path,
         "sources:\n  - {name: j, kind: complaints, path: 'j/*.json', mapping: {complaint_id: id, created_at: "
         "created_at, status: status, customer_email: requester.email}}\n",
     )
-    con = duckdb.connect()
-    [result] = ingest_sources(con, load_sources(path), tmp_path)
     assert (result.rows_loaded, result.notes) == (3, [])
     assert con.execute(
         "SELECT complaint_id, customer_email, _extra FROM raw.complaints ORDER BY 1"

@@ -83,9 +83,7 @@ statuses as (
         count(case when new_value = 'solved' then 1 end) as total_resolutions,
         min(case when new_value = 'solved' then event_at end) as first_solved_at,
         max(case when new_value = 'solved' then event_at end) as last_solved_at,
-        -- from solved or closed back to another status: customer_journey's complaint_reopened events
-        count(case when old_value in ('solved', 'closed') and new_value not in ('solved', 'closed') then 1 end)
-            as reopens
+        count(case when {{ is_reopen('old_value', 'new_value') }} then 1 end) as reopens
     from {{ ref('int_complaint_events_linked') }} as events
     where events.complaint_key in (select complaint_key from to_build) and field = 'status'
     group by complaint_key

@@ -115,7 +115,7 @@ status_changes as (
                 then 'complaint_resolved'
             when complaint_events.new_value = 'closed' and coalesce(complaint_events.old_value, '') not in ('solved', 'closed')
                 then 'complaint_resolved'
-            when complaint_events.old_value in ('solved', 'closed') and complaint_events.new_value not in ('solved', 'closed')
+            when {{ is_reopen('complaint_events.old_value', 'complaint_events.new_value') }}
                 then 'complaint_reopened'
         end as event_type,
         complaint_rows.team, complaint_rows.channel, complaint_rows.category, complaint_events.source,

@@ -14,7 +14,7 @@ latest as (
         *,
         row_number() over (
             partition by dashboard, metric, period_start, period_end, dimension_name, dimension_value
-            order by exported_at desc, coalesce(_file_modified_at, _ingested_at) desc, _file desc, _row desc
+            order by exported_at desc, {{ newer_export_first() }}
         ) as version_rank
     from source
 ),

@@ -20,12 +20,10 @@ outcome_map as (
 ),
 
 latest as (
-    -- the newer export wins: its file's modification time (load time for rows loaded before that was
-    -- recorded), then its name; not the night it was loaded, so a rebuild gives the same versions
     select
         *,
         row_number() over (
-            partition by _source, contact_id order by coalesce(_file_modified_at, _ingested_at) desc, _file desc, _row desc
+            partition by _source, contact_id order by {{ newer_export_first() }}
         ) as version_rank
     from changed_rows
 ),

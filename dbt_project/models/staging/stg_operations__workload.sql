@@ -43,7 +43,7 @@ exported as (
         -- 1 for the rows of the latest file with this key
         rank() over (
             partition by _source, coalesce(team, queue), queue, lower(trim(channel)), period_start, period_end
-            order by coalesce(_file_modified_at, _ingested_at) desc, _file desc
+            order by {{ newer_export_first(rows=false) }}
         ) as file_rank
     from source
     where _row is not null

@@ -37,7 +37,7 @@ latest as (
         *,
         row_number() over (
             partition by _source, complaint_id
-            order by updated_at desc nulls last, coalesce(_file_modified_at, _ingested_at) desc, _file desc, _row desc
+            order by updated_at desc nulls last, {{ newer_export_first() }}
         ) as version_rank
     from changed_rows
 ),
