@@ -57,7 +57,13 @@ def _settings(
     sources: Path | None = None,
     checks: Path | None = None,
 ) -> Settings:
-    return load_settings().with_overrides(
+    from cx_unify.settings import SettingsError
+
+    try:
+        loaded = load_settings()
+    except SettingsError as exc:  # a variable that cannot work: one red line, before anything runs
+        raise _refused(exc, 2) from exc
+    return loaded.with_overrides(
         home=home, landing=landing, warehouse=warehouse, published=published, sources=sources, checks=checks
     )
 

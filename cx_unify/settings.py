@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCES = REPO_ROOT / "sources.yml"
@@ -35,6 +36,7 @@ class Settings:
     pii_salt: str
     mask_pii: bool
     phone_region: str
+    reporting_timezone: str
     duckdb_memory_limit: str
     duckdb_threads: int
 
@@ -91,6 +93,7 @@ class Settings:
             CX_PII_SALT=self.pii_salt,
             CX_MASK_PII="1" if self.mask_pii else "0",
             CX_PHONE_REGION=self.phone_region,
+            CX_REPORTING_TIMEZONE=self.reporting_timezone,
             CX_DUCKDB_MEMORY_LIMIT=self.duckdb_memory_limit,
             CX_DUCKDB_THREADS=str(self.duckdb_threads),
             DAGSTER_HOME=str(self.dagster_home),
@@ -117,6 +120,18 @@ def _path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default.resolve()
 
 
+def _time_zone(name: str, default: str) -> str:
+    """An IANA time zone name (Europe/London); SettingsError naming the variable otherwise."""
+    value = (_env(name) or default).strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(
+            f"{name}={value!r} is not a time zone name (IANA, such as Europe/London or UTC)"
+        ) from exc
+    return value
+
+
 def load_settings() -> Settings:
     """Read CX_* variables; every one has a default (see .env.example)."""
     home = _path("CX_HOME", Path.cwd() / ".cx")
@@ -130,6 +145,7 @@ def load_settings() -> Settings:
         pii_salt=_env("CX_PII_SALT") or "cx-unify-demo-salt",
         mask_pii=(_env("CX_MASK_PII") or "1") not in ("0", "false", "no"),
         phone_region=_env("CX_PHONE_REGION") or "GB",
+        reporting_timezone=_time_zone("CX_REPORTING_TIMEZONE", "UTC"),
         duckdb_memory_limit=_env("CX_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
         duckdb_threads=int(_env("CX_DUCKDB_THREADS") or os.cpu_count() or 2),
     )

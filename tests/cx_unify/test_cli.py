@@ -20,6 +20,16 @@ def test_run_with_a_landing_folder_that_is_not_there_fails_at_once(cx_env: Path)
     assert not typo.exists()
 
 
+def test_run_with_a_reporting_time_zone_that_is_not_one_fails_at_once(
+    cx_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CX_REPORTING_TIMEZONE", "Europe/Londn")
+    result = CliRunner().invoke(app, ["run", "--home", str(cx_env)])
+    assert result.exit_code == 2, result.output
+    assert "CX_REPORTING_TIMEZONE='Europe/Londn' is not a time zone name" in result.stderr
+    assert not (cx_env / "logs").exists()
+
+
 def test_run_with_a_broken_checks_yml_fails_before_any_step(cx_env: Path, tmp_path: Path) -> None:
     checks = tmp_path / "checks.yml"
     checks.write_text('checks:\n  "F8_quarantine__*":\n    severty: ERROR\n', encoding="utf-8")

@@ -1,4 +1,5 @@
 -- One row per registry metric, team and dashboard period: the value recomputed from the unified data.
+-- Periods are days of the reporting time zone (CX_REPORTING_TIMEZONE, UTC by default).
 -- Each metric's SQL here is the definition in seeds/metric_registry.csv.
 with
 
@@ -19,7 +20,14 @@ dashboard_kpis as (
 ),
 
 periods as (
-    select distinct period_start, period_end from dashboard_kpis
+    -- a period's dates are days in the reporting time zone (macros/reporting_time.sql): it runs from the
+    -- local midnight its first day starts at to the one after its last day, as UTC instants
+    select
+        period_start,
+        period_end,
+        {{ reporting_day_starts_at('period_start') }} as starts_at,
+        {{ reporting_day_starts_at(dbt.dateadd('day', 1, 'period_end')) }} as ends_before
+    from (select distinct period_start, period_end from dashboard_kpis) as shown_periods
 ),
 
 unique_complaints as (
@@ -31,7 +39,7 @@ received as (
         cast(count(*) as double precision) as value
     from complaints
     inner join periods
-        on complaints.created_at >= periods.period_start and complaints.created_at < {{ dbt.dateadd('day', 1, 'periods.period_end') }}
+        on complaints.created_at >= periods.starts_at and complaints.created_at < periods.ends_before
     where complaints.team is not null
     group by complaints.team, periods.period_start, periods.period_end
 ),
@@ -40,7 +48,7 @@ resolved as (
     select 'complaints_resolved', complaints.team, periods.period_start, periods.period_end, cast(count(*) as double precision)
     from complaints
     inner join periods
-        on complaints.resolved_at >= periods.period_start and complaints.resolved_at < {{ dbt.dateadd('day', 1, 'periods.period_end') }}
+        on complaints.resolved_at >= periods.starts_at and complaints.resolved_at < periods.ends_before
     where complaints.team is not null and complaints.is_resolved
     group by complaints.team, periods.period_start, periods.period_end
 ),
@@ -51,8 +59,7 @@ csat as (
     from survey_responses
     inner join unique_complaints on survey_responses.complaint_id = unique_complaints.complaint_id
     inner join periods
-        on survey_responses.submitted_at >= periods.period_start
-        and survey_responses.submitted_at < {{ dbt.dateadd('day', 1, 'periods.period_end') }}
+        on survey_responses.submitted_at >= periods.starts_at and survey_responses.submitted_at < periods.ends_before
     where survey_responses.scale = 'csat_5' and unique_complaints.team is not null
     group by unique_complaints.team, periods.period_start, periods.period_end
 ),
@@ -61,7 +68,7 @@ contact_periods as (
     select contacts.team, contacts.outcome, periods.period_start, periods.period_end
     from contacts
     inner join periods
-        on contacts.started_at >= periods.period_start and contacts.started_at < {{ dbt.dateadd('day', 1, 'periods.period_end') }}
+        on contacts.started_at >= periods.starts_at and contacts.started_at < periods.ends_before
     where contacts.team is not null
 ),
 

@@ -93,14 +93,15 @@ management_vs_data as (
 ),
 
 handled_by_day as (
-    -- a day is the date its middle falls on: a workforce tool's day exported by local date starts at local
-    -- midnight (23:00 UTC the day before, for London in summer), a call log's at UTC midnight
-    select team, cast({{ dbt.dateadd('hour', 12, 'period_start') }} as date) as day, sum(contacts_handled) as handled
+    -- a day is the reporting date its middle falls on: a workforce tool's day exported by local date starts
+    -- at local midnight (23:00 UTC the day before, for London in summer), a call log's where the reporting
+    -- time zone's day starts (staging recounts it so)
+    select team, {{ reporting_date(dbt.dateadd('hour', 12, 'period_start')) }} as day, sum(contacts_handled) as handled
     from workload
     -- a day of 23 or 25 hours (a local day when the clocks change) is a day too
     where team is not null and period_end >= {{ dbt.dateadd('hour', 23, 'period_start') }}
         and period_end <= {{ dbt.dateadd('hour', 25, 'period_start') }}
-    group by team, cast({{ dbt.dateadd('hour', 12, 'period_start') }} as date)
+    group by team, {{ reporting_date(dbt.dateadd('hour', 12, 'period_start')) }}
 ),
 
 workload_span as (
@@ -108,10 +109,10 @@ workload_span as (
 ),
 
 phone_complaints_by_day as (
-    select first_team as team, cast(created_at as date) as day, count(*) as phone_complaints
+    select first_team as team, {{ reporting_date('created_at') }} as day, count(*) as phone_complaints
     from ownership
     where channel = 'phone' and first_team is not null
-    group by first_team, cast(created_at as date)
+    group by first_team, {{ reporting_date('created_at') }}
 ),
 
 operations_vs_service as (
@@ -138,20 +139,20 @@ operations_vs_service as (
 ),
 
 csat_by_month as (
-    select complaints.team, {{ dbt.date_trunc('month', 'survey_responses.submitted_at') }} as month,
+    select complaints.team, {{ reporting_month('survey_responses.submitted_at') }} as month,
         avg(cast(survey_responses.is_happy as integer)) as happy_share, count(*) as responses
     from survey_responses
     inner join complaints on survey_responses.complaint_id = complaints.complaint_id
     where survey_responses.scale = 'csat_5' and complaints.team is not null
-    group by complaints.team, {{ dbt.date_trunc('month', 'survey_responses.submitted_at') }}
+    group by complaints.team, {{ reporting_month('survey_responses.submitted_at') }}
 ),
 
 rating_by_month as (
-    select team, {{ dbt.date_trunc('month', 'resolved_at') }} as month, avg(satisfaction_score) as good_share,
+    select team, {{ reporting_month('resolved_at') }} as month, avg(satisfaction_score) as good_share,
         count(*) as ratings
     from complaints
     where satisfaction_score is not null and team is not null and resolved_at is not null
-    group by team, {{ dbt.date_trunc('month', 'resolved_at') }}
+    group by team, {{ reporting_month('resolved_at') }}
 ),
 
 marketing_vs_service as (

@@ -3,7 +3,8 @@
 -- rolling export repeats its last days in the next file: they count once, as that file gives them; rows of
 -- one file with the same key are all kept, as parts of one total; exports split by site need the site in
 -- queue or team, or a source each). A call log's workload (raw rows without a file row: ingest derives one
--- aggregate per file, queue and UTC day) is counted again here from the deduplicated contacts
+-- aggregate per file, queue and UTC day) is counted again here, per day of the reporting time zone
+-- (CX_REPORTING_TIMEZONE, UTC by default), from the deduplicated contacts
 -- (stg_operations__contacts: one row per contact, its latest version), so a call in two overlapping
 -- exports of the log (a re-sent file, a partial re-export) counts once.
 with
@@ -56,8 +57,8 @@ recounted as (
     -- source_file (a day may hold calls of several files)
     select
         contacts.source,
-        {{ dbt.date_trunc('day', 'contacts.started_at') }} as period_start,
-        {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'contacts.started_at')) }} as period_end,
+        {{ reporting_day_starts_at(reporting_date('contacts.started_at')) }} as period_start,
+        {{ reporting_day_starts_at(dbt.dateadd('day', 1, reporting_date('contacts.started_at'))) }} as period_end,
         contacts.team_raw,
         contacts.queue,
         contacts.channel,
@@ -74,7 +75,7 @@ recounted as (
     inner join derived_sources on contacts.source = derived_sources._source
     group by
         contacts.source,
-        {{ dbt.date_trunc('day', 'contacts.started_at') }},
+        {{ reporting_date('contacts.started_at') }},
         contacts.team_raw,
         contacts.queue,
         contacts.channel
