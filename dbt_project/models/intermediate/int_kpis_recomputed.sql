@@ -1,4 +1,5 @@
--- One row per registry metric, team and dashboard period: the value recomputed from the unified data.
+-- One row per registry metric, team and dashboard period, and one for all teams (is_total: team is null;
+-- records no team holds count there too): the value recomputed from the unified data.
 -- Periods are days of the reporting time zone (CX_REPORTING_TIMEZONE, UTC by default).
 -- Each metric's SQL here is the definition in seeds/metric_registry.csv.
 with
@@ -35,33 +36,33 @@ unique_complaints as (
 ),
 
 received as (
-    select 'complaints_received' as metric_key, complaints.team, periods.period_start, periods.period_end,
-        cast(count(*) as double precision) as value
+    select 'complaints_received' as metric_key, complaints.team, grouping(complaints.team) = 1 as is_total,
+        periods.period_start, periods.period_end, cast(count(*) as double precision) as value
     from complaints
     inner join periods
         on complaints.created_at >= periods.starts_at and complaints.created_at < periods.ends_before
-    where complaints.team is not null
-    group by complaints.team, periods.period_start, periods.period_end
+    group by grouping sets ((complaints.team, periods.period_start, periods.period_end), (periods.period_start, periods.period_end))
 ),
 
 resolved as (
-    select 'complaints_resolved', complaints.team, periods.period_start, periods.period_end, cast(count(*) as double precision)
+    select 'complaints_resolved', complaints.team, grouping(complaints.team) = 1,
+        periods.period_start, periods.period_end, cast(count(*) as double precision)
     from complaints
     inner join periods
         on complaints.resolved_at >= periods.starts_at and complaints.resolved_at < periods.ends_before
-    where complaints.team is not null and complaints.is_resolved
-    group by complaints.team, periods.period_start, periods.period_end
+    where complaints.is_resolved
+    group by grouping sets ((complaints.team, periods.period_start, periods.period_end), (periods.period_start, periods.period_end))
 ),
 
 csat as (
-    select 'avg_csat', unique_complaints.team, periods.period_start, periods.period_end,
-        round(avg(survey_responses.score), 2)
+    select 'avg_csat', unique_complaints.team, grouping(unique_complaints.team) = 1,
+        periods.period_start, periods.period_end, round(avg(survey_responses.score), 2)
     from survey_responses
     inner join unique_complaints on survey_responses.complaint_id = unique_complaints.complaint_id
     inner join periods
         on survey_responses.submitted_at >= periods.starts_at and survey_responses.submitted_at < periods.ends_before
-    where survey_responses.scale = 'csat_5' and unique_complaints.team is not null
-    group by unique_complaints.team, periods.period_start, periods.period_end
+    where survey_responses.scale = 'csat_5'
+    group by grouping sets ((unique_complaints.team, periods.period_start, periods.period_end), (periods.period_start, periods.period_end))
 ),
 
 contact_periods as (
@@ -69,29 +70,34 @@ contact_periods as (
     from contacts
     inner join periods
         on contacts.started_at >= periods.starts_at and contacts.started_at < periods.ends_before
-    where contacts.team is not null
 ),
 
 handled as (
-    select 'contacts_handled', team, period_start, period_end, cast(count(case when outcome = 'handled' then 1 end) as double precision)
+    select 'contacts_handled', team, grouping(team) = 1, period_start, period_end,
+        cast(count(case when outcome = 'handled' then 1 end) as double precision)
     from contact_periods
-    group by team, period_start, period_end
+    group by grouping sets ((team, period_start, period_end), (period_start, period_end))
 ),
 
 abandoned as (
-    select 'abandon_rate', team, period_start, period_end,
+    select 'abandon_rate', team, grouping(team) = 1, period_start, period_end,
         round(100.0 * count(case when outcome = 'abandoned' then 1 end)
             / nullif(count(case when outcome in ('handled', 'abandoned') then 1 end), 0), 2)
     from contact_periods
-    group by team, period_start, period_end
+    group by grouping sets ((team, period_start, period_end), (period_start, period_end))
 ),
 
-final as (
+unioned as (
     select * from received
     union all select * from resolved
     union all select * from csat
     union all select * from handled
     union all select * from abandoned
+),
+
+final as (
+    -- a team's value needs a team: the records no team holds count only in the total
+    select * from unioned where is_total or team is not null
 )
 
 select * from final

@@ -36,33 +36,52 @@ survey_responses as (
     select * from {{ ref('stg_marketing__survey_responses') }}
 ),
 
+total_labels as (
+    select * from {{ ref('kpi_total_labels') }}
+),
+
+kpis_shown as (
+    -- a row of all teams together: no dimension value, or a total's label (seeds/kpi_total_labels.csv)
+    select
+        dashboard_kpis.*,
+        dashboard_kpis.dimension_value is null or trim(dashboard_kpis.dimension_value) = ''
+            or total_labels.label is not null as is_total
+    from dashboard_kpis
+    left join total_labels on lower(trim(dashboard_kpis.dimension_value)) = total_labels.label
+),
+
 shown as (
     select
-        dashboard_kpis.dashboard,
-        dashboard_kpis.exported_at,
-        dashboard_kpis.metric,
+        kpis_shown.dashboard,
+        kpis_shown.exported_at,
+        kpis_shown.metric,
         metric_names.metric_key,
-        dashboard_kpis.dimension_name,
-        coalesce(dashboard_kpis.team, dashboard_kpis.dimension_value) as team,
-        dashboard_kpis.period_start,
-        dashboard_kpis.period_end,
-        dashboard_kpis.value
-    from dashboard_kpis
-    left join metric_names on lower(trim(dashboard_kpis.metric)) = metric_names.metric_name
+        kpis_shown.dimension_name,
+        kpis_shown.is_total,
+        -- all teams together: compared with the metric over all records, shown under the dashboard's label
+        case when not kpis_shown.is_total then coalesce(kpis_shown.team, kpis_shown.dimension_value) end as team,
+        case when kpis_shown.is_total then coalesce(nullif(trim(kpis_shown.dimension_value), ''), 'all teams')
+            else coalesce(kpis_shown.team, kpis_shown.dimension_value) end as dimension_value,
+        kpis_shown.period_start,
+        kpis_shown.period_end,
+        kpis_shown.value
+    from kpis_shown
+    left join metric_names on lower(trim(kpis_shown.metric)) = metric_names.metric_name
 ),
 
 covered as (
-    -- what each dashboard reports on: a metric over a period, for some teams
-    select distinct dashboard, exported_at, metric, metric_key, dimension_name, period_start, period_end
+    -- what each dashboard reports on: a metric over a period, for some teams or for all teams together
+    select distinct dashboard, exported_at, metric, metric_key, dimension_name, is_total, period_start, period_end
     from shown
     where metric_key is not null
 ),
 
 expected as (
-    select covered.*, recomputed.team, recomputed.value
+    select covered.*, recomputed.team, coalesce(recomputed.team, 'all teams') as dimension_value, recomputed.value
     from covered
     inner join recomputed
         on covered.metric_key = recomputed.metric_key
+        and covered.is_total = recomputed.is_total
         and covered.period_start = recomputed.period_start
         and covered.period_end = recomputed.period_end
 ),
@@ -75,7 +94,7 @@ management_vs_data as (
         coalesce(shown.metric, expected.metric) as metric,
         coalesce(shown.metric_key, expected.metric_key) as metric_key,
         coalesce(shown.dimension_name, expected.dimension_name, 'team') as dimension_name,
-        coalesce(shown.team, expected.team) as dimension_value,
+        coalesce(shown.dimension_value, expected.dimension_value) as dimension_value,
         coalesce(shown.period_start, expected.period_start) as period_start,
         coalesce(shown.period_end, expected.period_end) as period_end,
         shown.value as value_seen,
@@ -87,7 +106,8 @@ management_vs_data as (
     full outer join expected
         on shown.dashboard = expected.dashboard
         and shown.metric = expected.metric
-        and shown.team = expected.team
+        and shown.is_total = expected.is_total
+        and (shown.team = expected.team or shown.is_total)
         and shown.period_start = expected.period_start
         and shown.period_end = expected.period_end
 ),
