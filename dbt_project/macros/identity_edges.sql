@@ -16,11 +16,12 @@
     from {{ nodes }} where record_kind = 'survey_response' and linked_complaint_id is not null
 {%- endmacro %}
 
-{#- A select of the emails several people use (an office's address, a help desk's stand-in): their
-    records carry two birth dates and two last names, or three last names. Such an email links nothing by
-    itself; the probabilistic stage (with its vetoes) may still join its records. One person's mistyped
-    birth date, or a married name, still links. In two steps: only an email with two last names at all
-    (few) has its last names counted. -#}
+{#- A select of the emails several people use (a family's, an office's address, a help desk's stand-in):
+    their records carry two first names that contradict in every reading (not a nickname of the seed, an
+    initial, a typo or "Smith John"), or two birth dates and two last names, or three last names. Such an email links
+    nothing by itself; the probabilistic stage (with its vetoes) may still join its records. One person's
+    mistyped birth date, or a married name, still links. In two steps each: only an email with two first
+    (or last) names at all (few) has them compared. -#}
 {% macro shared_emails(nodes) -%}
     select spread.email_norm
     from (
@@ -33,6 +34,41 @@
     inner join {{ nodes }} as nodes on nodes.email_norm = spread.email_norm
     group by spread.email_norm, spread.first_birth_date, spread.last_birth_date
     having spread.first_birth_date <> spread.last_birth_date or count(distinct nodes.last_name) > 2
+    union
+    select names_a.email_norm
+    from (
+        select email_norm
+        from {{ nodes }}
+        where email_norm is not null
+        group by email_norm
+        having min(first_name_canon) <> max(first_name_canon)
+    ) as spread
+    inner join (
+        select distinct nodes.email_norm, nodes.first_name, nodes.first_name_canon, nodes.last_name, nodes.last_name_canon
+        from {{ nodes }} as nodes
+        where nodes.email_norm is not null and nodes.first_name is not null
+    ) as names_a on names_a.email_norm = spread.email_norm
+    inner join (
+        select distinct nodes.email_norm, nodes.first_name, nodes.first_name_canon, nodes.last_name, nodes.last_name_canon
+        from {{ nodes }} as nodes
+        where nodes.email_norm is not null and nodes.first_name is not null
+    ) as names_b on names_b.email_norm = names_a.email_norm and names_a.first_name < names_b.first_name
+    left join (
+        -- names the nickname seed relates, whichever formal name a nickname resolves to (Ted: Edward or Theodore)
+        select nickname as name_a, formal as name_b from {{ ref('nicknames') }}
+        union
+        select formal, nickname from {{ ref('nicknames') }}
+        union
+        select one.nickname, other.nickname
+        from {{ ref('nicknames') }} as one
+        inner join {{ ref('nicknames') }} as other on one.formal = other.formal and one.nickname <> other.nickname
+    ) as related on related.name_a = names_a.first_name and related.name_b = names_b.first_name
+    where related.name_a is null
+        -- an initial contradicts no name (E. Walker is Liz Walker too)
+        and length(names_a.first_name) > 1 and length(names_b.first_name) > 1
+        and {{ _first_name_level('names_a.first_name', 'names_a.first_name_canon', 'names_b.first_name', 'names_b.first_name_canon') }} = 'different'
+        and {{ _first_name_level('names_a.first_name', 'names_a.first_name_canon', 'names_b.last_name', 'names_b.last_name_canon') }} in ('different', 'null')
+        and {{ _first_name_level('names_b.first_name', 'names_b.first_name_canon', 'names_a.last_name', 'names_a.last_name_canon') }} in ('different', 'null')
 {%- endmacro %}
 
 {#- A select of every key group that links nodes (match_rule, match_key) and its inputs_fingerprint: a

@@ -24,7 +24,8 @@
     nullif(upper({{ regex_replace_all(col, '\s+', '') }}), '')
 {%- endmacro %}
 
-{#- Folded text for matching: lower case, accents stripped, only letters, digits and single spaces. -#}
+{#- Folded text for matching: lower case, accents stripped, only letters (of any script: Иван, 李娜 stay
+    themselves, so two people's names still tell them apart), digits and single spaces. -#}
 {% macro fold_text(col) -%}{{ return(adapter.dispatch('fold_text', 'cx_unify')(col)) }}{%- endmacro %}
 {#- lower case first (Ø, Ł), then the letters strip_accents keeps (ß is ss, as a German writes it without
     the letter); an apostrophe joins (O'Brien is obrien, not the first name "o" and "brien") -#}
@@ -33,7 +34,7 @@
     {%- for letter, plain in [('ß', 'ss'), ('æ', 'ae'), ('œ', 'oe'), ('ø', 'o'), ('ł', 'l'), ('ı', 'i'), ('đ', 'd'), ('ð', 'd'), ('þ', 'th'), ("''", ''), ('’', ''), ('‘', ''), ('´', ''), ('`', ''), ('ʼ', '')] -%}
         {%- set folded.text = "replace(" ~ folded.text ~ ", '" ~ letter ~ "', '" ~ plain ~ "')" -%}
     {%- endfor %}
-    nullif(trim(regexp_replace(strip_accents({{ folded.text }}), '[^a-z0-9]+', ' ', 'g')), '')
+    nullif(trim(regexp_replace(strip_accents({{ folded.text }}), '[^\p{L}\p{N}]+', ' ', 'g')), '')
 {%- endmacro %}
 {% macro default__fold_text(col) -%}
     nullif(trim({{ regex_replace_all("replace(lower(" ~ col ~ "), '''', '')", '[^a-z0-9]+', ' ') }}), '')

@@ -346,7 +346,10 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
     """A help desk's stand-in address (noemail@...) and an address several people use (an office's) made
     one customer of strangers with different names, birth dates and CRM numbers, at probability 1. One
     person's own address still joins their records, and a married name (two last names) too; so does an
-    address in a mail client's display form, and a CRM number a spreadsheet stripped of its zeros."""
+    address in a mail client's display form, and a CRM number a spreadsheet stripped of its zeros. A
+    family's or an office's address whose records name two people (first names that contradict) links no
+    one; two people sharing a landline and postcode stay two whatever script their names are in, and so do a
+    named and a nameless record. A +tag, a CRM number's formatting and a title are no difference."""
     from connectors.ingest import ingest_sources
     from connectors.sources import load_sources
 
@@ -370,17 +373,33 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
         ("15", "kim@mail.test", "Kim Park", "1980-01-10", ""),
         ("16", "", "Sam Roe", "", "N/A"),  # a CRM stand-in
         ("17", "", "Al Poe", "", "n/a"),
+        ("18", "kettles@family.test", "Sarah Kettle", "", ""),  # a family's address
+        ("19", "kettles@family.test", "Tom Kettle", "", ""),
+        ("20", "info@shop.test", "Amy Holt", "", ""),  # an office's, no birth dates
+        ("21", "info@shop.test", "Jacob Inch", "", ""),
+        ("22", "", "Иван Петров", "", "", "+442079460001", "SW1A 1AA"),  # a household's landline
+        ("23", "", "Мария Петрова", "", "", "+442079460001", "SW1A 1AA"),
+        ("24", "", "Oliver Holt", "", "", "+442079460002", "SW1A 2AA"),
+        ("25", "", "", "", "", "+442079460002", "SW1A 2AA"),
+        ("26", "ivy+shop@mail.test", "Ivy Penn", "", ""),
+        ("27", "ivy@mail.test", "Ivy Penn", "", ""),
+        ("28", "", "Al Gee", "", "CRM-0077"),
+        ("29", "", "Al Gee", "", "77"),
+        ("30", "", "Mr John Cadd", "", ""),
     ]
     (landing / "tickets.csv").write_text(
-        "id,created,status,email,name,birth,crm\n"
-        + "".join(f'{i},2026-07-01 10:00:00,open,"{e}",{n},{b},{c}\n' for i, e, n, b, c in rows),
+        "id,created,status,email,name,birth,crm,phone,postcode\n"
+        + "".join(
+            f'{i},2026-07-01 10:00:00,open,"{e}",{n},{b},{c},{",".join(rest) or ","}\n'
+            for i, e, n, b, c, *rest in rows
+        ),
         encoding="utf-8",
     )
     sources = tmp_path / "sources.yml"
     sources.write_text(
         "sources:\n  - name: desk\n    kind: complaints\n    path: tickets.csv\n    mapping: {complaint_id: id, "
         "created_at: created, status: status, customer_email: email, customer_name: name, "
-        "customer_birth_date: birth, customer_crm_id: crm}\n",
+        "customer_birth_date: birth, customer_crm_id: crm, customer_phone: phone, customer_postcode: postcode}\n",
         encoding="utf-8",
     )
     warehouse = _empty_warehouse(tmp_path)
@@ -404,8 +423,19 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
         ("14,15",),
         ("16",),
         ("17",),
+        ("18",),
+        ("19",),
         ("2",),
+        ("20",),
+        ("21",),
+        ("22",),
+        ("23",),
+        ("24",),
+        ("25",),
+        ("26,27",),
+        ("28,29",),
         ("3",),
+        ("30",),
         ("4",),
         ("5",),
         ("6,7,8",),
@@ -413,9 +443,15 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
     ]
     folded = query(
         warehouse,
-        "SELECT name_folded FROM intermediate.int_identity_nodes WHERE record_id IN ('11', '13') ORDER BY 1",
+        "SELECT record_id, name_folded FROM intermediate.int_identity_nodes "
+        "WHERE record_id IN ('11', '13', '22', '30') ORDER BY 1",
     )
-    assert folded == [("hans weiss",), ("zachary obrien",)]
+    assert folded == [
+        ("11", "hans weiss"),
+        ("13", "zachary obrien"),
+        ("22", "иван петров"),
+        ("30", "john cadd"),
+    ]
 
 
 def test_a_rolling_workload_export_counts_each_day_once(

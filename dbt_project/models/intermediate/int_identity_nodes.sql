@@ -4,6 +4,7 @@
 -- such as noemail@... is no identifier: seeds/identity_placeholders.csv).
 -- Incremental by record: a night builds the nodes whose staged record, nickname or placeholder seed or this SQL
 -- changed (source_fingerprint, macros/identity_nodes.sql) and deletes the nodes no longer current.
+{%- set _titles = '(mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|herr|frau|mme|mlle|sr|sra|srta)' %}
 with
 
 to_build as (
@@ -100,6 +101,44 @@ unioned as (
     select * from contact_nodes
 ),
 
+mailboxes as (
+    -- identifiers as their owners' systems tell them apart: an email's mailbox (a +tag reaches the same
+    -- one: ann+shop@x is ann@x; ann@googlemail.com is ann@gmail.com; Gmail's dots are kept, although Gmail
+    -- ignores them: namesakes' addresses differ by just such a dot, ann.lee@ and annlee@);
+    -- a CRM number without its formatting (CRM-0012345, crm 12345, #12345, 12 345 are 12345: digits lose
+    -- the leading zeros a spreadsheet drops)
+    select
+        unioned.*,
+        {{ regex_replace_all('unioned.email_norm', '[+][^@]*@', '@') }} as untagged_email,
+        nullif({{ regex_replace_all(regex_replace_all('upper(unioned.crm_id)', '[^A-Z0-9]+', ''), '^CRM([0-9])', '\\1') }}, '') as crm_plain
+    from unioned
+),
+
+canonical as (
+    select
+        node_id,
+        source,
+        record_kind,
+        record_id,
+        seen_at,
+        system_id_key,
+        crm_id as crm_id_as_written,
+        case when {{ regex_matches('crm_plain', '^[0-9]+$') }} then nullif(ltrim(crm_plain, '0'), '')
+            else crm_plain end as crm_id,
+        untagged_email,
+        case when split_part(untagged_email, '@', 2) = 'googlemail.com'
+            then split_part(untagged_email, '@', 1) || '@gmail.com'
+            else untagged_email end as email_norm,
+        phone_e164,
+        name_folded,
+        birth_date,
+        postcode_norm,
+        city_folded,
+        linked_complaint_id,
+        source_fingerprint
+    from mailboxes
+),
+
 placeholders as (
     -- stand-ins a help desk types for a customer without an address or number (noemail@...): no identifier
     select distinct identifier, lower(trim(value)) as value from {{ ref('identity_placeholders') }}
@@ -107,34 +146,35 @@ placeholders as (
 
 identified as (
     select
-        unioned.node_id,
-        unioned.source,
-        unioned.record_kind,
-        unioned.record_id,
-        unioned.seen_at,
-        unioned.system_id_key,
-        -- a CRM number as a spreadsheet keeps it: 00012345 is 12345
-        case when crm_stand_in.value is not null then null
-            when {{ regex_matches('unioned.crm_id', '^[0-9]+$') }} then nullif(ltrim(unioned.crm_id, '0'), '')
-            else unioned.crm_id end as crm_id,
+        canonical.node_id,
+        canonical.source,
+        canonical.record_kind,
+        canonical.record_id,
+        canonical.seen_at,
+        canonical.system_id_key,
+        case when crm_stand_in.value is null then canonical.crm_id end as crm_id,
         case when email_local_stand_in.value is null and email_stand_in.value is null
-            then unioned.email_norm end as email_norm,
-        case when phone_stand_in.value is null then unioned.phone_e164 end as phone_e164,
-        unioned.name_folded,
-        unioned.birth_date,
-        unioned.postcode_norm,
-        unioned.city_folded,
-        unioned.linked_complaint_id,
-        unioned.source_fingerprint
-    from unioned
+            then canonical.email_norm end as email_norm,
+        case when phone_stand_in.value is null then canonical.phone_e164 end as phone_e164,
+        -- a title is no first name ("Mr John Smith" is john smith); "Mrs Smith" keeps it (no name left)
+        case when {{ regex_matches('canonical.name_folded', '^' ~ _titles ~ ' [^ ]+ [^ ]+') }}
+            then {{ regex_replace_all('canonical.name_folded', '^' ~ _titles ~ ' ', '') }}
+            else canonical.name_folded end as name_folded,
+        canonical.birth_date,
+        canonical.postcode_norm,
+        canonical.city_folded,
+        canonical.linked_complaint_id,
+        canonical.source_fingerprint
+    from canonical
+    -- a stand-in is matched as written (a +tag aside)
     left join placeholders as email_local_stand_in
-        on email_local_stand_in.identifier = 'email_local' and email_local_stand_in.value = split_part(unioned.email_norm, '@', 1)
+        on email_local_stand_in.identifier = 'email_local' and email_local_stand_in.value = split_part(canonical.untagged_email, '@', 1)
     left join placeholders as email_stand_in
-        on email_stand_in.identifier = 'email' and email_stand_in.value = unioned.email_norm
+        on email_stand_in.identifier = 'email' and email_stand_in.value = canonical.untagged_email
     left join placeholders as phone_stand_in
-        on phone_stand_in.identifier = 'phone' and phone_stand_in.value = unioned.phone_e164
+        on phone_stand_in.identifier = 'phone' and phone_stand_in.value = canonical.phone_e164
     left join placeholders as crm_stand_in
-        on crm_stand_in.identifier = 'crm' and crm_stand_in.value = lower(unioned.crm_id)
+        on crm_stand_in.identifier = 'crm' and crm_stand_in.value = lower(trim(canonical.crm_id_as_written))
 ),
 
 named as (

@@ -147,12 +147,17 @@ final as (
             or weighted.birth_date_level = 'different' or weighted.crm_id_level = 'conflict' as is_vetoed,
         weighted.email_level in ('exact', 'close') or weighted.phone_level = 'exact'
             or weighted.birth_date_level in ('exact', 'close') or weighted.postcode_level in ('exact', 'outward')
-            or weighted.city_level = 'exact' as is_corroborated
+            or weighted.city_level = 'exact' as is_corroborated,
+        weighted.first_name_level not in ('null', 'different') or weighted.last_name_level not in ('null', 'different')
+            as is_named
     from weighted
     cross join prior
 )
 
 select
     *,
-    not is_vetoed and is_corroborated and match_probability >= {{ var('identity_match_probability') }} as is_match
+    -- two clusters join when they agree on a name and another attribute: without a name to agree on (an
+    -- empty name, a name against none) a shared phone and postcode are a household's, not one person's
+    not is_vetoed and is_corroborated and is_named
+        and match_probability >= {{ var('identity_match_probability') }} as is_match
 from final
