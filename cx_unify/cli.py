@@ -263,6 +263,13 @@ def demo(
 
     settings = _settings(home=home)
     truth_path = settings.landing / "ground_truth.json"
+    if not truth_path.exists() and settings.landing.is_dir() and any(settings.landing.iterdir()):
+        # your own exports: the demo would write its files among them (and over those of the same name)
+        console.print(
+            f"[red]{settings.landing} holds files the generator did not write: the demo needs a landing folder "
+            "of its own (another --home); run your exports with cx-unify run[/red]"
+        )
+        raise typer.Exit(2)
     if not truth_path.exists():
         summary = run_generate(settings.landing, scale=scale, seed=seed, clean=False, wipe=False)
         console.print(
@@ -283,7 +290,7 @@ def demo(
             "query it:  uv run python -c \"import duckdb; print(duckdb.connect('"
             + str(settings.published_db)
             + "', read_only=True).sql('from main.readme'))\""
-            + f"  (or with the DuckDB CLI: duckdb -readonly {settings.published_db})"
+            + f"  (or, with the DuckDB CLI installed: duckdb -readonly {settings.published_db})"
         )
     else:
         raise typer.Exit(1)

@@ -8,6 +8,7 @@ a Dagster code server started later see exactly what the CLI saw.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -132,6 +133,23 @@ def _time_zone(name: str, default: str) -> str:
     return value
 
 
+def _memory_limit(name: str, default: str) -> str:
+    """A size DuckDB reads (2500MB, 3GB, 1.5GiB); SettingsError naming the variable otherwise."""
+    value = (_env(name) or default).strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", value, re.IGNORECASE):
+        raise SettingsError(f"{name}={value!r} is not a memory size (a number and a unit: 2500MB, 3GB)")
+    return value
+
+
+def _threads(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    if not value.strip().isdigit() or int(value) < 1:
+        raise SettingsError(f"{name}={value!r} is not a number of threads (a whole number from 1)")
+    return int(value)
+
+
 def load_settings() -> Settings:
     """Read CX_* variables; every one has a default (see .env.example)."""
     home = _path("CX_HOME", Path.cwd() / ".cx")
@@ -146,8 +164,8 @@ def load_settings() -> Settings:
         mask_pii=(_env("CX_MASK_PII") or "1") not in ("0", "false", "no"),
         phone_region=_env("CX_PHONE_REGION") or "GB",
         reporting_timezone=_time_zone("CX_REPORTING_TIMEZONE", "UTC"),
-        duckdb_memory_limit=_env("CX_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
-        duckdb_threads=int(_env("CX_DUCKDB_THREADS") or os.cpu_count() or 2),
+        duckdb_memory_limit=_memory_limit("CX_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
+        duckdb_threads=_threads("CX_DUCKDB_THREADS", os.cpu_count() or 2),
     )
 
 

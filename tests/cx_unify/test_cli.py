@@ -20,14 +20,37 @@ def test_run_with_a_landing_folder_that_is_not_there_fails_at_once(cx_env: Path)
     assert not typo.exists()
 
 
-def test_run_with_a_reporting_time_zone_that_is_not_one_fails_at_once(
-    cx_env: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "CX_REPORTING_TIMEZONE",
+            "Europe/Londn",
+            "CX_REPORTING_TIMEZONE='Europe/Londn' is not a time zone name",
+        ),
+        ("CX_DUCKDB_THREADS", "two", "CX_DUCKDB_THREADS='two' is not a number of threads"),
+        ("CX_DUCKDB_MEMORY_LIMIT", "lots", "CX_DUCKDB_MEMORY_LIMIT='lots' is not a memory size"),
+    ],
+)
+def test_run_with_a_variable_that_cannot_work_fails_at_once(
+    cx_env: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
 ) -> None:
-    monkeypatch.setenv("CX_REPORTING_TIMEZONE", "Europe/Londn")
+    monkeypatch.setenv(variable, value)
     result = CliRunner().invoke(app, ["run", "--home", str(cx_env)])
     assert result.exit_code == 2, result.output
-    assert "CX_REPORTING_TIMEZONE='Europe/Londn' is not a time zone name" in result.stderr
+    assert message in result.stderr
     assert not (cx_env / "logs").exists()
+
+
+def test_the_demo_leaves_a_landing_folder_of_ones_own_exports_alone(cx_env: Path) -> None:
+    export = cx_env / "landing" / "zendesk" / "tickets_2026-05.csv"
+    export.parent.mkdir(parents=True)
+    export.write_text("id\n1\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["demo", "--home", str(cx_env)])
+    assert result.exit_code == 2, result.output
+    assert "holds files the generator did not write" in result.stderr
+    assert export.read_text(encoding="utf-8") == "id\n1\n"
+    assert sorted(p.name for p in (cx_env / "landing").rglob("*") if p.is_file()) == ["tickets_2026-05.csv"]
 
 
 def test_run_with_a_broken_checks_yml_fails_before_any_step(cx_env: Path, tmp_path: Path) -> None:

@@ -36,3 +36,26 @@ def test_a_landing_folder_given_as_a_flag_must_exist(cx_env: Path) -> None:
     load_settings().with_overrides(landing=typo).check_landing()
     load_settings().with_overrides(landing=typo).export()
     assert os.environ["CX_LANDING"] == str(typo)
+
+
+def test_env_example_sources_in_bash_and_lists_every_variable() -> None:
+    """.env.example says: copy to .env and `set -a; source .env; set +a`."""
+    import re
+    import subprocess
+
+    from cx_unify.settings import REPO_ROOT
+
+    example = REPO_ROOT / ".env.example"
+    shown = subprocess.run(
+        ["bash", "-c", f'set -a; source {example}; set +a; echo "$CX_SCHEDULE_CRON|$CX_LANDING"'],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")},
+        check=True,
+    )
+    assert shown.stderr == "" and shown.stdout.strip() == "0 2 * * *|./.cx/landing"
+    listed = set(re.findall(r"^#? ?(CX_[A-Z_]+)=", example.read_text(encoding="utf-8"), re.M))
+    read = set(
+        re.findall(r"\"(CX_[A-Z_]+)\"", (REPO_ROOT / "cx_unify" / "settings.py").read_text(encoding="utf-8"))
+    )
+    assert read - {"CX_SCHEDULE_CRON", "CX_SCHEDULE_TIMEZONE"} <= listed
