@@ -18,3 +18,9 @@
 {% macro is_reopen(old_value, new_value) -%}
     {{ old_value }} in ('solved', 'closed') and {{ new_value }} not in ('solved', 'closed')
 {%- endmacro %}
+
+{#- A change of a complaint's team field that hands it to another team: a group renamed, or another
+    group of the same team (both mapped to Accounts), is no handoff. The first value is where it started. -#}
+{% macro is_team_handoff() -%}
+    field_change_number > 1 and coalesce(new_team, new_value) is distinct from coalesce(old_team, old_value)
+{%- endmacro %}

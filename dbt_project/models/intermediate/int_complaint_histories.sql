@@ -69,8 +69,9 @@ teams as (
     select
         complaint_key,
         count(new_value) as group_stations_count,
-        count(case when field_change_number > 1 and new_value is distinct from old_value then 1 end) as team_handoffs,
-        {{ dbt.listagg('coalesce(new_team, new_value)', "' > '", 'order by event_at, source_file, source_row') }} as team_path,
+        count(case when {{ is_team_handoff() }} then 1 end) as team_handoffs,
+        -- the teams in order, each once per stay (a group renamed within its team adds none)
+        {{ dbt.listagg("case when field_change_number = 1 or " ~ is_team_handoff() ~ " then coalesce(new_team, new_value) end", "' > '", 'order by event_at, source_file, source_row') }} as team_path,
         {{ first_by('coalesce(new_team, new_value)', event_order()) }} as first_team
     from {{ ref('int_complaint_events_linked') }} as events
     where events.complaint_key in (select complaint_key from to_build) and field = 'team'

@@ -103,8 +103,18 @@ handoffs as (
         complaint_events.complaint_id, cast(null as double precision), cast(null as varchar), cast(null as varchar)
     from {{ ref('int_complaint_events_linked') }} as complaint_events
     inner join complaint_rows on complaint_events.complaint_key = complaint_rows.record_key
-    where complaint_events.field = 'team' and complaint_events.field_change_number > 1
-        and complaint_events.new_value is distinct from complaint_events.old_value
+    where complaint_events.field = 'team' and {{ is_team_handoff() }}
+),
+
+ticket_agents as (
+    -- who may stand as the owner of a status change: the ticket's agents (its assignees, its owner). The
+    -- change's actor is often the customer (a reply reopens a solved ticket): their name is no owner
+    select complaint_key, new_value as agent
+    from {{ ref('int_complaint_events_linked') }}
+    where field = 'assignee' and new_value is not null
+    {%- if is_incremental() %} and complaint_key in (select record_key from complaints){% endif %}
+    union
+    select record_key, owner from complaint_rows where owner is not null
 ),
 
 status_changes as (
@@ -119,9 +129,12 @@ status_changes as (
                 then 'complaint_reopened'
         end as event_type,
         complaint_rows.team, complaint_rows.channel, complaint_rows.category, complaint_events.source,
-        complaint_events.complaint_id, complaint_events.complaint_id, cast(null as double precision), cast(null as varchar), complaint_events.actor
+        complaint_events.complaint_id, complaint_events.complaint_id, cast(null as double precision), cast(null as varchar),
+        ticket_agents.agent
     from {{ ref('int_complaint_events_linked') }} as complaint_events
     inner join complaint_rows on complaint_events.complaint_key = complaint_rows.record_key
+    left join ticket_agents
+        on complaint_events.complaint_key = ticket_agents.complaint_key and complaint_events.actor = ticket_agents.agent
     where complaint_events.field = 'status'
 ),
 
