@@ -4,7 +4,7 @@
 |---|---|---|---|
 | F1 identity | linked share, email / phone in two customers, conflicting CRM numbers | marts/customer_identity_map | WARN |
 | F2 coverage | happy survey while a complaint is open; complainants never surveyed | marts/customers | WARN |
-| F3 KPI agreement | dashboard KPI vs recomputed value; unknown metric names | marts/team_view_reconciliation | WARN |
+| F3 KPI agreement | dashboard KPI vs recomputed value; unknown metric names; survey CSAT vs ticket rating per team-month | marts/team_view_reconciliation | WARN |
 | F4 volume agreement | phone complaints above handled calls per team-day | marts/team_view_reconciliation | WARN |
 | F5 ownership | unowned too long; team handoff loops; stalled past SLA | marts/complaint_ownership | WARN |
 | F6 taxonomy | categories / teams outside the mapping seeds | staging/stg_service__complaints | WARN |

@@ -36,4 +36,17 @@ def checks() -> list[CheckSpec]:
             unit="team-days",
             entity=("team", "day"),
         ),
+        offending_rows(
+            "F3_kpi_agreement__survey_vs_ticket_rating",
+            ASSET,
+            "a team-month where marketing's post-ticket CSAT and service's own ticket rating tell different "
+            "satisfaction (share satisfied; a two-proportion z-test beyond 4: not sampling noise)",
+            """SELECT dimension_value AS team, period_start AS month, value_seen AS survey_satisfied_share,
+                      value_unified AS ticket_rating_good_share, round(delta, 4) AS delta
+               FROM marts.team_view_reconciliation
+               WHERE comparison = 'marketing_vs_service' AND status = 'disagree'
+               ORDER BY abs(delta) DESC, team, month""",
+            unit="team-months",
+            entity=("team", "month"),
+        ),
     ]

@@ -33,6 +33,15 @@ def checks() -> list[CheckSpec]:
                  UNION ALL
                  SELECT team_raw, count(*), 'contacts' FROM staging.stg_operations__contacts
                  WHERE NOT is_team_mapped GROUP BY ALL
+                 UNION ALL
+                 SELECT team_raw, count(*), 'workload' FROM staging.stg_operations__workload
+                 WHERE NOT is_team_mapped GROUP BY ALL
+                 UNION ALL
+                 SELECT dimension_value, count(*), 'dashboards' FROM staging.stg_management__dashboard_kpis
+                 WHERE dimension_name = 'team' AND nullif(trim(dimension_value), '') IS NOT NULL
+                   AND lower(trim(dimension_value)) NOT IN (SELECT source_value FROM reference.team_mapping)
+                   AND lower(trim(dimension_value)) NOT IN (SELECT label FROM reference.kpi_total_labels)
+                 GROUP BY ALL
                ) GROUP BY team ORDER BY records DESC, team""",
             unit="team names",
             entity=("team",),

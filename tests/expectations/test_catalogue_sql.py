@@ -1,0 +1,82 @@
+"""The catalogue's SQL on hand-made marts: each check names the rows it must, and only those."""
+
+from __future__ import annotations
+
+import duckdb
+
+from expectations.suites import all_checks
+
+
+def _check_sql(name: str) -> str:
+    [spec] = [s for s in all_checks() if s.name == name]
+    return spec.sql
+
+
+def test_a_happy_survey_is_flagged_only_while_a_complaint_is_open_then() -> None:
+    """Complaint 1 was solved on the 7th at 09:00, reopened on the 8th, solved again on the 9th; complaint 2
+    was never solved. A happy survey on the 7th at 18:00 met nothing open (it was flagged: the final
+    resolution came later); one on the 8th met complaint 1 reopened; a CSAT about complaint 2 itself,
+    still open, says fine where service says not (it was left out)."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA staging; CREATE SCHEMA marts")
+    con.execute("""CREATE TABLE staging.stg_marketing__survey_responses AS SELECT * FROM (VALUES
+        ('r1', 'R1', 'NPS', 10.0, TIMESTAMP '2026-01-07 18:00', NULL, true),
+        ('r2', 'R2', 'NPS', 9.0, TIMESTAMP '2026-01-08 12:00', NULL, true),
+        ('r3', 'R3', 'CSAT', 5.0, TIMESTAMP '2026-01-12 10:00', '2', true),
+        ('r4', 'R4', 'NPS', 2.0, TIMESTAMP '2026-01-08 12:00', NULL, false)
+    ) t(record_key, response_id, survey, score, submitted_at, complaint_id, is_happy)""")
+    con.execute("""CREATE TABLE marts.customer_identity_map AS SELECT * FROM (VALUES
+        ('r1', 'C1'), ('r2', 'C1'), ('r3', 'C1'), ('r4', 'C1')) t(node_id, customer_key)""")
+    con.execute("""CREATE TABLE marts.complaint_ownership AS SELECT * FROM (VALUES
+        ('C1', '1', TIMESTAMP '2026-01-05 08:00', TIMESTAMP '2026-01-09 08:00', 'solved'),
+        ('C1', '2', TIMESTAMP '2026-01-10 08:00', NULL, 'open')
+    ) t(customer_key, complaint_id, created_at, resolved_at, status)""")
+    con.execute("""CREATE TABLE marts.customer_journey AS SELECT * FROM (VALUES
+        ('C1', 1, TIMESTAMP '2026-01-05 08:00', 'complaint_opened', '1'),
+        ('C1', 2, TIMESTAMP '2026-01-07 09:00', 'complaint_resolved', '1'),
+        ('C1', 3, TIMESTAMP '2026-01-08 08:00', 'complaint_reopened', '1'),
+        ('C1', 4, TIMESTAMP '2026-01-09 08:00', 'complaint_resolved', '1'),
+        ('C1', 5, TIMESTAMP '2026-01-10 08:00', 'complaint_opened', '2')
+    ) t(customer_key, seq, event_at, event_type, complaint_id)""")
+    flagged = con.execute(
+        f"SELECT response_id, complaint_id, complaint_state_then FROM "
+        f"({_check_sql('F2_coverage__happy_survey_with_open_complaint')}) ORDER BY 1"
+    ).fetchall()
+    assert flagged == [("R2", "1", "reopened"), ("R3", "2", "opened")]
+
+
+def test_unmapped_teams_are_found_in_workload_exports_and_dashboards_too() -> None:
+    """A workload export's team and a dashboard's team missing from the team seed dropped silently out of
+    the comparisons; a dashboard's row for all teams is no team."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA staging; CREATE SCHEMA reference")
+    con.execute("CREATE TABLE reference.team_mapping AS SELECT 'billing' AS source_value")
+    con.execute("CREATE TABLE reference.kpi_total_labels AS SELECT 'total' AS label")
+    con.execute("""CREATE TABLE staging.stg_service__complaints AS
+        SELECT 'Billing' AS team_raw, true AS is_team_mapped""")
+    con.execute("""CREATE TABLE staging.stg_service__complaint_events AS
+        SELECT 'team' AS field, 'Billing' AS new_value, 'Billing' AS new_team""")
+    con.execute("""CREATE TABLE staging.stg_operations__contacts AS
+        SELECT 'Billing' AS team_raw, true AS is_team_mapped""")
+    con.execute("""CREATE TABLE staging.stg_operations__workload AS SELECT * FROM (VALUES
+        ('Collections', false), ('Billing', true)) t(team_raw, is_team_mapped)""")
+    con.execute("""CREATE TABLE staging.stg_management__dashboard_kpis AS SELECT * FROM (VALUES
+        ('team', 'Collections'), ('team', 'Billing'), ('team', 'Total'), ('team', NULL), ('region', 'North')
+    ) t(dimension_name, dimension_value)""")
+    flagged = con.execute(f"SELECT team, records, found_in FROM ({_check_sql('F6_taxonomy__unmapped_teams')})")
+    assert flagged.fetchall() == [("Collections", 2, "dashboards, workload")]
+
+
+def test_survey_csat_and_ticket_rating_that_disagree_are_flagged() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute("""CREATE TABLE marts.team_view_reconciliation AS SELECT * FROM (VALUES
+        ('marketing_vs_service', 'Claims', DATE '2026-01-01', 1.0::DOUBLE, 0.0323::DOUBLE, 0.9677::DOUBLE, 'disagree'),
+        ('marketing_vs_service', 'Billing', DATE '2026-01-01', 0.8, 0.79, 0.01, 'agree'),
+        ('marketing_vs_service', 'Retention', DATE '2026-01-01', 0.8, NULL, NULL, 'missing_in_data')
+    ) t(comparison, dimension_value, period_start, value_seen, value_unified, delta, status)""")
+    flagged = con.execute(
+        f"SELECT team, survey_satisfied_share, ticket_rating_good_share "
+        f"FROM ({_check_sql('F3_kpi_agreement__survey_vs_ticket_rating')})"
+    )
+    assert flagged.fetchall() == [("Claims", 1.0, 0.0323)]
