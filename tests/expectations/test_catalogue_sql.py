@@ -63,7 +63,9 @@ def test_unmapped_teams_are_found_in_workload_exports_and_dashboards_too() -> No
     con.execute("""CREATE TABLE staging.stg_management__dashboard_kpis AS SELECT * FROM (VALUES
         ('team', 'Collections'), ('team', 'Billing'), ('team', 'Total'), ('team', NULL), ('region', 'North')
     ) t(dimension_name, dimension_value)""")
-    flagged = con.execute(f"SELECT team, records, found_in FROM ({_check_sql('F6_taxonomy__unmapped_teams')})")
+    flagged = con.execute(
+        f"SELECT team, records, found_in FROM ({_check_sql('F6_taxonomy__unmapped_teams')})"
+    )
     assert flagged.fetchall() == [("Collections", 2, "dashboards, workload")]
 
 
