@@ -10,6 +10,8 @@ and what was expected.
 
 from __future__ import annotations
 
+import csv
+
 import duckdb
 
 from connectors.mapping import lit
@@ -66,6 +68,13 @@ def csv_relation(
     delim, quote, escape, new_line, comment, sniffed_skip, columns = sniffed
     skip = int(sniffed_skip if skip_rows is None else skip_rows)
     names = [str(c["name"]) for c in columns]
+    if _option(quote) == "" and _option(delim) not in ("", '"') and _head_has_quotes(prepared):
+        # the sniffer turns quoting off when one quote in its sample is broken: every record would then be
+        # read with its quotes as text ("a, b" split in two). RFC 4180's quoting reads every well-quoted
+        # record and refuses only the broken one (with the line after it, kept in the quarantine)
+        quote = escape = '"'
+        names = _header_names(prepared, _option(delim), skip) or names
+        prepared.notes.append("a broken quote in the first records: read with double quotes (RFC 4180)")
     options = [
         "auto_detect=false",
         "header=true",
@@ -82,6 +91,36 @@ def csv_relation(
         *common[:2],
     ]
     return f"read_csv({path}, {', '.join(options)})", skip, names
+
+
+def _head(prepared: Prepared) -> str:
+    """The file's first 64 KB as text."""
+    with prepared.path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    return head.decode("utf-16" if prepared.encoding == "utf-16" else "utf-8-sig", errors="ignore")
+
+
+def _head_has_quotes(prepared: Prepared) -> bool:
+    return '"' in _head(prepared)
+
+
+def _header_names(prepared: Prepared, delim: str, skip: int) -> list[str] | None:
+    """The header's names as DuckDB names them (an empty one is column<i>, a repeat <name>_1), read with
+    double quotes; None when the file's start cannot be read so."""
+    lines = _head(prepared).splitlines(keepends=True)[skip:]
+    try:
+        header = next(csv.reader(lines, delimiter=delim, quotechar='"', doublequote=True, strict=True))
+    except (csv.Error, StopIteration):
+        return None
+    names: list[str] = []
+    for i, name in enumerate(header):
+        name = name.strip() or f"column{i}"
+        base, n = name, 0
+        while name in names:
+            n += 1
+            name = f"{base}_{n}"
+        names.append(name)
+    return names
 
 
 def _separator_hint(prepared: Prepared) -> str | None:

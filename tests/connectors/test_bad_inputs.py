@@ -21,6 +21,7 @@ mapping: {complaint_id: id, created_at: created, status: status, customer_email:
 SURVEYS = """kind: survey_responses
 mapping: {response_id: id, submitted_at: submitted, score: score}
 constants: {survey: Post-ticket CSAT, scale: csat_5}"""
+BROKEN_QUOTE_REASON = "record could not be parsed: column 'subject': expected a quoted value, found a quote inside an unquoted value"
 TS = "expected a timestamp like %Y-%m-%d %H:%M:%S, %Y-%m-%dT%H:%M:%S, %Y-%m-%dT%H:%M:%SZ (UTC)"
 
 
@@ -196,6 +197,15 @@ CASES = [
         TICKETS,
         [("embedded_newlines.csv", "loaded", 3, 3, 0)],
         check=("SELECT subject FROM raw.complaints WHERE _row = 2", 'say "hi",\nthen bye'),
+    ),
+    Case(
+        "one broken quote: the other records keep their quoting, the broken one is refused with the next line",
+        "broken_quote.csv",
+        TICKETS,
+        [("broken_quote.csv", "loaded", 3, 2, 1)],
+        [(3, BROKEN_QUOTE_REASON)],
+        check=("SELECT string_agg(subject, '|' ORDER BY _row) FROM raw.complaints", 'a, b|say "hi"'),
+        notes="a broken quote in the first records: read with double quotes",
     ),
     Case(
         "a 1 MB field (gzip-compressed file)",
