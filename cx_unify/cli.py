@@ -213,7 +213,7 @@ def forget(
         console.print(f"[red]no warehouse at {escape(str(settings.warehouse))}[/red]")
         raise typer.Exit(2)
     try:
-        with run_lock(settings.home):
+        with run_lock(settings.home, warehouse=settings.warehouse):
             con = connect_waiting(str(settings.warehouse))
             try:
                 removed = forget_files(con, source, settings.landing, load_sources(settings.sources), file)

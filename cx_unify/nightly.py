@@ -84,7 +84,7 @@ def run_nightly(settings: Settings, verbose: bool = False, instance: object | No
     log_dir = settings.home / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    with run_lock(settings.home):
+    with run_lock(settings.home, warehouse=settings.warehouse):
         import dagster as dg
 
         from pipelines.definitions import build_definitions

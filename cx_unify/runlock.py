@@ -1,4 +1,5 @@
-"""One writer at a time: a lock file in CX_HOME held for the whole run (DuckDB allows one writing process).
+"""One writer at a time: a lock file in CX_HOME, and one beside the warehouse, held for the whole run (DuckDB
+allows one writing process).
 
 `cx-unify run` takes it before the run starts; a run the Dagster daemon or UI launches takes it when its
 warehouse resource is set up (pipelines/resources.py), so the two never meet. The thread that holds the
@@ -24,10 +25,22 @@ _HELD_GUARD = threading.Lock()
 
 
 @contextmanager
-def run_lock(home: Path, wait_seconds: float = 5.0) -> Iterator[None]:
+def run_lock(home: Path, wait_seconds: float = 5.0, warehouse: Path | None = None) -> Iterator[None]:
     """Held by this process until the block ends; waits up to `wait_seconds` for another holder (the
-    landing sensor holds it for a moment every minute) before RunInProgress."""
-    path = (home / "run.lock").resolve()
+    landing sensor holds it for a moment every minute) before RunInProgress. With `warehouse`, the
+    warehouse's own lock (`<warehouse>.lock`) too: two homes may name one warehouse (CX_WAREHOUSE set,
+    --home given), and its writers must still meet."""
+    with _held((home / "run.lock").resolve(), home, wait_seconds):
+        if warehouse is None:
+            yield
+            return
+        warehouse = warehouse.resolve()
+        with _held(warehouse.with_name(warehouse.name + ".lock"), warehouse.parent, wait_seconds):
+            yield
+
+
+@contextmanager
+def _held(path: Path, folder: Path, wait_seconds: float) -> Iterator[None]:
     me = threading.get_ident()
     with _HELD_GUARD:
         owner, times = _HELD.get(path, (None, 0))
@@ -41,7 +54,7 @@ def run_lock(home: Path, wait_seconds: float = 5.0) -> Iterator[None]:
             with _HELD_GUARD:
                 _HELD[path] = (me, _HELD[path][1] - 1)
         return
-    home.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+")
     deadline = time.monotonic() + wait_seconds
     while True:

@@ -23,7 +23,7 @@ def current_settings() -> Settings:
 class WarehouseResource(dg.ConfigurableResource):
     """The warehouse DuckDB file. A step opens a connection when it works and closes it when done, error or
     not (DuckDB allows one writing process), waiting briefly if another process holds the lock. With
-    `home`, a run holds $CX_HOME/run.lock while the resource is set up: for the whole run under the
+    `home`, a run holds $CX_HOME/run.lock (and `<warehouse>.lock`) while the resource is set up: for the whole run under the
     nightly's in-process executor, so a run the daemon or UI launches and `cx-unify run` never overlap
     (the second fails at once, RunInProgress)."""
 
@@ -38,7 +38,7 @@ class WarehouseResource(dg.ConfigurableResource):
         if self.home is None:
             yield self
             return
-        with run_lock(Path(self.home)):
+        with run_lock(Path(self.home), warehouse=Path(self.path)):
             yield self
 
     @contextmanager

@@ -103,3 +103,32 @@ def test_the_sensor_marks_a_killed_cli_run_failed_only_while_no_run_works(tmp_pa
         holder.kill()
         holder.wait()
     assert fail_abandoned_runs_if_idle(instance, tmp_path) == ["killed"]
+
+
+def test_two_homes_that_name_one_warehouse_do_not_write_it_together(tmp_path: Path) -> None:
+    """CX_WAREHOUSE exported and --home given: the homes' locks differ, the warehouse's does not."""
+    warehouse = tmp_path / "shared" / "warehouse.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from pathlib import Path; from cx_unify.runlock import run_lock\n"
+            f"with run_lock(Path({str(tmp_path / 'a')!r}), warehouse=Path({str(warehouse)!r})):\n"
+            "    print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
+        with (
+            pytest.raises(RunInProgress, match="warehouse.duckdb.lock"),
+            run_lock(tmp_path / "b", wait_seconds=0, warehouse=warehouse),
+        ):
+            pass
+        with run_lock(tmp_path / "b", wait_seconds=0, warehouse=tmp_path / "other.duckdb"):
+            pass  # another warehouse: no wait
+    finally:
+        holder.kill()
+        holder.wait()
+    with run_lock(tmp_path / "b", wait_seconds=0, warehouse=warehouse):
+        pass
