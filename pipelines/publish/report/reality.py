@@ -179,7 +179,7 @@ def _scorecard(db: AnalystFile, result: Section) -> str:
         result.findings.append(
             Finding(
                 f"{cap(a)} and {b} agree on only {pct(rate)} of the {plural(compared, 'KPI value')} "
-                "they both report.",
+                "compared between them (a value one of them lacks counts as no agreement).",
                 "bad",
             )
         )
