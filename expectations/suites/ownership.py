@@ -41,4 +41,20 @@ def checks() -> list[CheckSpec]:
             unit="complaints",
             entity=("complaint_id",),
         ),
+        offending_rows(
+            "F5_ownership__history_before_creation",
+            ASSET,
+            "complaints whose change history assigns or solves them before they were created (negative first "
+            "response, unassigned or resolution times): the ticket export and its history read in different "
+            "time zones?",
+            """SELECT complaint_id, created_at, round(first_response_minutes, 1) AS first_response_minutes,
+                      round(unassigned_minutes, 1) AS unassigned_minutes,
+                      round(first_resolution_minutes, 1) AS first_resolution_minutes
+               FROM marts.complaint_ownership
+               WHERE first_response_minutes < 0 OR unassigned_minutes < 0 OR first_resolution_minutes < 0
+               ORDER BY least(coalesce(first_response_minutes, 0), coalesce(unassigned_minutes, 0),
+                              coalesce(first_resolution_minutes, 0)), complaint_id""",
+            unit="complaints",
+            entity=("complaint_id",),
+        ),
     ]

@@ -82,3 +82,18 @@ def test_survey_csat_and_ticket_rating_that_disagree_are_flagged() -> None:
         f"FROM ({_check_sql('F3_kpi_agreement__survey_vs_ticket_rating')})"
     )
     assert flagged.fetchall() == [("Claims", 1.0, 0.0323)]
+
+
+def test_a_history_that_starts_before_its_complaint_is_flagged() -> None:
+    """A ticket export read in one time zone and its history in another: minutes below zero."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute("""CREATE TABLE marts.complaint_ownership AS SELECT * FROM (VALUES
+        ('11071', TIMESTAMP '2026-01-07 18:06:36', -425.15, -425.15, 120.0),
+        ('11072', TIMESTAMP '2026-01-07 09:00:00', 30.0, 0.0, 600.0),
+        ('11073', TIMESTAMP '2026-01-07 09:00:00', NULL, NULL, NULL)
+    ) t(complaint_id, created_at, first_response_minutes, unassigned_minutes, first_resolution_minutes)""")
+    flagged = con.execute(
+        f"SELECT complaint_id FROM ({_check_sql('F5_ownership__history_before_creation')})"
+    ).fetchall()
+    assert flagged == [("11071",)]

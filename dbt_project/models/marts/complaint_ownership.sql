@@ -92,9 +92,12 @@ final as (
         cast(team_handoffs as bigint) as team_handoffs,
         cast({{ hours_between('created_at', 'first_assignment_at') }} * 60 as double precision) as first_response_minutes,
         cast(unassigned_minutes as double precision) as unassigned_minutes,
-        cast(unassigned_minutes + case
+        -- the unassigned time, and the time nobody held it at the end: until now, or until it was solved
+        cast(coalesce(unassigned_minutes, 0) + case
             when not is_resolved and last_owner is null
                 then {{ hours_between('coalesce(last_unassigned_at, created_at)', 'as_of_at') }} * 60
+            when is_resolved and last_owner is null and last_solved_at is not null
+                then {{ hours_between('coalesce(last_unassigned_at, created_at)', 'last_solved_at') }} * 60
             else 0 end as double precision) as unowned_minutes,
         cast({{ hours_between('created_at', 'first_solved_at') }} * 60 as double precision) as first_resolution_minutes,
         cast(case when is_resolved then {{ hours_between('created_at', 'last_solved_at') }} * 60 end as double precision)
