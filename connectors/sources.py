@@ -20,6 +20,7 @@ import dataclasses
 import hashlib
 import json
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -304,12 +305,35 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
     )
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A key written twice in one mapping is a mistake (two `mapping:` blocks: the first silently lost);
+    so are two keys YAML reads as one (`yes` is true, and true is 1)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, str] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if isinstance(key, Hashable) and key in seen:
+                written = f"'{key_node.value}'"
+                if seen[key] != key_node.value:
+                    written = f"'{seen[key]}' and '{key_node.value}' (one key to YAML: quote them to keep them text)"
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {written} appears twice in one mapping (the first would be lost)",
+                    key_node.start_mark,
+                )
+            if isinstance(key, Hashable):
+                seen[key] = str(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: Path, error: type[ValueError], what: str, setting: str) -> Any:
     """The document of a YAML settings file (`what`: sources, checks), or `error` naming the file (and
     `setting`, the variable and option that choose it, when it is not there) and the line and column of
-    a YAML mistake."""
+    a YAML mistake (a key written twice too)."""
     try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}  # noqa: S506
     except FileNotFoundError as exc:
         raise error(f"{what} file not found: {path} (set {setting})") from exc
     except yaml.MarkedYAMLError as exc:

@@ -306,11 +306,11 @@ def test_defaults_apply_to_every_source_that_does_not_set_them(tmp_path: Path) -
 def test_the_reading_digest_takes_value_maps_with_keys_of_any_type(tmp_path: Path) -> None:
     """YAML gives a value map's keys as numbers, booleans or text: the digest of one mixing them is stable
     (it used to raise while sorting them), and changes with them."""
-    [source] = _load(tmp_path, "value_maps: {status: {1: open, 'ten': closed, yes: pending}}")
-    [other] = _load(tmp_path, "value_maps: {status: {1: open, 'ten': closed, no: pending}}")
+    [source] = _load(tmp_path, "value_maps: {status: {2: open, 'ten': closed, yes: pending}}")
+    [other] = _load(tmp_path, "value_maps: {status: {2: open, 'ten': closed, no: pending}}")
     assert (
         source.reading_digest
-        == _load(tmp_path, "value_maps: {status: {1: open, 'ten': closed, yes: pending}}")[0].reading_digest
+        == _load(tmp_path, "value_maps: {status: {2: open, 'ten': closed, yes: pending}}")[0].reading_digest
     )
     assert source.reading_digest != other.reading_digest
 
@@ -538,3 +538,21 @@ def test_a_json_key_holding_an_object_in_some_records_and_a_value_in_others(tmp_
         ("2", "p2@x.test", '{"requester":null}'),
         ("9", None, '{"requester":"anonymous"}'),
     ]
+
+
+def test_a_key_written_twice_is_an_error_not_a_lost_block(tmp_path: Path) -> None:
+    """Two `mapping:` blocks in one source: YAML kept the last and the first's columns loaded empty."""
+    path = _sources_yml(
+        tmp_path,
+        "sources:\n  - name: t\n    kind: complaints\n    path: 't/*'\n"
+        "    mapping: {complaint_id: id, created_at: created, status: status}\n    mapping: {subject: title}\n",
+    )
+    with pytest.raises(
+        SourceConfigError, match="line 6, column 5: not valid YAML: key 'mapping' appears twice"
+    ):
+        load_sources(path)
+    path.write_text(
+        "sources:\n  - name: t\n    value_maps: {status: {1: open, yes: pending}}\n", encoding="utf-8"
+    )
+    with pytest.raises(SourceConfigError, match="key '1' and 'yes' \\(one key to YAML: quote them"):
+        load_sources(path)

@@ -77,6 +77,11 @@ def test_entries_apply_in_file_order(tmp_path: Path) -> None:
             "(while scanning a simple key at line 4, column 3)",
         ),
         ("chekcs:\n  F8_validity__*:\n    severity: WARN\n", "{path}: expected one key, checks, at the top"),
+        (
+            "checks:\n  F8_validity__*:\n    severity: WARN\n  F8_validity__*:\n    threshold: 1\n",
+            "{path}, line 4, column 3: not valid YAML: key 'F8_validity__*' appears twice in one mapping "
+            "(the first would be lost)",
+        ),
     ],
 )
 def test_a_mistake_names_the_file_the_entry_and_the_key(tmp_path: Path, text: str, message: str) -> None:
