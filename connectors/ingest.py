@@ -533,6 +533,14 @@ def forget_files(
         " ORDER BY file",
         [source_name],
     ).fetchall()
+    if not loaded and source_name not in {source.name for source in configured}:
+        known = [
+            r[0] for r in con.execute("SELECT DISTINCT source FROM ops.ingest_files ORDER BY 1").fetchall()
+        ]
+        raise ForgetRefused(
+            f"no source '{source_name}': neither in sources.yml nor among the sources that loaded files "
+            f"({', '.join(known) or 'none yet'})"
+        )
     chosen = [row for row in loaded if fnmatch.fnmatchcase(row[0], pattern)]
     copies = con.execute(  # the same bytes skipped under other names: they would load once it is gone
         "SELECT DISTINCT sha256, file FROM ops.ingest_files WHERE source = ? AND status = 'skipped_duplicate'",

@@ -141,6 +141,19 @@ def _memory_limit(name: str, default: str) -> str:
     return value
 
 
+def _flag(name: str, default: bool) -> bool:
+    """1 / true / yes / on, or 0 / false / no / off (any case); SettingsError otherwise (a typo must not
+    decide whether PII is published)."""
+    value = _env(name)
+    if value is None:
+        return default
+    if value.strip().lower() in ("1", "true", "yes", "y", "on"):
+        return True
+    if value.strip().lower() in ("0", "false", "no", "n", "off"):
+        return False
+    raise SettingsError(f"{name}={value!r} is neither on (1, true, yes) nor off (0, false, no)")
+
+
 def _threads(name: str, default: int) -> int:
     value = _env(name)
     if value is None:
@@ -161,7 +174,7 @@ def load_settings() -> Settings:
         sources=_path("CX_SOURCES", DEFAULT_SOURCES),
         checks=_path("CX_CHECKS", DEFAULT_CHECKS),
         pii_salt=_env("CX_PII_SALT") or "cx-unify-demo-salt",
-        mask_pii=(_env("CX_MASK_PII") or "1") not in ("0", "false", "no"),
+        mask_pii=_flag("CX_MASK_PII", default=True),
         phone_region=_env("CX_PHONE_REGION") or "GB",
         reporting_timezone=_time_zone("CX_REPORTING_TIMEZONE", "UTC"),
         duckdb_memory_limit=_memory_limit("CX_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),

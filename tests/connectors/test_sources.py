@@ -230,6 +230,8 @@ def test_forgetting_a_file_takes_its_rows_out_once_no_source_would_load_it_again
     with pytest.raises(ForgetRefused, match=r"^x/a.csv: still in the landing folder"):
         forget_files(con, "s", tmp_path, sources, "x/a*")
     assert state() == ([("a.csv",), ("b.csv",)], 2)
+    with pytest.raises(ForgetRefused, match=r"^no source 'z': neither in sources.yml nor among .* \(s\)$"):
+        forget_files(con, "z", tmp_path, sources)  # a typo of a source's name
 
     parked = tmp_path / "a.csv"
     (tmp_path / "x" / "a.csv").rename(parked)

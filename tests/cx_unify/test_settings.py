@@ -59,3 +59,13 @@ def test_env_example_sources_in_bash_and_lists_every_variable() -> None:
         re.findall(r"\"(CX_[A-Z_]+)\"", (REPO_ROOT / "cx_unify" / "settings.py").read_text(encoding="utf-8"))
     )
     assert read - {"CX_SCHEDULE_CRON", "CX_SCHEDULE_TIMEZONE"} <= listed
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"), [("1", True), ("Off", False), ("FALSE", False), ("no", False), ("yes", True)]
+)
+def test_masking_reads_the_usual_spellings(
+    cx_env: Path, monkeypatch: pytest.MonkeyPatch, value: str, masked: bool
+) -> None:
+    monkeypatch.setenv("CX_MASK_PII", value)
+    assert load_settings().mask_pii is masked
