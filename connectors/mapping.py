@@ -109,7 +109,8 @@ def _unmatched(source: Source, column: Column, headers: list[str]) -> str:
         c if isinstance(c, str) else f"{{sql: ...}} of column(s) {_missing_in_sql(str(c['sql']), headers)}"
         for c in spec
     ]
-    return f"the file has none of {tried}"
+    close = [m for c in spec if isinstance(c, str) for m in difflib.get_close_matches(c, headers, n=1)]
+    return f"the file has none of {tried}" + (f" (did you mean '{close[0]}'?)" if close else "")
 
 
 def _missing_message(source: Source, column: Column, headers: list[str]) -> str:

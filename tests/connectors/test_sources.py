@@ -558,3 +558,16 @@ def test_a_key_written_twice_is_an_error_not_a_lost_block(tmp_path: Path) -> Non
     )
     with pytest.raises(SourceConfigError, match="key '1' and 'yes' \\(one key to YAML: quote them"):
         load_sources(path)
+
+
+def test_a_list_of_alternative_headers_suggests_the_closest_one(tmp_path: Path) -> None:
+    from connectors.contracts import CONTRACTS
+    from connectors.mapping import _unmatched
+
+    [source] = _load(
+        tmp_path, "mapping: {complaint_id: id, created_at: created, status: status, subject: [Subjct, Title]}"
+    )
+    [subject] = [c for c in CONTRACTS["complaints"].columns if c.name == "subject"]
+    assert _unmatched(source, subject, ["id", "created", "status", "Subject"]) == (
+        "the file has none of ['Subjct', 'Title'] (did you mean 'Subject'?)"
+    )
