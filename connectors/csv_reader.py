@@ -10,7 +10,9 @@ and what was expected.
 
 from __future__ import annotations
 
-import csv
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -43,11 +45,22 @@ def _option(value: object) -> str:
     return "" if value in (None, "(empty)") else str(value)
 
 
+@dataclass
+class CsvReader:
+    """A `read_csv(...)` call with the dialect spelled out. `unquoted`: the same file read as the sniffer
+    read it, without quotes, when `sql` quotes what the sniffer would not (see csv_relation)."""
+
+    sql: str
+    skip: int  # rows skipped above the header
+    names: list[str]
+    unquoted: CsvReader | None = None
+
+
 def csv_relation(
     con: duckdb.DuckDBPyConnection, prepared: Prepared, source: Source, fmt: str, rejects: str
-) -> tuple[str, int, list[str]]:
-    """(a `read_csv(...)` call with the sniffed dialect spelled out, rows skipped above the header,
-    column names). Malformed records go to temp table `rejects` each time the relation is read."""
+) -> CsvReader:
+    """The file's reader, the dialect sniffed once (unless a delimiter is configured). Malformed records
+    go to temp table `rejects` each time the relation is read."""
     path = lit(str(prepared.path))
     common = [f"encoding={lit(prepared.encoding)}", f"max_line_size={MAX_LINE_SIZE}"]
     delimiter = source.delimiter or ("\t" if fmt == "tsv" else None)
@@ -68,29 +81,34 @@ def csv_relation(
     delim, quote, escape, new_line, comment, sniffed_skip, columns = sniffed
     skip = int(sniffed_skip if skip_rows is None else skip_rows)
     names = [str(c["name"]) for c in columns]
-    if _option(quote) == "" and _option(delim) not in ("", '"') and _head_has_quotes(prepared):
+
+    def reader(quote: object, escape: object, names: list[str]) -> str:
+        options = [
+            "auto_detect=false",
+            "header=true",
+            f"delim={lit(_option(delim))}",
+            f"quote={lit(_option(quote))}",
+            f"escape={lit(_option(escape))}",
+            f"new_line={lit(_option(new_line))}",
+            f"comment={lit(_option(comment))}",
+            f"skip={skip}",
+            "columns={" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}",
+            "store_rejects=true",
+            f"rejects_table={lit(rejects)}",
+            f"rejects_scan={lit(rejects + '_scan')}",
+            *common[:2],
+        ]
+        return f"read_csv({path}, {', '.join(options)})"
+
+    as_sniffed = CsvReader(reader(quote, escape, names), skip, names)
+    if _option(quote) == "" and _option(delim) not in ("", '"') and '"' in _head(prepared):
         # the sniffer turns quoting off when one quote in its sample is broken: every record would then be
-        # read with its quotes as text ("a, b" split in two). RFC 4180's quoting reads every well-quoted
-        # record and refuses only the broken one (with the line after it, kept in the quarantine)
-        quote = escape = '"'
-        names = _header_names(prepared, _option(delim), skip) or names
-        prepared.notes.append("a broken quote in the first records: read with double quotes (RFC 4180)")
-    options = [
-        "auto_detect=false",
-        "header=true",
-        f"delim={lit(_option(delim))}",
-        f"quote={lit(_option(quote))}",
-        f"escape={lit(_option(escape))}",
-        f"new_line={lit(_option(new_line))}",
-        f"comment={lit(_option(comment))}",
-        f"skip={skip}",
-        "columns={" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}",
-        "store_rejects=true",
-        f"rejects_table={lit(rejects)}",
-        f"rejects_scan={lit(rejects + '_scan')}",
-        *common[:2],
-    ]
-    return f"read_csv({path}, {', '.join(options)})", skip, names
+        # read with its quotes as text ("a, b" split in two, quotes kept in values). RFC 4180's quoting reads
+        # every well-quoted record and refuses the broken one; readers.read_file goes back to the sniffer's
+        # reading when the broken quote swallows more than the next line
+        quoted_names = _header_names(con, prepared, _option(delim), skip) or names
+        return CsvReader(reader('"', '"', quoted_names), skip, quoted_names, unquoted=as_sniffed)
+    return as_sniffed
 
 
 def _head(prepared: Prepared) -> str:
@@ -100,27 +118,27 @@ def _head(prepared: Prepared) -> str:
     return head.decode("utf-16" if prepared.encoding == "utf-16" else "utf-8-sig", errors="ignore")
 
 
-def _head_has_quotes(prepared: Prepared) -> bool:
-    return '"' in _head(prepared)
-
-
-def _header_names(prepared: Prepared, delim: str, skip: int) -> list[str] | None:
-    """The header's names as DuckDB names them (an empty one is column<i>, a repeat <name>_1), read with
-    double quotes; None when the file's start cannot be read so."""
+def _header_names(
+    con: duckdb.DuckDBPyConnection, prepared: Prepared, delim: str, skip: int
+) -> list[str] | None:
+    """The header's names read with double quotes, as DuckDB names them (an empty one column<i>, a repeat
+    <name>_1, in any case): DuckDB sniffs the header line alone. None when it cannot."""
     lines = _head(prepared).splitlines(keepends=True)[skip:]
-    try:
-        header = next(csv.reader(lines, delimiter=delim, quotechar='"', doublequote=True, strict=True))
-    except (csv.Error, StopIteration):
+    if not lines:
         return None
-    names: list[str] = []
-    for i, name in enumerate(header):
-        name = name.strip() or f"column{i}"
-        base, n = name, 0
-        while name in names:
-            n += 1
-            name = f"{base}_{n}"
-        names.append(name)
-    return names
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8", delete=False) as handle:
+        handle.write(lines[0].rstrip("\r\n") + "\n")
+    header = Path(handle.name)
+    try:
+        found = con.execute(
+            f"SELECT Columns FROM sniff_csv({lit(str(header))}, all_varchar=true, header=true, "
+            f"delim={lit(delim)}, quote='\"', escape='\"', max_line_size={MAX_LINE_SIZE})"
+        ).fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        header.unlink(missing_ok=True)
+    return [str(c["name"]) for c in found[0]] if found else None
 
 
 def _separator_hint(prepared: Prepared) -> str | None:

@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 from duckdb.sqltypes import DuckDBPyType
 
-from connectors.csv_reader import csv_relation, rejects_sql
+from connectors.csv_reader import CsvReader, csv_relation, rejects_sql
 from connectors.json_reader import load_json
 from connectors.mapping import lit, q
 from connectors.sources import Source
@@ -92,12 +92,14 @@ def read_file(
         if fmt in ("csv", "tsv"):
             prepared = prepare_text(path, source.encoding, workdir)
             rejects = f"{table}_rej"
-            reader, skip, columns = csv_relation(con, prepared, source, fmt, rejects)
+            reader = csv_relation(con, prepared, source, fmt, rejects)
             # the one full read, parallel: DuckDB keeps the file's order, so a record's rowid is its place
             # among the records parsed (numbering in the read itself would make it single-threaded)
-            con.execute(f"CREATE TEMP TABLE {src} AS SELECT * FROM {reader}")
-            relation = src
-            result.rejects_table, result.rejects_sql = rejects, rejects_sql(rejects, skip)
+            con.execute(f"CREATE TEMP TABLE {src} AS SELECT * FROM {reader.sql}")
+            if reader.unquoted is not None:
+                reader = _quoted_or_as_sniffed(con, reader, reader.unquoted, src, rejects, prepared.notes)
+            relation, columns = src, reader.names
+            result.rejects_table, result.rejects_sql = rejects, rejects_sql(rejects, reader.skip)
         elif fmt in ("json", "jsonl"):
             prepared = prepare_text(path, source.encoding, workdir, native_utf16=False)
             rejects = load_json(con, prepared, source, fmt, src)
@@ -272,6 +274,33 @@ def _unpivot(
     )
     note = f"unpivoted {len(values)} column(s) into {spec.variable_name} / {spec.value_name}"
     return [*kept, spec.variable_name, spec.value_name], note
+
+
+def _quoted_or_as_sniffed(
+    con: duckdb.DuckDBPyConnection,
+    quoted: CsvReader,
+    as_sniffed: CsvReader,
+    src: str,
+    rejects: str,
+    notes: list[str],
+) -> CsvReader:
+    """A file the sniffer read without quotes, read with double quotes: kept unless a broken quote swallowed
+    more than the line after it (a record refused across three lines or more), then read as sniffed."""
+    swallowed = con.execute(  # the most line breaks inside one refused record
+        "SELECT coalesce(max(length(rtrim(csv_line, chr(10))) - length(replace(rtrim(csv_line, chr(10)), chr(10), ''))), 0) "
+        f"FROM {rejects} WHERE scan_id = (SELECT max(scan_id) FROM {rejects})"
+    ).fetchone()
+    if swallowed is not None and swallowed[0] <= 1:
+        notes.append("a broken quote in the first records: read with double quotes (RFC 4180)")
+        return quoted
+    con.execute(
+        f"DROP TABLE {src}; DROP TABLE {rejects}; DROP TABLE {rejects}_scan"
+    )  # the quoted read's refusals too
+    con.execute(f"CREATE TEMP TABLE {src} AS SELECT * FROM {as_sniffed.sql}")
+    notes.append(
+        "a broken quote: read without quotes, as the sniffer read it (a quoted read lost whole records)"
+    )
+    return as_sniffed
 
 
 def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, src: str) -> None:

@@ -263,11 +263,16 @@ def demo(
 
     settings = _settings(home=home)
     truth_path = settings.landing / "ground_truth.json"
-    if not truth_path.exists() and settings.landing.is_dir() and any(settings.landing.iterdir()):
+    if (
+        not truth_path.exists()
+        and settings.landing.is_dir()
+        and any(not p.name.startswith(".") for p in settings.landing.iterdir())
+    ):
         # your own exports: the demo would write its files among them (and over those of the same name)
         console.print(
             f"[red]{settings.landing} holds files the generator did not write: the demo needs a landing folder "
-            "of its own (another --home); run your exports with cx-unify run[/red]"
+            "of its own (another --home); run your exports with cx-unify run (an interrupted demo's files: "
+            "delete the folder)[/red]"
         )
         raise typer.Exit(2)
     if not truth_path.exists():

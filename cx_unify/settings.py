@@ -8,10 +8,11 @@ a Dagster code server started later see exactly what the CLI saw.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCES = REPO_ROOT / "sources.yml"
@@ -122,11 +123,13 @@ def _path(name: str, default: Path) -> Path:
 
 
 def _time_zone(name: str, default: str) -> str:
-    """An IANA time zone name (Europe/London); SettingsError naming the variable otherwise."""
+    """A time zone name both Python and DuckDB know (Europe/London); SettingsError naming the variable
+    otherwise."""
     value = (_env(name) or default).strip()
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+        duckdb.connect().execute("SELECT timezone(?, TIMESTAMP '2026-01-01')", [value])
+    except (ZoneInfoNotFoundError, ValueError, duckdb.Error) as exc:
         raise SettingsError(
             f"{name}={value!r} is not a time zone name (IANA, such as Europe/London or UTC)"
         ) from exc
@@ -134,10 +137,14 @@ def _time_zone(name: str, default: str) -> str:
 
 
 def _memory_limit(name: str, default: str) -> str:
-    """A size DuckDB reads (2500MB, 3GB, 1.5GiB); SettingsError naming the variable otherwise."""
+    """A memory limit DuckDB reads (2500MB, 3GB, 80%); SettingsError naming the variable otherwise."""
     value = (_env(name) or default).strip()
-    if not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", value, re.IGNORECASE):
-        raise SettingsError(f"{name}={value!r} is not a memory size (a number and a unit: 2500MB, 3GB)")
+    try:
+        duckdb.connect().execute(f"SET memory_limit = '{value.replace(chr(39), '')}'")
+    except duckdb.Error as exc:
+        raise SettingsError(
+            f"{name}={value!r} is not a memory limit (a number and a unit: 2500MB, 3GB)"
+        ) from exc
     return value
 
 

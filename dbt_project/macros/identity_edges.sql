@@ -64,8 +64,10 @@
         inner join {{ ref('nicknames') }} as other on one.formal = other.formal and one.nickname <> other.nickname
     ) as related on related.name_a = names_a.first_name and related.name_b = names_b.first_name
     where related.name_a is null
-        -- an initial contradicts no name (E. Walker is Liz Walker too)
+        -- an initial contradicts no name (E. Walker is Liz Walker too), nor does a title ("Mrs Smith")
         and length(names_a.first_name) > 1 and length(names_b.first_name) > 1
+        and not {{ regex_matches('names_a.first_name', '^' ~ name_titles() ~ '$') }}
+        and not {{ regex_matches('names_b.first_name', '^' ~ name_titles() ~ '$') }}
         and {{ _first_name_level('names_a.first_name', 'names_a.first_name_canon', 'names_b.first_name', 'names_b.first_name_canon') }} = 'different'
         and {{ _first_name_level('names_a.first_name', 'names_a.first_name_canon', 'names_b.last_name', 'names_b.last_name_canon') }} in ('different', 'null')
         and {{ _first_name_level('names_b.first_name', 'names_b.first_name_canon', 'names_a.last_name', 'names_a.last_name_canon') }} in ('different', 'null')

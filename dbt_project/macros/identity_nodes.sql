@@ -19,3 +19,9 @@
     from {{ ref('stg_operations__contacts') }}
     where {{ system_ids }}
 {%- endmacro %}
+
+{#- Titles a name may start with ("Mr John Smith", "Dr. Priya Patel"): no first name. A regular expression
+    group of folded words. -#}
+{% macro name_titles() -%}
+    {{ return('(mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|herr|frau|mme|mlle|sr|sra|srta)') }}
+{%- endmacro %}

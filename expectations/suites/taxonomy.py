@@ -35,7 +35,7 @@ def checks() -> list[CheckSpec]:
                  WHERE NOT is_team_mapped GROUP BY ALL
                  UNION ALL
                  SELECT team_raw, count(*), 'workload' FROM staging.stg_operations__workload
-                 WHERE NOT is_team_mapped GROUP BY ALL
+                 WHERE NOT is_team_mapped AND source_file IS NOT NULL GROUP BY ALL  -- a call log's: its contacts
                  UNION ALL
                  SELECT dimension_value, count(*), 'dashboards' FROM staging.stg_management__dashboard_kpis
                  WHERE dimension_name = 'team' AND nullif(trim(dimension_value), '') IS NOT NULL

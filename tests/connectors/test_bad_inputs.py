@@ -208,6 +208,28 @@ CASES = [
         notes="a broken quote in the first records: read with double quotes",
     ),
     Case(
+        "a broken quote a quoted read would let swallow the rest of the file: read without quotes",
+        "broken_quote_swallows.tsv",
+        TICKETS.replace("customer_email: email, ", ""),
+        [("broken_quote_swallows.tsv", "loaded", 30, 30, 0)],
+        check=("SELECT subject FROM raw.complaints WHERE _row = 1", '"unclosed'),
+        notes="a broken quote: read without quotes, as the sniffer read it",
+    ),
+    Case(
+        "quoted headers beside a broken quote: named as DuckDB names them",
+        "broken_quote_quoted_headers.csv",
+        "kind: complaints\nmapping: {complaint_id: id, created_at: created, status: status, subject: 'Sub, ject'}",
+        [("broken_quote_quoted_headers.csv", "loaded", 2, 1, 1)],
+        [
+            (
+                2,
+                "record could not be parsed: column 'Sub, ject': expected a quoted value, found a quote inside an unquoted value",
+            )
+        ],
+        check=("SELECT subject FROM raw.complaints", "a, b"),
+        notes="a broken quote in the first records: read with double quotes",
+    ),
+    Case(
         "a 1 MB field (gzip-compressed file)",
         "huge_field.csv.gz",
         TICKETS,

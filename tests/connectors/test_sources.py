@@ -571,3 +571,12 @@ def test_a_list_of_alternative_headers_suggests_the_closest_one(tmp_path: Path) 
     assert _unmatched(source, subject, ["id", "created", "status", "Subject"]) == (
         "the file has none of ['Subjct', 'Title'] (did you mean 'Subject'?)"
     )
+
+
+def test_yaml_merge_keys_still_load(tmp_path: Path) -> None:
+    """`<<: *anchor` merges keys an entry may then override: no key is written twice."""
+    from connectors.sources import read_yaml
+
+    path = tmp_path / "x.yml"
+    path.write_text("base: &base {a: 1, b: 2}\nentry: {<<: *base, b: 3}\n", encoding="utf-8")
+    assert read_yaml(path, SourceConfigError, "sources", "CX_SOURCES")["entry"] == {"a": 1, "b": 3}

@@ -29,7 +29,7 @@ def test_run_with_a_landing_folder_that_is_not_there_fails_at_once(cx_env: Path)
             "CX_REPORTING_TIMEZONE='Europe/Londn' is not a time zone name",
         ),
         ("CX_DUCKDB_THREADS", "two", "CX_DUCKDB_THREADS='two' is not a number of threads"),
-        ("CX_DUCKDB_MEMORY_LIMIT", "lots", "CX_DUCKDB_MEMORY_LIMIT='lots' is not a memory size"),
+        ("CX_DUCKDB_MEMORY_LIMIT", "lots", "CX_DUCKDB_MEMORY_LIMIT='lots' is not a memory limit"),
         ("CX_MASK_PII", "nope", "CX_MASK_PII='nope' is neither on"),
     ],
 )

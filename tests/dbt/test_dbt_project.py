@@ -386,6 +386,8 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
         ("28", "", "Al Gee", "", "CRM-0077"),
         ("29", "", "Al Gee", "", "77"),
         ("30", "", "Mr John Cadd", "", ""),
+        ("31", "jsmith@mail.test", "Mrs Smith", "", ""),  # a title is no first name that contradicts
+        ("32", "jsmith@mail.test", "Jane Smith", "", ""),
     ]
     (landing / "tickets.csv").write_text(
         "id,created,status,email,name,birth,crm,phone,postcode\n"
@@ -436,6 +438,7 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
         ("28,29",),
         ("3",),
         ("30",),
+        ("31,32",),
         ("4",),
         ("5",),
         ("6,7,8",),

@@ -59,7 +59,8 @@ def test_unmapped_teams_are_found_in_workload_exports_and_dashboards_too() -> No
     con.execute("""CREATE TABLE staging.stg_operations__contacts AS
         SELECT 'Billing' AS team_raw, true AS is_team_mapped""")
     con.execute("""CREATE TABLE staging.stg_operations__workload AS SELECT * FROM (VALUES
-        ('Collections', false), ('Billing', true)) t(team_raw, is_team_mapped)""")
+        ('Collections', false, 'w.csv'), ('Billing', true, 'w.csv'), ('Q7', false, NULL)
+    ) t(team_raw, is_team_mapped, source_file)""")  # Q7: a call log's day, counted with its contacts
     con.execute("""CREATE TABLE staging.stg_management__dashboard_kpis AS SELECT * FROM (VALUES
         ('team', 'Collections'), ('team', 'Billing'), ('team', 'Total'), ('team', NULL), ('region', 'North')
     ) t(dimension_name, dimension_value)""")

@@ -4,7 +4,7 @@
 -- such as noemail@... is no identifier: seeds/identity_placeholders.csv).
 -- Incremental by record: a night builds the nodes whose staged record, nickname or placeholder seed or this SQL
 -- changed (source_fingerprint, macros/identity_nodes.sql) and deletes the nodes no longer current.
-{%- set _titles = '(mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|herr|frau|mme|mlle|sr|sra|srta)' %}
+{%- set _titles = name_titles() %}
 with
 
 to_build as (

@@ -97,6 +97,9 @@ final as (
             when not is_resolved and last_owner is null
                 then {{ hours_between('coalesce(last_unassigned_at, created_at)', 'as_of_at') }} * 60
             when is_resolved and last_owner is null and last_solved_at is not null
+                and coalesce(last_unassigned_at, created_at) <= last_solved_at
+                -- (a history that assigned it and never took it back: held to the end, whatever the export says)
+                and not (first_assignment_at is not null and last_unassigned_at is null)
                 then {{ hours_between('coalesce(last_unassigned_at, created_at)', 'last_solved_at') }} * 60
             else 0 end as double precision) as unowned_minutes,
         cast({{ hours_between('created_at', 'first_solved_at') }} * 60 as double precision) as first_resolution_minutes,

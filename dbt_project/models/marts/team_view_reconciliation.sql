@@ -41,10 +41,12 @@ total_labels as (
 ),
 
 kpis_shown as (
-    -- a row of all teams together: no dimension value, or a total's label (seeds/kpi_total_labels.csv)
+    -- a row of all teams together: no dimension at all, or a total's label (seeds/kpi_total_labels.csv)
     select
         dashboard_kpis.*,
-        dashboard_kpis.dimension_value is null or trim(dashboard_kpis.dimension_value) = ''
+        -- (an empty value under a named dimension is a row without that dimension's value, not a total)
+        ((dashboard_kpis.dimension_value is null or trim(dashboard_kpis.dimension_value) = '')
+            and nullif(trim(dashboard_kpis.dimension_name), '') is null)
             or total_labels.label is not null as is_total
     from dashboard_kpis
     left join total_labels on lower(trim(dashboard_kpis.dimension_value)) = total_labels.label
@@ -107,7 +109,9 @@ management_vs_data as (
         on shown.dashboard = expected.dashboard
         and shown.metric = expected.metric
         and shown.is_total = expected.is_total
-        and (shown.team = expected.team or shown.is_total)
+        and (shown.team = expected.team
+            or (shown.is_total and shown.exported_at = expected.exported_at
+                and shown.dimension_name is not distinct from expected.dimension_name))
         and shown.period_start = expected.period_start
         and shown.period_end = expected.period_end
 ),
