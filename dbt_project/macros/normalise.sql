@@ -37,7 +37,7 @@
     nullif(trim(regexp_replace(strip_accents({{ folded.text }}), '[^\p{L}\p{N}]+', ' ', 'g')), '')
 {%- endmacro %}
 {% macro default__fold_text(col) -%}
-    nullif(trim({{ regex_replace_all("replace(lower(" ~ col ~ "), '''', '')", '[^a-z0-9]+', ' ') }}), '')
+    nullif(trim({{ regex_replace_all("replace(lower(" ~ col ~ "), '''', '')", '[^[:alnum:]]+', ' ') }}), '')
 {%- endmacro %}
 
 {#- "Last, First" -> "First Last", then folded. -#}
