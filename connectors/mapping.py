@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from phonenumbers import SUPPORTED_REGIONS
+
 from connectors.contracts import CONTRACTS, SCALES, Column
 from connectors.sources import Source
 
@@ -242,6 +244,13 @@ def _checks(c: CompiledColumn, source: Source) -> list[str]:
         reasons.append(
             f"CASE WHEN {v} > now()::TIMESTAMP + INTERVAL 1 DAY THEN "
             f"{lit(where + ': ')} || {v}::VARCHAR || ' is in the future (expected a time up to now)' END"
+        )
+    if name == "customer_phone_region":  # the country phonenumbers reads a national number in
+        regions = ", ".join(lit(r) for r in sorted(SUPPORTED_REGIONS))
+        reasons.append(
+            f"CASE WHEN nullif(trim({v}), '') IS NOT NULL AND upper(trim({v})) NOT IN ({regions}) THEN "
+            f"{lit(where + ': expected a two-letter country code (ISO 3166: US, DE, GB), got ')} "
+            f"|| '''' || left({v}, 80) || '''' END"
         )
     if c.column.allowed:
         allowed = ", ".join(lit(a) for a in c.column.allowed)

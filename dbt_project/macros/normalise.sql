@@ -11,11 +11,13 @@
     end
 {%- endmacro %}
 
-{% macro normalize_phone(col) -%}{{ return(adapter.dispatch('normalize_phone', 'cx_unify')(col)) }}{%- endmacro %}
-{% macro duckdb__normalize_phone(col) -%}
-    cx_e164({{ col }}, '{{ var("phone_region") }}')
+{#- A phone number in E.164, read in the region `region` (an expression; CX_PHONE_REGION by default) when
+    it is written without its country code. -#}
+{% macro normalize_phone(col, region=none) -%}{{ return(adapter.dispatch('normalize_phone', 'cx_unify')(col, region)) }}{%- endmacro %}
+{% macro duckdb__normalize_phone(col, region) -%}
+    cx_e164({{ col }}, {{ region or ("'" ~ var("phone_region") ~ "'") }})
 {%- endmacro %}
-{% macro default__normalize_phone(col) -%}
+{% macro default__normalize_phone(col, region) -%}
     nullif({{ regex_replace_all(col, '[^0-9+]', '') }}, '')
 {%- endmacro %}
 
@@ -93,4 +95,10 @@ cast(event_at as varchar) || '|' || coalesce(source_file, '') || '|' || lpad(cas
     "jo_smith", "josmith1"); a typo of one address keeps them. -#}
 {% macro email_shape(email) -%}
     {{ regex_replace_all("split_part(" ~ email ~ ", '@', 1)", '[a-z]', '') }} || '@' || split_part({{ email }}, '@', 2)
+{%- endmacro %}
+
+{#- The country a record's phone number is read in: its own (customer_phone_region, upper case), else
+    CX_PHONE_REGION. -#}
+{% macro phone_region_of(col) -%}
+    upper(coalesce(nullif(trim({{ col }}), ''), '{{ var("phone_region") }}'))
 {%- endmacro %}

@@ -580,3 +580,22 @@ def test_yaml_merge_keys_still_load(tmp_path: Path) -> None:
     path = tmp_path / "x.yml"
     path.write_text("base: &base {a: 1, b: 2}\nentry: {<<: *base, b: 3}\n", encoding="utf-8")
     assert read_yaml(path, SourceConfigError, "sources", "CX_SOURCES")["entry"] == {"a": 1, "b": 3}
+
+
+def test_a_phone_region_must_be_a_country_code(tmp_path: Path) -> None:
+    """customer_phone_region tells phonenumbers the country of a national number: 'Germany' would read
+    no number at all, silently; it is quarantined, a code in any case loads."""
+    (tmp_path / "t.csv").write_text(
+        "id,created,status,phone,country\n1,2026-05-01,open,030 1234567,de\n2,2026-05-01,open,030 1234567,Germany\n"
+    )
+    con, result = _ingest_one(
+        tmp_path,
+        "sources:\n  - {name: s, kind: complaints, path: t.csv, mapping: {complaint_id: id, created_at: created, "
+        "status: status, customer_phone: phone, customer_phone_region: country}}\n",
+    )
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    [(reason,)] = con.execute("SELECT reason FROM ops.quarantine").fetchall()
+    assert reason == (
+        "column 'customer_phone_region' (header 'country'): expected a two-letter country code "
+        "(ISO 3166: US, DE, GB), got 'Germany'"
+    )

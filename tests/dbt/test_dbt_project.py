@@ -388,11 +388,13 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
         ("30", "", "Mr John Cadd", "", ""),
         ("31", "jsmith@mail.test", "Mrs Smith", "", ""),  # a title is no first name that contradicts
         ("32", "jsmith@mail.test", "Jane Smith", "", ""),
+        ("33", "", "Ann Bell", "", "", "(212) 555-0147", "", "US"),  # a number in its own country's format
+        ("34", "", "Bo Dahl", "", "", "030 1234567", "", "de"),
     ]
     (landing / "tickets.csv").write_text(
-        "id,created,status,email,name,birth,crm,phone,postcode\n"
+        "id,created,status,email,name,birth,crm,phone,postcode,region\n"
         + "".join(
-            f'{i},2026-07-01 10:00:00,open,"{e}",{n},{b},{c},{",".join(rest) or ","}\n'
+            f'{i},2026-07-01 10:00:00,open,"{e}",{n},{b},{c},{",".join((*rest, "", "", "")[:3])}\n'
             for i, e, n, b, c, *rest in rows
         ),
         encoding="utf-8",
@@ -401,7 +403,8 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
     sources.write_text(
         "sources:\n  - name: desk\n    kind: complaints\n    path: tickets.csv\n    mapping: {complaint_id: id, "
         "created_at: created, status: status, customer_email: email, customer_name: name, "
-        "customer_birth_date: birth, customer_crm_id: crm, customer_phone: phone, customer_postcode: postcode}\n",
+        "customer_birth_date: birth, customer_crm_id: crm, customer_phone: phone, customer_postcode: postcode, "
+        "customer_phone_region: region}\n",
         encoding="utf-8",
     )
     warehouse = _empty_warehouse(tmp_path)
@@ -439,11 +442,19 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
         ("3",),
         ("30",),
         ("31,32",),
+        ("33",),
+        ("34",),
         ("4",),
         ("5",),
         ("6,7,8",),
         ("9,10",),
     ]
+    phones = query(
+        warehouse,
+        "SELECT complaint_id, phone_e164 FROM staging.stg_service__complaints "
+        "WHERE complaint_id IN ('22', '33', '34') ORDER BY 1",
+    )
+    assert phones == [("22", "+442079460001"), ("33", "+12125550147"), ("34", "+49301234567")]
     folded = query(
         warehouse,
         "SELECT record_id, name_folded FROM intermediate.int_identity_nodes "

@@ -10,7 +10,7 @@ with
 {{ changed_records(source('raw', 'survey_responses'), record_keys, **record_inputs) }},
 
 phone_numbers as (
-    select * from {{ ref('stg_reference__phone_numbers') }} where region = '{{ var("phone_region") }}'
+    select * from {{ ref('stg_reference__phone_numbers') }}
 ),
 
 latest as (
@@ -38,6 +38,7 @@ renamed as (
         customer_crm_id,
         customer_email,
         customer_phone,
+        {{ phone_region_of('customer_phone_region') }} as phone_region,
         customer_name,
         customer_birth_date,
         customer_city,
@@ -78,7 +79,8 @@ final as (
         renamed.source_row,
         renamed.source_fingerprint
     from renamed
-    left join phone_numbers on trim(renamed.customer_phone) = phone_numbers.phone_raw
+    left join phone_numbers
+        on trim(renamed.customer_phone) = phone_numbers.phone_raw and renamed.phone_region = phone_numbers.region
 )
 
 select * from final

@@ -6,20 +6,22 @@ with
 
 phones as (
     -- union: each distinct text once
-    select trim(customer_phone) as phone_raw from {{ source('raw', 'complaints') }}
+    -- a number is read in its record's country (customer_phone_region), else CX_PHONE_REGION's
+    select trim(customer_phone) as phone_raw, {{ phone_region_of('customer_phone_region') }} as region
+    from {{ source('raw', 'complaints') }}
     where nullif(trim(customer_phone), '') is not null
     union
-    select trim(customer_phone) from {{ source('raw', 'survey_responses') }}
+    select trim(customer_phone), {{ phone_region_of('customer_phone_region') }} from {{ source('raw', 'survey_responses') }}
     where nullif(trim(customer_phone), '') is not null
 ),
 
 new_phones as (
-    select phones.phone_raw
+    select phones.phone_raw, phones.region
     from phones
     {% if is_incremental() %}
     where not exists (
         select 1 from {{ this }} as known
-        where known.phone_raw = phones.phone_raw and known.region = '{{ var("phone_region") }}'
+        where known.phone_raw = phones.phone_raw and known.region = phones.region
     )
     {% endif %}
 ),
@@ -27,8 +29,8 @@ new_phones as (
 final as (
     select
         phone_raw,
-        '{{ var("phone_region") }}' as region,
-        {{ normalize_phone('phone_raw') }} as phone_e164
+        region,
+        {{ normalize_phone('phone_raw', 'region') }} as phone_e164
     from new_phones
 )
 

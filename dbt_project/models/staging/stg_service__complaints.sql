@@ -28,7 +28,7 @@ channel_map as (
 ),
 
 phone_numbers as (
-    select * from {{ ref('stg_reference__phone_numbers') }} where region = '{{ var("phone_region") }}'
+    select * from {{ ref('stg_reference__phone_numbers') }}
 ),
 
 latest as (
@@ -62,6 +62,7 @@ renamed as (
         satisfaction_score,
         customer_email,
         customer_phone,
+        {{ phone_region_of('customer_phone_region') }} as phone_region,
         customer_name,
         customer_birth_date,
         customer_city,
@@ -104,7 +105,8 @@ final as (
         renamed.source_row,
         renamed.source_fingerprint
     from renamed
-    left join phone_numbers on trim(renamed.customer_phone) = phone_numbers.phone_raw
+    left join phone_numbers
+        on trim(renamed.customer_phone) = phone_numbers.phone_raw and renamed.phone_region = phone_numbers.region
     left join team_map on lower(trim(renamed.team_raw)) = team_map.source_value
     left join category_map on lower(trim(renamed.category_raw)) = category_map.source_value
     left join channel_map on lower(trim(renamed.channel_raw)) = channel_map.source_value
