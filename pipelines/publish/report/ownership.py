@@ -123,7 +123,8 @@ def section(db: AnalystFile) -> Section:
     by_priority = db.rows(f"""
         SELECT coalesce(priority, '(none)'), max(sla_hours), median(final_resolution_minutes) / 60,
                quantile_cont(final_resolution_minutes, 0.9) / 60
-        FROM {TABLE} GROUP BY 1 ORDER BY max(sla_hours) NULLS LAST, 1""")
+        FROM {TABLE} WHERE final_resolution_minutes IS NOT NULL  -- a priority nothing was resolved in: no bar of 0 h
+        GROUP BY 1 ORDER BY max(sla_hours) NULLS LAST, 1""")
     resolution = vbar_chart(
         "Resolution time against SLA by priority (hours)",
         [p for p, *_ in by_priority],
