@@ -25,12 +25,26 @@ assignee_changes as (
         new_value as owner,
         lag(new_value) over by_time as previous_owner,
         lag(event_at) over by_time as previous_at,
-        row_number() over by_time as change_number,
         source_file,
         source_row
     from {{ ref('int_complaint_events_linked') }} as events
     where events.complaint_key in (select complaint_key from to_build) and field = 'assignee'
     window by_time as (partition by complaint_key order by event_at, source_file, source_row)
+),
+
+holders as (
+    -- the assignments only, each with the owner held before it: an owner who comes back after nobody held
+    -- the complaint (Dorit, nobody, Dorit) is no change of owner
+    select
+        complaint_key,
+        case when owner <> lag(owner) over (partition by complaint_key order by event_at, source_file, source_row)
+            then 1 else 0 end as is_owner_change
+    from assignee_changes
+    where owner is not null
+),
+
+owner_changes as (
+    select complaint_key, sum(is_owner_change) as owner_changes from holders group by complaint_key
 ),
 
 owners as (
@@ -40,10 +54,7 @@ owners as (
         count(distinct owner) as unique_owner_count,
         {{ first_by("case when owner is not null then owner end", "case when owner is not null then " ~ event_order() ~ " end") }} as first_owner,
         min(case when owner is not null then event_at end) as first_assignment_at,
-        max(case when owner is null then event_at end) as last_unassigned_at,
-        count(case when owner is not null and previous_owner is not null and owner <> previous_owner then 1 end)
-            + count(case when owner is not null and previous_owner is null and change_number > 2 then 1 end)
-            as owner_changes
+        max(case when owner is null then event_at end) as last_unassigned_at
     from assignee_changes
     group by complaint_key
 ),
@@ -96,7 +107,7 @@ final as (
         owners.first_owner,
         owners.assignee_stations_count,
         owners.unique_owner_count,
-        owners.owner_changes,
+        coalesce(owner_changes.owner_changes, case when owners.complaint_key is not null then 0 end) as owner_changes,
         owners.first_assignment_at,
         owners.last_unassigned_at,
         unassigned.unassigned_minutes,
@@ -111,6 +122,7 @@ final as (
         complaints.history_fingerprint as source_fingerprint
     from complaints
     left join owners on complaints.record_key = owners.complaint_key
+    left join owner_changes on complaints.record_key = owner_changes.complaint_key
     left join unassigned on complaints.record_key = unassigned.complaint_key
     left join teams on complaints.record_key = teams.complaint_key
     left join statuses on complaints.record_key = statuses.complaint_key
