@@ -65,7 +65,8 @@ def csv_relation(
     common = [f"encoding={lit(prepared.encoding)}", f"max_line_size={MAX_LINE_SIZE}"]
     delimiter = source.delimiter or ("\t" if fmt == "tsv" else None)
     skip_rows = source.skip_rows
-    hint = _separator_hint(prepared)
+    head = _head(prepared)  # the file's start, read once: the delimiter hint, quotes, the header
+    hint = _separator_hint(head)
     if hint is not None and skip_rows is None:  # Excel's "sep=;" line above the header
         skip_rows, delimiter = 1, delimiter or hint
         prepared.notes.append(f"first line 'sep={hint}' (Excel's delimiter hint) skipped")
@@ -101,12 +102,12 @@ def csv_relation(
         return f"read_csv({path}, {', '.join(options)})"
 
     as_sniffed = CsvReader(reader(quote, escape, names), skip, names)
-    if _option(quote) == "" and _option(delim) not in ("", '"') and '"' in _head(prepared):
+    if _option(quote) == "" and _option(delim) not in ("", '"') and '"' in head:
         # the sniffer turns quoting off when one quote in its sample is broken: every record would then be
         # read with its quotes as text ("a, b" split in two, quotes kept in values). RFC 4180's quoting reads
         # every well-quoted record and refuses the broken one; readers.read_file goes back to the sniffer's
         # reading when the broken quote swallows more than the next line
-        quoted_names = _header_names(con, prepared, _option(delim), skip) or names
+        quoted_names = _header_names(con, head, _option(delim), skip) or names
         return CsvReader(reader('"', '"', quoted_names), skip, quoted_names, unquoted=as_sniffed)
     return as_sniffed
 
@@ -118,12 +119,10 @@ def _head(prepared: Prepared) -> str:
     return head.decode("utf-16" if prepared.encoding == "utf-16" else "utf-8-sig", errors="ignore")
 
 
-def _header_names(
-    con: duckdb.DuckDBPyConnection, prepared: Prepared, delim: str, skip: int
-) -> list[str] | None:
+def _header_names(con: duckdb.DuckDBPyConnection, head: str, delim: str, skip: int) -> list[str] | None:
     """The header's names read with double quotes, as DuckDB names them (an empty one column<i>, a repeat
     <name>_1, in any case): DuckDB sniffs the header line alone. None when it cannot."""
-    lines = _head(prepared).splitlines(keepends=True)[skip:]
+    lines = head.splitlines(keepends=True)[skip:]
     if not lines:
         return None
     with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8", delete=False) as handle:
@@ -141,12 +140,9 @@ def _header_names(
     return [str(c["name"]) for c in found[0]] if found else None
 
 
-def _separator_hint(prepared: Prepared) -> str | None:
+def _separator_hint(head: str) -> str | None:
     """The delimiter of a first line 'sep=;' (Excel writes it, and reads it, as a hint), if there is one."""
-    with prepared.path.open("rb") as handle:
-        head = handle.read(64)
-    codec = "utf-16" if prepared.encoding == "utf-16" else "utf-8-sig"
-    first = head.decode(codec, errors="ignore").split("\n", 1)[0].rstrip("\r").strip('"')  # keeps sep=<tab>
+    first = head.split("\n", 1)[0].rstrip("\r").strip('"')  # keeps sep=<tab>
     return first[4] if len(first) == 5 and first.lower().startswith("sep=") else None
 
 

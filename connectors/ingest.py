@@ -533,11 +533,8 @@ def forget_files(
         " ORDER BY file",
         [source_name],
     ).fetchall()
-    ever = con.execute("SELECT count(*) FROM ops.ingest_files WHERE source = ?", [source_name]).fetchone()
-    if not loaded and not (ever and ever[0]) and source_name not in {source.name for source in configured}:
-        known = [
-            r[0] for r in con.execute("SELECT DISTINCT source FROM ops.ingest_files ORDER BY 1").fetchall()
-        ]
+    known = [r[0] for r in con.execute("SELECT DISTINCT source FROM ops.ingest_files ORDER BY 1").fetchall()]
+    if not loaded and source_name not in known and source_name not in {source.name for source in configured}:
         raise ForgetRefused(
             f"no source '{source_name}': neither in sources.yml nor among the sources that loaded files "
             f"({', '.join(known) or 'none yet'})"

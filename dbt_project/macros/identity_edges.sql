@@ -43,16 +43,8 @@
         group by email_norm
         having min(first_name_canon) <> max(first_name_canon)
     ) as spread
-    inner join (
-        select distinct nodes.email_norm, nodes.first_name, nodes.first_name_canon, nodes.last_name, nodes.last_name_canon
-        from {{ nodes }} as nodes
-        where nodes.email_norm is not null and nodes.first_name is not null
-    ) as names_a on names_a.email_norm = spread.email_norm
-    inner join (
-        select distinct nodes.email_norm, nodes.first_name, nodes.first_name_canon, nodes.last_name, nodes.last_name_canon
-        from {{ nodes }} as nodes
-        where nodes.email_norm is not null and nodes.first_name is not null
-    ) as names_b on names_b.email_norm = names_a.email_norm and names_a.first_name < names_b.first_name
+    inner join ({{ _email_names(nodes) }}) as names_a on names_a.email_norm = spread.email_norm
+    inner join ({{ _email_names(nodes) }}) as names_b on names_b.email_norm = names_a.email_norm and names_a.first_name < names_b.first_name
     left join (
         -- names the nickname seed relates, whichever formal name a nickname resolves to (Ted: Edward or Theodore)
         select nickname as name_a, formal as name_b from {{ ref('nicknames') }}
@@ -107,4 +99,11 @@
         when mod({{ link_rules }}, 8) >= 4 then 'ticket_link'
         when {{ link_rules }} >= 8 then 'email'
     end
+{%- endmacro %}
+
+{#- Each email's distinct names (first, last and their nickname-resolved forms), for shared_emails. -#}
+{% macro _email_names(nodes) -%}
+    select distinct email_norm, first_name, first_name_canon, last_name, last_name_canon
+    from {{ nodes }}
+    where email_norm is not null and first_name is not null
 {%- endmacro %}
