@@ -162,16 +162,48 @@ _HALF_DAY = "\\s[AaPp][Mm]$"
 _ISO = "^\\s*\\d{4}-\\d{2}-\\d{2}([ T]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?)?\\s*$"
 
 
+_SPACES = " \u00a0\u202f"  # a space as a digit group separator: also the no-break spaces of French exports
+# text a number's writing may explain: digits with signs, marks, spaces, a percent sign (regex, unquoted)
+_NUMBER_LIKE = r"^[+-]?[0-9.,'" + _SPACES + r"]*[0-9][0-9.,'" + _SPACES + r"]*\s*%?$"
+
+
+def _number_text(text: str, source: Source) -> str:
+    """`text` as DuckDB casts a number ('.' before the decimals, no digit groups), from the way the source
+    writes numbers (sources.yml `decimal`, `thousands`). Digit groups are only read where they are whole
+    (1,234,567: groups of three): 1,23 is no number. What the options do not explain is left as it is, so
+    a typed XLSX cell (4.5) still reads in a source that writes 4,5 (but a typed 1.234 reads as 1234 where
+    `thousands: '.'`)."""
+    if source.decimal == "." and source.thousands is None:
+        return text
+    group = (
+        ("[" + _SPACES + "]" if source.thousands == " " else re.escape(source.thousands))
+        if source.thousands
+        else ""
+    )
+    whole = rf"(\d{{1,3}}({group}\d{{3}})+|\d*)" if group else r"\d*"
+    pattern = rf"^[+-]?{whole}({re.escape(source.decimal)}\d+)?$"
+    read = f"regexp_replace({text}, {lit(group)}, '', 'g')" if group else text
+    if source.decimal != ".":
+        read = f"replace({read}, {lit(source.decimal)}, '.')"
+    return f"CASE WHEN regexp_matches({text}, {lit(pattern)}) THEN {read} ELSE {text} END"
+
+
 def _typed(column: Column, text: str, source: Source) -> str:
     if column.type == "VARCHAR":
         return text
-    if column.type == "DOUBLE":
-        return f"try_cast({text} AS DOUBLE)"
+    if column.type == "DOUBLE":  # a trailing % is the number shown: a dashboard's 4.5% is 4.5 (its unit %)
+        # (coalesce reads its second argument only where the first is NULL)
+        shown = f"CASE WHEN right({text}, 1) = '%' THEN rtrim(substr({text}, 1, length({text}) - 1)) END"
+        return (
+            f"coalesce(try_cast({_number_text(text, source)} AS DOUBLE), "
+            f"try_cast({_number_text(shown, source)} AS DOUBLE))"
+        )
     if column.type == "BIGINT":  # 12.0 is 12; 1.234 (a thousands separator?) is no whole number
         # (DuckDB's own cast rounds text: '1.234' -> 1)
+        number = _number_text(text, source)
         return (
-            f"CASE WHEN strpos({text}, '.') = 0 THEN try_cast({text} AS BIGINT) "
-            f"WHEN try_cast({text} AS DOUBLE) = trunc(try_cast({text} AS DOUBLE)) THEN try_cast({text} AS BIGINT) END"
+            f"CASE WHEN strpos({number}, '.') = 0 THEN try_cast({number} AS BIGINT) "
+            f"WHEN try_cast({number} AS DOUBLE) = trunc(try_cast({number} AS DOUBLE)) THEN try_cast({number} AS BIGINT) END"
         )
     if column.type == "DATE":
         formats = "[" + ", ".join(lit(f) for f in source.date_formats) + "]"
@@ -226,8 +258,13 @@ def _checks(c: CompiledColumn, source: Source) -> list[str]:
                 f"'{_HALF_DAY}') THEN ' (a zone abbreviation is ambiguous: write an offset, +01:00, or a zone "
                 "name, Europe/London)' ELSE '' END"
             )
-        elif c.column.type == "BIGINT":
-            hint = f"CASE WHEN try_cast({t} AS DOUBLE) IS NOT NULL THEN ' (not whole: a thousands separator?)' ELSE '' END"
+        elif c.column.type in ("DOUBLE", "BIGINT"):
+            groups = f"thousands: '{source.thousands}'" if source.thousands else "no thousands"
+            says = f"sources.yml source '{source.name}' has decimal: '{source.decimal}' and {groups}"
+            hint = f"CASE WHEN regexp_matches({t}, {lit(_NUMBER_LIKE)}) THEN {lit(f' (a decimal comma or digit groups? {says})')} ELSE '' END"
+            if c.column.type == "BIGINT":
+                whole = f" (not whole: a thousands separator? {says})"
+                hint = f"CASE WHEN try_cast({_number_text(t, source)} AS DOUBLE) IS NOT NULL THEN {lit(whole)} ELSE {hint} END"
         reasons.append(
             f"CASE WHEN {t} IS NOT NULL AND {v} IS NULL THEN "
             f"{lit(where + ': expected ' + _expected(c.column, source) + ', got ')} "

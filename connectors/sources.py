@@ -56,6 +56,9 @@ class Source:
     delimiter: str | None = None
     encoding: str | None = None
     extra_columns: str = "keep"  # keep (as _extra JSON) | ignore (with a warning in the manifest)
+    decimal: str = "."  # how the files write numbers: 4.5 or 4,5
+    # a digit group separator they may write: 1,234 (","), 1.234 ("."), 1 234 (" ")
+    thousands: str | None = None
     json_path: str | None = None
     sheet: int | str | None = None
     unpivot: Unpivot | None = None
@@ -79,7 +82,7 @@ class Source:
         ).hexdigest()
 
 
-OPTIONS_ADDED_SINCE_DIGEST = {"skip_rows": None}
+OPTIONS_ADDED_SINCE_DIGEST = {"skip_rows": None, "decimal": ".", "thousands": None}
 
 
 def _text_keys(value: Any) -> Any:
@@ -109,13 +112,23 @@ KNOWN_KEYS = {
     "delimiter",
     "encoding",
     "extra_columns",
+    "decimal",
+    "thousands",
     "json_path",
     "sheet",
     "unpivot",
     "description",
 }
 # what `defaults:` may set for every source (each source may set it again); the rest is per source
-DEFAULT_KEYS = {"timezone", "timestamp_formats", "date_formats", "encoding", "extra_columns"}
+DEFAULT_KEYS = {
+    "timezone",
+    "timestamp_formats",
+    "date_formats",
+    "encoding",
+    "extra_columns",
+    "decimal",
+    "thousands",
+}
 TOP_LEVEL_KEYS = {"sources", "defaults"}
 FORMATS = ("auto", "csv", "tsv", "json", "jsonl", "parquet", "xlsx")
 UNPIVOT_KEYS = {"id_columns", "columns", "columns_pattern", "variable_name", "value_name"}
@@ -135,6 +148,24 @@ def _skip_rows(value: Any, where: str) -> int | None:
     raise SourceConfigError(
         f"{where}: skip_rows must be a whole number >= 0 (lines above the header), got {value!r}"
     )
+
+
+THOUSANDS = (",", ".", " ", "'")  # " " also reads the no-break spaces (U+00A0, U+202F) of French exports
+
+
+def _number_format(raw: dict[str, Any], where: str) -> tuple[str, str | None]:
+    decimal, thousands = raw.get("decimal", "."), raw.get("thousands")
+    if decimal not in (".", ","):
+        raise SourceConfigError(f"{where}: decimal must be '.' or ',' (4.5 or 4,5), got {decimal!r}")
+    if thousands is not None and thousands not in THOUSANDS:
+        raise SourceConfigError(
+            f"{where}: thousands must be one of {list(THOUSANDS)} (the digit group separator of 1,234), got {thousands!r}"
+        )
+    if thousands == decimal:
+        raise SourceConfigError(
+            f"{where}: thousands and decimal are both {decimal!r}; a number needs two marks"
+        )
+    return decimal, thousands
 
 
 def _header_rows(value: Any, where: str) -> int | str:
@@ -275,6 +306,7 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
         delimiter = "\t"
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
         raise SourceConfigError(f"{where}: delimiter must be one character (or 'tab'), got {delimiter!r}")
+    decimal, thousands = _number_format(raw, where)
     json_path = raw.get("json_path", preset.json_path)
     if json_path is not None and (not isinstance(json_path, str) or not json_path.strip(".")):
         raise SourceConfigError(
@@ -299,6 +331,8 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
         delimiter=delimiter,
         encoding=_encoding(raw.get("encoding", preset.encoding), where),
         extra_columns=extra,
+        decimal=decimal,
+        thousands=thousands,
         json_path=json_path,
         sheet=sheet,
         unpivot=_unpivot(raw.get("unpivot", preset.unpivot), where),

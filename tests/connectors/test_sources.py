@@ -406,7 +406,74 @@ def test_a_count_that_is_not_whole_is_quarantined(tmp_path: Path) -> None:
     assert (result.rows_loaded, result.rows_quarantined) == (1, 1), result
     assert con.execute("SELECT contacts_offered, contacts_handled FROM raw.workload").fetchall() == [(12, 10)]
     [reason] = con.execute("SELECT reason FROM ops.quarantine").fetchone()
-    assert "got '1.234' (not whole: a thousands separator?)" in reason, reason
+    assert (
+        "got '1.234' (not whole: a thousands separator? sources.yml source 'wfm' has decimal: '.'" in reason
+    )
+
+
+def test_numbers_are_read_as_the_source_writes_them(tmp_path: Path) -> None:
+    """A BI tool's dashboard export writes 4.5% and 1,234; a European one 4,5 and 1.234,5; a French one
+    1 234 (a no-break space). `decimal` and `thousands` say how a source writes numbers; a trailing % is the
+    number shown (the unit says %). Digit groups count only where whole (1,23 is no number), and a value
+    the options do not explain is quarantined with a hint naming them."""
+    (tmp_path / "k").mkdir()
+    files = {
+        "us": [("CSAT", "4.5%"), ("Handled", "1,234"), ("Backlog", "12,345,678.5"), ("Wait", "17.25")]
+        + [("Bad groups", "1,23")],
+        "eu": [("Handled", "1.234"), ("Rate", "4,5 %"), ("Big", "1.234.567,25"), ("Typed", "17.25")]
+        + [("Groups", "1,234.5")],
+        "fr": [("Handled", "1\u202f234"), ("Rate", "4,5"), ("Old", "12 345,5")],
+    }
+    for name, rows in files.items():
+        lines = ["dash;start;end;exported;metric;value"]
+        lines += [f"Ops;2026-07-01;2026-07-31;2026-08-01;{metric};{value}" for metric, value in rows]
+        (tmp_path / "k" / f"{name}.csv").write_text("\n".join(lines) + "\n")
+    mapping = (
+        "mapping: {dashboard: dash, period_start: start, period_end: end, exported_at: exported, metric: metric, "
+        "value: value}"
+    )
+    sources = tmp_path / "sources.yml"
+    sources.write_text(
+        "sources:\n"
+        f"  - {{name: us, kind: dashboard_kpis, path: 'k/us.csv', thousands: ',', {mapping}}}\n"
+        f"  - {{name: eu, kind: dashboard_kpis, path: 'k/eu.csv', decimal: ',', thousands: '.', {mapping}}}\n"
+        f"  - {{name: fr, kind: dashboard_kpis, path: 'k/fr.csv', decimal: ',', thousands: ' ', {mapping}}}\n"
+    )
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    results = ingest_sources(con, load_sources(sources), tmp_path)
+    assert [(r.rows_loaded, r.rows_quarantined) for r in results] == [(4, 1), (4, 1), (3, 0)], results
+    got = dict(con.execute("SELECT _source || ':' || metric, value FROM raw.dashboard_kpis").fetchall())
+    assert got == {
+        "us:CSAT": 4.5,
+        "us:Handled": 1234.0,
+        "us:Backlog": 12345678.5,
+        "us:Wait": 17.25,
+        "eu:Handled": 1234.0,
+        "eu:Rate": 4.5,
+        "eu:Big": 1234567.25,
+        "eu:Typed": 17.25,  # a typed cell's text (XLSX) still reads
+        "fr:Handled": 1234.0,
+        "fr:Rate": 4.5,
+        "fr:Old": 12345.5,
+    }, got
+    reasons = dict(con.execute("SELECT source, reason FROM ops.quarantine").fetchall())
+    assert (
+        "got '1,23' (a decimal comma or digit groups? sources.yml source 'us' has decimal: '.' and "
+        "thousands: ','" in reasons["us"]
+    ), reasons
+    assert "got '1,234.5' (a decimal comma or digit groups?" in reasons["eu"], reasons
+
+
+def test_number_options_are_checked(tmp_path: Path) -> None:
+    for options, error in [
+        ("decimal: ';'", "decimal must be '.' or ','"),
+        ("thousands: '_'", "thousands must be one of"),
+        ("decimal: ',', thousands: ','", "thousands and decimal are both ','"),
+    ]:
+        sources = tmp_path / "sources.yml"
+        sources.write_text(f"sources:\n  - {{name: s, kind: complaints, path: 'x/*.csv', {options}}}\n")
+        with pytest.raises(SourceConfigError, match=error):
+            load_sources(sources)
 
 
 def test_a_float_id_column_of_a_typed_file_reads_as_whole_numbers(tmp_path: Path) -> None:
