@@ -469,7 +469,8 @@ PROBE_END = """<script>(()=>{const size=el=>{const r=el.getBoundingClientRect();
 const out={charts:[...document.querySelectorAll('svg')].map(s=>({label:s.getAttribute('aria-label'),
 size:size(s),marks:[...s.querySelectorAll('rect,circle')].filter(m=>{const [w,h]=size(m);return w>0&&h>0}).length})),
 headings:[...document.querySelectorAll('h2')].map(h=>h.textContent),errors:__errors,
-resources:performance.getEntriesByType('resource').map(e=>e.name),height:document.documentElement.scrollHeight};
+resources:performance.getEntriesByType('resource').map(e=>e.name),height:document.documentElement.scrollHeight,
+width:document.documentElement.scrollWidth};
 const pre=document.createElement('pre');pre.id='probe';pre.textContent=JSON.stringify(out);
 document.body.appendChild(pre)})()</script>"""
 
@@ -500,8 +501,12 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     page = _build(tmp_path)
     report = tmp_path / "out" / "report.html"
     probed = tmp_path / "probed.html"
+    long_value = "https://bi.example.com/dashboards/" + "x" * 400  # one unbroken token, as exports carry
     probed.write_text(
-        page.replace("<head>", "<head>" + PROBE_HEAD, 1).replace("</body>", PROBE_END + "</body>", 1)
+        page.replace("<head>", "<head>" + PROBE_HEAD, 1)
+        .replace("</body>", PROBE_END + "</body>", 1)
+        .replace("</ul>", f'<li class="bad">{long_value}</li></ul>', 1)
+        .replace("</td></tr>", f"</td></tr><tr><td>{long_value}</td></tr>", 1)
     )
 
     dumped = _chromium(binary, tmp_path, probed.as_uri(), "--window-size=1280,1000", "--dump-dom")
@@ -511,6 +516,7 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     probe = json.loads(html.unescape(found.group(1)))
     assert probe["errors"] == [] and _console_lines(dumped.stderr) == []
     assert probe["resources"] == []  # nothing loaded: the page is self-contained
+    assert probe["width"] <= 1280, probe["width"]  # a long value wraps instead of widening the page
     assert [h[:3] for h in probe["headings"] if h[:1].isdigit()] == QUESTIONS
     assert len(probe["charts"]) >= 10
     for chart in probe["charts"]:

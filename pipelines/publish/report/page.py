@@ -37,6 +37,8 @@ svg.chart .grid{stroke:#e7eaee}svg.chart .axis{stroke:#888}
 svg.chart .tick,svg.chart .value{fill:#555;font-size:11px}svg.chart .axis-title{fill:#333;font-weight:600}
 svg.chart .line{stroke-width:2.2}
 .scroll{overflow-x:auto}
+/* a long unbroken value (a URL, an id) wraps instead of widening the page */
+h1,h2,h3,p,li,figcaption,td,th,.tile,.meta{overflow-wrap:anywhere}td{max-width:26rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.85rem}
 td,th{border-bottom:1px solid var(--line);padding:.3rem .6rem;text-align:left;vertical-align:top}
 th{background:var(--panel);font-weight:600}
