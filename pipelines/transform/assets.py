@@ -4,12 +4,14 @@ dbt tests surface as Dagster asset checks (error severity blocks what is downstr
 are also written to quality.check_results once dbt has finished (one writer at a time).
 """
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from connectors.dbt_plugin import PARENT_PID_VARIABLE
 from expectations.runner import warm_up_in_background
 from pipelines.quality.results import CheckRecord, write_check_records
 from pipelines.resources import WarehouseResource
@@ -26,6 +28,7 @@ def dbt_models(
     """staging -> intermediate (identity graph) -> marts, with dbt tests as asset checks. dbt unit tests
     are development tests (pytest runs them, tests/dbt/), not part of a night."""
     records: list[CheckRecord] = []
+    os.environ[PARENT_PID_VARIABLE] = str(os.getpid())  # dbt ends when this process is killed (dbt_plugin)
     try:
         for event in dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream():
             # dbt is at work in its own process and this one idles: Great Expectations imports now for
