@@ -272,15 +272,17 @@ def _checks(c: CompiledColumn, source: Source) -> list[str]:
         )
     if c.column.type in ("TIMESTAMP", "DATE"):
         # strptime's %Y takes '26' as the year 26: a two-digit year read by a four-digit format
-        too_early = f", before {EARLIEST_DATE[:4]} (a two-digit year? %Y takes four digits, %y two)"
+        # (not the value read: a misread birth date would be published beside its masked text)
+        too_early = f" (a year before {EARLIEST_DATE[:4]}: a two-digit year? %Y takes four digits, %y two)"
+        expected = f": expected a date from {EARLIEST_DATE[:4]}, got "
         reasons.append(
-            f"CASE WHEN {v} < DATE '{EARLIEST_DATE}' THEN {lit(where + ': ')} || '''' || left({t}, 80) || "
-            f"''' reads as ' || {v}::VARCHAR || {lit(too_early)} END"
+            f"CASE WHEN {v} < DATE '{EARLIEST_DATE}' THEN {lit(where + expected)} "
+            f"|| '''' || left({t}, 80) || '''' || {lit(too_early)} END"
         )
     if c.column.type in ("TIMESTAMP", "DATE") and name != "period_end":
         reasons.append(
             f"CASE WHEN {v} > now()::TIMESTAMP + INTERVAL 1 DAY THEN "
-            f"{lit(where + ': ')} || {v}::VARCHAR || ' is in the future (expected a time up to now)' END"
+            f"{lit(where + ': expected a time up to now, got ')} || '''' || left({t}, 80) || ''' (in the future)' END"
         )
     if name == "customer_phone_region":  # the country phonenumbers reads a national number in
         regions = ", ".join(lit(r) for r in sorted(SUPPORTED_REGIONS))

@@ -8,6 +8,7 @@ a Dagster code server started later see exactly what the CLI saw.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -170,6 +171,27 @@ def _threads(name: str, default: int) -> int:
     return int(value)
 
 
+SALT_FILE = "pii_salt"
+
+
+def _home_salt(home: Path) -> str:
+    """The salt of the PII masking when CX_PII_SALT is not set: a random secret made once per home and kept
+    in $CX_HOME/pii_salt (readable by its owner only), so masked values stay the same night after night
+    and cannot be reversed by hashing a list of candidate emails with a salt everyone knows."""
+    path = home / SALT_FILE
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        try:
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+        except FileExistsError:  # another process made it first: use theirs
+            pass
+    salt = path.read_text().strip()
+    if not salt:
+        raise SettingsError(f"{path} is empty: delete it (a new salt is made) or set CX_PII_SALT")
+    return salt
+
+
 def load_settings() -> Settings:
     """Read CX_* variables; every one has a default (see .env.example)."""
     home = _path("CX_HOME", Path.cwd() / ".cx")
@@ -180,7 +202,7 @@ def load_settings() -> Settings:
         published=_path("CX_PUBLISHED", home / "published"),
         sources=_path("CX_SOURCES", DEFAULT_SOURCES),
         checks=_path("CX_CHECKS", DEFAULT_CHECKS),
-        pii_salt=_env("CX_PII_SALT") or "cx-unify-demo-salt",
+        pii_salt=_env("CX_PII_SALT") or _home_salt(home),
         mask_pii=_flag("CX_MASK_PII", default=True),
         phone_region=_env("CX_PHONE_REGION") or "GB",
         reporting_timezone=_time_zone("CX_REPORTING_TIMEZONE", "UTC"),

@@ -13,7 +13,16 @@ from cx_unify.generate import generate
 from pipelines.publish.analyst_file import UNPUBLISHED_COLUMNS
 
 TEST_SCALE = 0.01
-CX_VARS = ("CX_HOME", "CX_LANDING", "CX_WAREHOUSE", "CX_PUBLISHED", "CX_SOURCES", "CX_CHECKS", "DAGSTER_HOME")
+CX_VARS = (
+    "CX_HOME",
+    "CX_LANDING",
+    "CX_WAREHOUSE",
+    "CX_PUBLISHED",
+    "CX_SOURCES",
+    "CX_CHECKS",
+    "CX_PII_SALT",
+    "DAGSTER_HOME",
+)
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -85,7 +86,7 @@ COLUMN_DESCRIPTIONS = {
         "passed": "whether the check passed",
         "observed_value": "what it measured (e.g. failing rows, a share)",
         "threshold": "the value it is held to (checks.yml)",
-        "failing_sample": "up to 10 failing rows as JSON (PII masked as in the tables)",
+        "failing_sample": "up to 10 failing rows as JSON (PII masked as in the tables, where they are: main.readme says)",
         "description": "what the check looks for",
     },
 }
@@ -103,8 +104,20 @@ PII_COLUMNS = {
     "name_key",
     "first_name_folded",
     "last_name_folded",
+    # identifiers and quasi-identifiers the marts do not publish, but a check's failing sample may list
+    "customer_crm_id",
+    "crm_id",
+    "crm_ids",
+    "customer_birth_date",
+    "birth_date",
+    "customer_postcode",
+    "postcode",
+    "postcode_norm",
 }
 
+
+# free text that may quote a file's records (errors, reading notes): masked as mask_text does
+MASKED_TEXT_COLUMNS = {"ops.ingest_files": {"error", "notes"}, "ops.run_failures": {"error"}}
 
 # what the warehouse remembers of the live file (ops is not published beyond PUBLISHED_OPS_TABLES)
 STATE_TABLE = "ops.published_state"
@@ -155,12 +168,10 @@ def publish_analyst_file(
         full_bytes = _copy_if_patchable(warehouse, target, building, settings)
         con = duckdb.connect(str(building))
         try:
-            con.create_function(
-                "cx_mask_json",
-                lambda text: mask_json(text, salt),
-                [duckdb.sqltype("VARCHAR")],
-                duckdb.sqltype("VARCHAR"),
-            )
+            for function, mask in (("cx_mask_json", mask_json), ("cx_mask_text", mask_text)):
+                con.create_function(
+                    function, _salted(mask, salt), [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR")
+                )
             con.execute(f"ATTACH {_lit(str(warehouse))} AS wh (READ_ONLY)")
             known = _known_marts(con) if full_bytes else set()
             listing = con.execute(
@@ -176,7 +187,7 @@ def publish_analyst_file(
                     "AND schema_name = ? AND table_name = ? ORDER BY column_index",
                     [schema, table],
                 ).fetchall()
-                select, published_columns = _published_columns(columns, salt, mask_pii)
+                select, published_columns = _published_columns(name, columns, salt, mask_pii)
                 masked += [f"{name}.{c}" for c, _ in published_columns if mask_pii and c in PII_COLUMNS]
                 keys = kept_marts.get(name) or []
                 # a key must be published as it is to find its rows in the copy
@@ -204,7 +215,7 @@ def publish_analyst_file(
                 row = con.execute(f"SELECT count(*) FROM {_relation(name)}").fetchone()
                 tables[name] = int(row[0]) if row else 0
             _drop_unlisted(con, set(tables))
-            _write_readme(con, tables)
+            _write_readme(con, tables, mask_pii)
             con.execute("DETACH wh")
             con.execute("CHECKPOINT")
         finally:
@@ -228,12 +239,18 @@ def publish_analyst_file(
     return PublishResult(target, tables, masked, target.stat().st_size, patched)
 
 
+def _salted(mask: Callable[[str, str], str | None], salt: str) -> Callable[[str | None], str | None]:
+    """A masking function of one argument (DuckDB counts a lambda's default arguments as parameters)."""
+    return lambda text: None if text is None else mask(text, salt)
+
+
 def _published_columns(
-    columns: list[tuple[str, str | None, str]], salt: str, mask_pii: bool
+    name: str, columns: list[tuple[str, str | None, str]], salt: str, mask_pii: bool
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """The select list that publishes a table's columns (name, comment, type), PII masked by salted hash
     and bookkeeping left out, and the published columns' names and types."""
     select, published = [], []
+    free_text = MASKED_TEXT_COLUMNS.get(name, set()) if mask_pii else set()
     for column, _, data_type in columns:
         if column in UNPUBLISHED_COLUMNS:
             continue
@@ -245,6 +262,9 @@ def _published_columns(
             published.append((column, "VARCHAR"))
         elif mask_pii and data_type == "JSON":  # a check's failing sample: rows with their columns' names
             select.append(f"cx_mask_json({_q(column)}::VARCHAR)::JSON AS {_q(column)}")
+            published.append((column, data_type))
+        elif column in free_text:
+            select.append(f"cx_mask_text({_q(column)}) AS {_q(column)}")
             published.append((column, data_type))
         else:
             select.append(_q(column))
@@ -259,14 +279,35 @@ def mask_value(value: object, salt: str) -> str:
 
 # a quarantine reason quotes the value it read (which may hold quotes: 'O' Brien'), then maybe a hint
 _QUOTED_VALUE = re.compile(r"(got ')(.*)('(?=$| \(|;))")
+# an error quotes the file's headers, and the header closest to a missing one: a file without its
+# header row has its first record there
+_FILE_HEADERS = re.compile(r"(file headers: \[)(.*?)(\]\))")
+_CLOSEST = re.compile(r"(did you mean ')(.*?)('\?)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# a phone number in free text (a category, a subject): 9 to 15 digits that start with + or 0, or are
+# grouped by spaces, dashes, dots or brackets; not a date or time (2026-09-24 07:14)
+_PHONE = re.compile(r"(?<![\w.:-])\+?\(?\d[\d ()./-]{6,}\d(?![\w:])")
+_NOT_PHONE = re.compile(r"\d{4}-\d\d-\d\d|\d\d/\d\d/\d{4}|^\d+\.\d+$")
+
+
+def _phone_masked(match: re.Match[str], salt: str) -> str:
+    found = match.group(0)
+    digits = sum(c.isdigit() for c in found)
+    grouped = found[0] in "+0(" or any(c in found for c in " ()./-")
+    if not 9 <= digits <= 15 or not grouped or _NOT_PHONE.search(found):
+        return found
+    return mask_value(found, salt)
 
 
 def mask_text(text: str, salt: str) -> str:
     """Free text with what may be PII masked: the value a quarantine reason quotes (a record whose columns
-    slipped puts an email, a phone or a name where a date was expected) and anything like an email."""
+    slipped puts an email, a phone or a name where a date was expected), the headers an error quotes,
+    and anything like an email or a phone number."""
     text = _QUOTED_VALUE.sub(lambda m: m.group(1) + mask_value(m.group(2), salt) + m.group(3), text)
-    return _EMAIL.sub(lambda m: mask_value(m.group(0), salt), text)
+    text = _FILE_HEADERS.sub(lambda m: m.group(1) + mask_value(m.group(2), salt) + m.group(3), text)
+    text = _CLOSEST.sub(lambda m: m.group(1) + mask_value(m.group(2), salt) + m.group(3), text)
+    text = _EMAIL.sub(lambda m: mask_value(m.group(0), salt), text)
+    return _PHONE.sub(lambda m: _phone_masked(m, salt), text)
 
 
 def mask_json(text: str | None, salt: str) -> str | None:
@@ -277,7 +318,7 @@ def mask_json(text: str | None, salt: str) -> str | None:
     def masked(node: object) -> object:
         if isinstance(node, dict):
             return {
-                k: (mask_value(v, salt) if k in PII_COLUMNS and v is not None else masked(v))
+                k: (_masked_pii(v, salt) if k in PII_COLUMNS and v is not None else masked(v))
                 for k, v in node.items()
             }
         if isinstance(node, list):
@@ -287,6 +328,13 @@ def mask_json(text: str | None, salt: str) -> str | None:
         return node
 
     return None if text is None else json.dumps(masked(json.loads(text)))
+
+
+def _masked_pii(value: object, salt: str) -> object:
+    """A PII column's value in a failing sample, masked (a list of them, element by element)."""
+    if isinstance(value, list):
+        return [None if v is None else mask_value(v, salt) for v in value]
+    return mask_value(value, salt)
 
 
 def _write_in_full(con: duckdb.DuckDBPyConnection, name: str, select: str) -> None:
@@ -487,7 +535,7 @@ def _drop_unlisted(con: duckdb.DuckDBPyConnection, published: set[str]) -> None:
             con.execute(f"DROP TABLE {_relation(f'{schema}.{table}')}")
 
 
-def _write_readme(con: duckdb.DuckDBPyConnection, rows: dict[str, int]) -> None:
+def _write_readme(con: duckdb.DuckDBPyConnection, rows: dict[str, int], mask_pii: bool) -> None:
     """main.readme: every published table, what one row means (its description) and its rows."""
     con.execute(
         """
@@ -501,9 +549,12 @@ def _write_readme(con: duckdb.DuckDBPyConnection, rows: dict[str, int]) -> None:
         ORDER BY tables.schema_name, tables.table_name""",
         {"names": list(rows), "counts": list(rows.values())},
     )
+    masking = "PII masked" if mask_pii else "PII NOT masked (CX_MASK_PII off): names, emails, phones in clear"
     con.execute(
-        "COMMENT ON TABLE main.readme IS 'One row per table in this file: what one row of it means. "
-        "Published by cx-unify; read-only snapshot, PII masked.'"
+        "COMMENT ON TABLE main.readme IS "
+        + _lit(
+            f"One row per table in this file: what one row of it means. Published by cx-unify; read-only snapshot, {masking}."
+        )
     )
     for column, text in (
         ("table_name", "schema.table"),

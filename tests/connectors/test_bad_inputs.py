@@ -114,7 +114,7 @@ CASES = [
         [
             (
                 2,
-                "column 'created_at' (header 'created'): 2999-01-01 00:00:00 is in the future (expected a time up to now)",
+                "column 'created_at' (header 'created'): expected a time up to now, got '2999-01-01 00:00:00' (in the future)",
             )
         ],
     ),

@@ -75,7 +75,7 @@ def test_injected_invalid_rows_are_quarantined_with_reasons(
     expected = {
         "csat_score_out_of_scale": "outside the csat_5 scale",
         "nps_score_not_a_number": "expected a number",
-        "ticket_created_in_future": "is in the future",
+        "ticket_created_in_future": "(in the future)",
         "ticket_missing_id": "required value is missing",
     }
     for fault in invalid:

@@ -197,13 +197,13 @@ def test_times_before_1900_are_quarantined_and_typed_times_read_whatever_the_for
     assert con.execute('SELECT "row", reason FROM ops.quarantine ORDER BY "row"').fetchall() == [
         (
             2,
-            "column 'created_at' (header 'created'): '10/05/26 09:15' reads as 0026-10-05 09:15:00, before "
-            "1900 (a two-digit year? %Y takes four digits, %y two)",
+            "column 'created_at' (header 'created'): expected a date from 1900, got '10/05/26 09:15' (a year "
+            "before 1900: a two-digit year? %Y takes four digits, %y two)",
         ),
         (
             3,
-            "column 'customer_birth_date' (header 'born'): '5/3/90' reads as 0090-05-03, before 1900 (a "
-            "two-digit year? %Y takes four digits, %y two)",
+            "column 'customer_birth_date' (header 'born'): expected a date from 1900, got '5/3/90' (a year "
+            "before 1900: a two-digit year? %Y takes four digits, %y two)",
         ),
     ]
 

@@ -69,3 +69,16 @@ def test_masking_reads_the_usual_spellings(
 ) -> None:
     monkeypatch.setenv("CX_MASK_PII", value)
     assert load_settings().mask_pii is masked
+
+
+def test_an_unset_salt_is_a_secret_of_the_home(cx_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The salt defaulted to a constant in the repository: anyone could hash a list of emails with it and
+    read the masked ones. Unset, it is a random secret made once per home, readable by its owner only."""
+    first = load_settings().pii_salt
+    assert len(first) == 64 and first != "cx-unify-demo-salt"
+    assert load_settings().pii_salt == first  # masked values stay the same night after night
+    assert ((cx_env / "pii_salt").stat().st_mode & 0o777) == 0o600
+    monkeypatch.setenv("CX_HOME", str(cx_env.parent / "other"))
+    assert load_settings().pii_salt != first
+    monkeypatch.setenv("CX_PII_SALT", "mine")
+    assert load_settings().pii_salt == "mine"

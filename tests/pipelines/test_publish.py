@@ -271,3 +271,68 @@ def test_pii_in_check_samples_is_masked_as_in_the_columns(tmp_path: Path) -> Non
         and "Lee" not in sample
     )
     assert rows[2]["file"] == "zendesk/tickets_2026-07.csv"
+
+
+def test_free_text_that_may_quote_records_is_masked(tmp_path: Path) -> None:
+    """A file without its header row failed with an error quoting its first record as the file's headers
+    (a name, a phone, a birth date); a free-text category held a phone number; a check listed CRM numbers:
+    all published in clear. ops' errors and notes are masked as the failing samples are; dates, times and
+    ids are no phone numbers. With masking off, the file's readme says so."""
+    _warehouse(tmp_path / "w.duckdb")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE SCHEMA ops")
+    error = (
+        "t.csv: required column 'complaint_id' not found: the file has none of ['Id', 'id'] (file headers: "
+        "['100927', 'Dagny Leakprobe', '+44 7700 900777', '1966-06-16']); warning: column 'status' left "
+        "empty: the file has no column 'Status' (did you mean 'Dagny Leakprobe'?)"
+    )
+    con.execute(
+        "CREATE TABLE ops.ingest_files AS SELECT 't.csv' AS file, ? AS error, ? AS notes", [error, error]
+    )
+    con.execute("CREATE TABLE ops.run_failures AS SELECT 'ingest' AS step, ? AS error", [error])
+    con.execute("CREATE SCHEMA quality")
+    con.execute('CREATE TABLE quality.check_results ("check" VARCHAR, failing_sample JSON)')
+    sample = [
+        {"customer_key": "C1", "crm_ids": ["12345", "67890"], "customer_birth_date": "1966-06-16"},
+        {
+            "category": "call me on 07700 900123",
+            "created_at": "2026-09-24 07:14:21",
+            "ticket": "1500000006018",
+        },
+    ]
+    con.execute("INSERT INTO quality.check_results VALUES ('F1', ?)", [json.dumps(sample)])
+    con.close()
+    result = publish_analyst_file(tmp_path / "w.duckdb", tmp_path / "pub" / "cx.duckdb", salt="s1")
+    published = duckdb.connect(str(result.path), read_only=True)
+    try:
+        texts = published.execute(
+            "SELECT error || notes || (SELECT error FROM ops.run_failures) FROM ops.ingest_files"
+        ).fetchone()[0]
+        [rows] = published.execute("SELECT failing_sample::VARCHAR FROM quality.check_results").fetchone()
+        readme = published.execute(
+            "SELECT comment FROM duckdb_tables() WHERE table_name = 'readme'"
+        ).fetchone()[0]
+    finally:
+        published.close()
+    for secret in ("Dagny", "7700", "1966"):
+        assert secret not in texts and secret not in rows, (secret, texts, rows)
+    assert "required column 'complaint_id' not found: the file has none of ['Id', 'id']" in texts
+    assert "(did you mean 'h:" in texts and "(file headers: [h:" in texts
+    [crm, free] = json.loads(rows)
+    assert crm["customer_key"] == "C1" and all(v.startswith("h:") for v in crm["crm_ids"])
+    assert free["created_at"] == "2026-09-24 07:14:21" and free["ticket"] == "1500000006018"
+    assert free["category"].startswith("call me on h:")
+    assert readme.endswith("PII masked.")
+
+    unmasked = publish_analyst_file(
+        tmp_path / "w.duckdb", tmp_path / "pub2" / "cx.duckdb", salt="s1", mask_pii=False
+    )
+    published = duckdb.connect(str(unmasked.path), read_only=True)
+    try:
+        readme = published.execute(
+            "SELECT comment FROM duckdb_tables() WHERE table_name = 'readme'"
+        ).fetchone()[0]
+        assert "Dagny" in published.execute("SELECT error FROM ops.ingest_files").fetchone()[0]
+    finally:
+        published.close()
+    assert "PII NOT masked (CX_MASK_PII off)" in readme
