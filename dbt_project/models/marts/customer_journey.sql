@@ -36,11 +36,14 @@ survey_responses as (
 
 named_complaints as (
     -- the complaints the responses name, whoever's they are: a response carries its ticket's team and
-    -- category
-    select complaint_id, team, category from {{ ref('stg_service__complaints') }}
+    -- category. An id that two complaint sources both use names neither (as for the identity's ticket
+    -- link and the KPIs): joined to both, the response was in the journey twice.
+    select complaint_id, min(team) as team, min(category) as category from {{ ref('stg_service__complaints') }}
     {%- if is_incremental() %}
     where complaint_id in (select complaint_id from survey_responses)
     {%- endif %}
+    group by complaint_id
+    having count(*) = 1
 ),
 
 contacts as (

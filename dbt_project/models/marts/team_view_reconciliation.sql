@@ -166,7 +166,9 @@ csat_by_month as (
     select complaints.team, {{ reporting_month('survey_responses.submitted_at') }} as month,
         avg(cast(survey_responses.is_happy as integer)) as happy_share, count(*) as responses
     from survey_responses
-    inner join complaints on survey_responses.complaint_id = complaints.complaint_id
+    inner join (  -- an id two complaint sources both use names neither (int_kpis_recomputed's unique_complaints)
+        select complaint_id, min(team) as team from complaints group by complaint_id having count(*) = 1
+    ) as complaints on survey_responses.complaint_id = complaints.complaint_id
     where survey_responses.scale = 'csat_5' and complaints.team is not null
     group by complaints.team, {{ reporting_month('survey_responses.submitted_at') }}
 ),
