@@ -27,6 +27,7 @@ histories as (
 ),
 
 joined as (
+    -- teams and categories the mappings lack keep the name they were exported with (F6 flags them)
     select
         complaints.record_key as complaint_key,
         complaints.source,
@@ -37,11 +38,11 @@ joined as (
         complaints.is_resolved,
         coalesce(complaints.priority, 'normal') as priority,
         complaints.channel,
-        complaints.category,
+        coalesce(complaints.category, complaints.category_raw) as category,
         coalesce(histories.first_owner, complaints.owner) as first_owner,
         complaints.owner as last_owner,
-        coalesce(histories.first_team, complaints.team) as first_team,
-        complaints.team as last_team,
+        coalesce(histories.first_team, complaints.team, complaints.team_raw) as first_team,
+        coalesce(complaints.team, complaints.team_raw) as last_team,
         coalesce(histories.assignee_stations_count, case when complaints.owner is not null then 1 else 0 end)
             as assignee_stations_count,
         coalesce(histories.unique_owner_count, case when complaints.owner is not null then 1 else 0 end)
@@ -50,7 +51,7 @@ joined as (
         coalesce(histories.group_stations_count, case when complaints.team_raw is not null then 1 else 0 end)
             as group_stations_count,
         coalesce(histories.team_handoffs, 0) as team_handoffs,
-        coalesce(histories.team_path, complaints.team) as team_path,
+        coalesce(histories.team_path, complaints.team, complaints.team_raw) as team_path,
         histories.first_assignment_at,
         histories.last_unassigned_at,
         coalesce(histories.unassigned_minutes, 0) as unassigned_minutes,

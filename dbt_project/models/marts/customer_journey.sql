@@ -38,7 +38,8 @@ named_complaints as (
     -- the complaints the responses name, whoever's they are: a response carries its ticket's team and
     -- category. An id that two complaint sources both use names neither (as for the identity's ticket
     -- link and the KPIs): joined to both, the response was in the journey twice.
-    select complaint_id, min(team) as team, min(category) as category from {{ ref('stg_service__complaints') }}
+    select complaint_id, min(coalesce(team, team_raw)) as team, min(coalesce(category, category_raw)) as category
+    from {{ ref('stg_service__complaints') }}
     {%- if is_incremental() %}
     where complaint_id in (select complaint_id from survey_responses)
     {%- endif %}
@@ -64,7 +65,7 @@ history as (
     -- team and owner a complaint started with, and whether its status changes are known
     select
         complaint_key,
-        {{ first_by("case when field = 'team' then new_team end", "case when field = 'team' then " ~ event_order() ~ " end") }} as first_team,
+        {{ first_by("case when field = 'team' then coalesce(new_team, new_value) end", "case when field = 'team' then " ~ event_order() ~ " end") }} as first_team,
         {{ first_by("case when field = 'assignee' and new_value is not null then new_value end", "case when field = 'assignee' and new_value is not null then " ~ event_order() ~ " end") }} as first_owner,
         {{ dbt.bool_or("field = 'status'") }} as has_status_history
     from {{ ref('int_complaint_events_linked') }}
@@ -74,16 +75,17 @@ history as (
 ),
 
 complaint_rows as (
+    -- teams and categories the mappings lack keep the name they were exported with (F6 flags them)
     select
         complaints.record_key,
         complaints.source,
         complaints.complaint_id,
-        coalesce(history.first_team, complaints.team) as first_team,
+        coalesce(history.first_team, complaints.team, complaints.team_raw) as first_team,
         coalesce(history.first_owner, complaints.owner) as first_owner,
-        complaints.team,
+        coalesce(complaints.team, complaints.team_raw) as team,
         complaints.owner,
         complaints.channel,
-        complaints.category,
+        coalesce(complaints.category, complaints.category_raw) as category,
         complaints.created_at,
         complaints.resolved_at,
         coalesce(history.has_status_history, false) as has_status_history
@@ -101,7 +103,8 @@ opened as (
 
 handoffs as (
     select
-        complaint_events.complaint_key, complaint_events.event_at, 'complaint_handoff', complaint_events.new_team,
+        complaint_events.complaint_key, complaint_events.event_at, 'complaint_handoff',
+        coalesce(complaint_events.new_team, complaint_events.new_value),
         complaint_rows.channel, complaint_rows.category, complaint_events.source, complaint_events.complaint_id,
         complaint_events.complaint_id, cast(null as double precision), cast(null as varchar), cast(null as varchar)
     from {{ ref('int_complaint_events_linked') }} as complaint_events
@@ -161,7 +164,7 @@ surveys as (
 
 contact_rows as (
     select
-        record_key, started_at, 'contact', team, channel, cast(null as varchar), source, contact_id,
+        record_key, started_at, 'contact', coalesce(team, team_raw), channel, cast(null as varchar), source, contact_id,
         cast(null as varchar), cast(null as double precision), cast(null as varchar), agent
     from contacts
 ),

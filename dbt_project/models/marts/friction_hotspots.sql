@@ -31,8 +31,8 @@ team_abandonment as (
 
 grouped as (
     select
-        coalesce(ownership.category, '(unmapped)') as category,
-        coalesce(ownership.first_team, '(unmapped)') as team,
+        coalesce(ownership.category, '(none)') as category,
+        coalesce(ownership.first_team, '(none)') as team,
         coalesce(ownership.channel, '(unknown)') as channel,
         count(*) as complaints,
         avg(cast(ownership.reopens > 0 as integer)) as reopen_rate,
@@ -43,7 +43,7 @@ grouped as (
         avg(cast(complaint_scores.unhappy as integer)) as unhappy_share
     from ownership
     left join complaint_scores on ownership.complaint_id = complaint_scores.complaint_id
-    group by coalesce(ownership.category, '(unmapped)'), coalesce(ownership.first_team, '(unmapped)'),
+    group by coalesce(ownership.category, '(none)'), coalesce(ownership.first_team, '(none)'),
         coalesce(ownership.channel, '(unknown)')
 ),
 
