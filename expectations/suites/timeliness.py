@@ -1,4 +1,5 @@
-"""F7 timeliness: one team's view is stale when its latest record lags the others by days."""
+"""F7 timeliness: one team's view is stale when its latest record lags the others by days, or missing
+when none of its records has arrived."""
 
 from __future__ import annotations
 
@@ -34,5 +35,21 @@ def checks() -> list[CheckSpec]:
             unit="sources",
             entity=("survey",),
             params={"max_lag_days": 3},
+        ),
+        offending_rows(
+            "F7_timeliness__missing_team_views",
+            ASSET,
+            "a team view of which no record has arrived at all (the night compared the others without it: "
+            "nothing to be stale): service's complaints, marketing's survey responses, operations' contacts "
+            "or workload, management's dashboards",
+            """SELECT view, holds FROM (
+                   SELECT 'service' AS view, 'complaints' AS holds, (SELECT count(*) FROM raw.complaints) AS n
+                   UNION ALL SELECT 'marketing', 'survey responses', (SELECT count(*) FROM raw.survey_responses)
+                   UNION ALL SELECT 'operations', 'contacts or workload',
+                       (SELECT count(*) FROM raw.contacts) + (SELECT count(*) FROM raw.workload)
+                   UNION ALL SELECT 'management', 'dashboard KPIs', (SELECT count(*) FROM raw.dashboard_kpis)
+               ) WHERE n = 0 ORDER BY view""",
+            unit="team views",
+            entity=("view",),
         ),
     ]

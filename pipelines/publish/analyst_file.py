@@ -86,7 +86,7 @@ COLUMN_DESCRIPTIONS = {
         "passed": "whether the check passed",
         "observed_value": "what it measured (e.g. failing rows, a share)",
         "threshold": "the value it is held to (checks.yml)",
-        "failing_sample": "up to 10 failing rows as JSON (PII masked as in the tables, where they are: main.readme says)",
+        "failing_sample": "up to 10 failing rows as JSON, masked as the tables are (main.readme says whether this file masks PII)",
         "description": "what the check looks for",
     },
 }

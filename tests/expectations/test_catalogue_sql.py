@@ -98,3 +98,15 @@ def test_a_history_that_starts_before_its_complaint_is_flagged() -> None:
         f"SELECT complaint_id FROM ({_check_sql('F5_ownership__history_before_creation')})"
     ).fetchall()
     assert flagged == [("11071",)]
+
+
+def test_a_team_view_with_no_records_is_flagged() -> None:
+    """A night with only ticket exports passed every check: three team views missing entirely."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA raw")
+    for table in ("complaints", "survey_responses", "contacts", "workload", "dashboard_kpis"):
+        con.execute(f"CREATE TABLE raw.{table} (x INTEGER)")
+    con.execute("INSERT INTO raw.complaints VALUES (1)")
+    con.execute("INSERT INTO raw.workload VALUES (1)")  # operations' exported workload, no call log
+    missing = con.execute(f"SELECT * FROM ({_check_sql('F7_timeliness__missing_team_views')})").fetchall()
+    assert missing == [("management", "dashboard KPIs"), ("marketing", "survey responses")]

@@ -408,6 +408,18 @@ def test_clean_night_says_so(tmp_path: Path) -> None:
     assert 'class="bad"' not in page.split('<div class="summary"', 1)[1].split("</div>", 1)[0]
 
 
+def test_a_night_without_data_is_not_all_clear(tmp_path: Path) -> None:
+    """An empty landing folder published an empty file under a green "All checks passed"."""
+    analyst = make_analyst_file(tmp_path / "cx.duckdb", clean=True)
+    con = duckdb.connect(str(analyst))
+    con.execute("DELETE FROM marts.customer_journey")
+    con.close()
+    page = build_report(analyst, tmp_path / "out" / "report.html", TONIGHT).read_text(encoding="utf-8")
+    summary = page.split('<div class="summary"', 1)[1].split("</div>", 1)[0]
+    assert "No customer record is in the analyst file" in html.unescape(summary)
+    assert 'class="bad"' in summary
+
+
 def test_unknown_run_shows_the_latest_checks_and_says_so(tmp_path: Path) -> None:
     text = _text(_build(tmp_path, run_id="a-run-without-checks"))
     assert (

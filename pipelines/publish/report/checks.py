@@ -24,6 +24,7 @@ from pipelines.publish.report.svg import vbar_chart
 TITLE = "Tonight's checks"
 RESULTS = "quality.check_results"
 NOT_DBT = "coalesce(family, '') <> 'dbt'"
+JOURNEY = "marts.customer_journey"
 HISTORY_RUNS = 30
 SAMPLE_ROWS = 3
 SEVERITY_COLOURS = ("#b42318", "#e07b39")  # ERROR red, WARN orange
@@ -69,6 +70,15 @@ def section(db: AnalystFile, run_id: str) -> Section:
             f"{shown_run} ({stamp(runs[-1][1])})."
         )
     _, started, total, failed, errors = by_run[shown_run]
+    if db.has(JOURNEY) and not db.rows(f"SELECT 1 FROM {JOURNEY} LIMIT 1"):
+        result.findings.append(  # checks that pass on no data say nothing of the customers
+            Finding(
+                "No customer record is in the analyst file: no export arrived, or none could be read "
+                "(ops.ingest_files says which). The checks below passed on no data.",
+                "bad",
+                headline=True,
+            )
+        )
     if failed:
         warnings = failed - errors
         result.findings.append(
