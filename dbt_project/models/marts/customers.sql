@@ -49,6 +49,7 @@ per_customer_records as (
         count(case when record_kind = 'survey_response' then 1 end) as survey_responses,
         count(case when record_kind = 'contact' then 1 end) as contacts,
         count(distinct source) as sources,
+        count(distinct record_kind) as team_views,
         min(seen_at) as first_seen_at,
         max(seen_at) as last_seen_at
     from records
@@ -113,6 +114,7 @@ final as (
         cast(per_customer_records.contacts as bigint) as contacts,
         cast(coalesce(teams.teams_touched, 0) as bigint) as teams_touched,
         cast(per_customer_records.sources as bigint) as sources,
+        cast(per_customer_records.team_views as bigint) as team_views,
         cast(coalesce(identifier_counts.identifiers, 0) as bigint) as identifiers,
         to_build.source_fingerprint
     from per_customer_records
