@@ -23,6 +23,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -57,6 +58,7 @@ class FileResult:
     reading_digest: str | None = None  # Source.reading_digest: how the file was read
     notes: list[str] = field(default_factory=list)  # how the file was read; warnings first
     columns_read: dict[str, str] | None = None  # contract column -> what filled it (header 'Subject')
+    modified_ns: int | None = None  # the file's modification time when read (FileStat)
 
 
 def loaded_files_sql(where: str = "true") -> str:
@@ -93,6 +95,28 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS reading_digest VARCHAR")
     # which contract columns the file filled, from what (JSON): the next file of the source is compared
     con.execute("ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS columns_read VARCHAR")
+    # the file's modification time when its bytes were hashed: unchanged with its size, it is not hashed again
+    con.execute("ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS modified_ns BIGINT")
+
+
+# a modification time this recent may still change within the file system's clock resolution (a file
+# written again in the same tick keeps its time): such a file is hashed again next night
+SETTLED_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """A landed file's size and modification time, taken before its bytes are hashed (a file written
+    while hashed shows a newer time next night). modified_ns is None while the time is too recent to trust."""
+
+    size: int
+    modified_ns: int | None
+
+    @classmethod
+    def of(cls, path: Path) -> FileStat:
+        stat = path.stat()
+        settled = stat.st_mtime_ns < time.time_ns() - SETTLED_NS
+        return cls(stat.st_size, stat.st_mtime_ns if settled else None)
 
 
 def sha256_of(path: Path) -> str:
@@ -138,11 +162,34 @@ def ingest_sources(
     loaded_at = _now()
     _assume_current_reading(con, sources)
     manifest = con.execute(
-        f"SELECT source, file, sha256 FROM ({loaded_files_sql('source IN (SELECT unnest(?::VARCHAR[]))')})",
+        "SELECT source, file, sha256, size, modified_ns, reading_digest FROM "
+        f"({loaded_files_sql('source IN (SELECT unnest(?::VARCHAR[]))')})",
         [[s.name for s in sources]],
     ).fetchall()
-    known = {sha for _, _, sha in manifest}
-    last_at = {(source, file): sha for source, file, sha in manifest}
+    known = {row[2] for row in manifest}
+    last_at = {(row[0], row[1]): row[2] for row in manifest}
+    # a file of the same size and modification time as when its bytes were last loaded is unchanged: a
+    # night no longer reads every file ever landed (a year of exports) to hash it
+    stats = {path: FileStat.of(path) for _, path in files}
+    last_stat = {
+        (row[0], row[1]): (FileStat(row[3], row[4]), row[5]) for row in manifest if row[4] is not None
+    }
+    unchanged: dict[Path, FileResult] = {}
+    for source, path in files:
+        rel = _relative(path, landing)
+        stat, reading = last_stat.get((source.name, rel), (None, None))
+        if stat == stats[path] and reading == source.reading_digest and len(claims[path]) == 1:
+            unchanged[path] = FileResult(
+                source.name,
+                source.kind,
+                rel,
+                last_at[(source.name, rel)],
+                stats[path].size,
+                status="unchanged",
+                reading_digest=reading,
+                modified_ns=stats[path].modified_ns,
+            )
+    to_read = [(source, path) for source, path in files if path not in unchanged]
     # the files' digests are computed ahead, beside DuckDB's work (hashlib and DuckDB both release the GIL)
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cx-sha256")
     loaders = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="cx-ingest")
@@ -150,7 +197,7 @@ def ingest_sources(
     try:
         loads: list[Future[FileResult]] = []
         for (source, path), sha in zip(
-            files, hasher.map(sha256_of, [path for _, path in files]), strict=True
+            to_read, hasher.map(sha256_of, [path for _, path in to_read]), strict=True
         ):
             if sha in known and last_at.get((source.name, _relative(path, landing))) != sha:
                 wait(loads)  # bytes seen elsewhere: decided after every file before it, as if one by one
@@ -160,10 +207,13 @@ def ingest_sources(
                 loads.append(_claimed_twice(con, source, path, landing, run_id, sha, loaded_at, claims[path]))
                 continue
             loads.append(
-                loaders.submit(cursors.run, ingest_file, source, path, landing, run_id, sha, loaded_at)
+                loaders.submit(
+                    cursors.run, ingest_file, source, path, landing, run_id, sha, loaded_at, stats[path]
+                )
             )
             known.add(sha)
-        results = [load.result() for load in loads]
+        read = iter([load.result() for load in loads])
+        results = [unchanged[path] if path in unchanged else next(read) for _, path in files]
     finally:
         hasher.shutdown(cancel_futures=True)
         loaders.shutdown(cancel_futures=True)
@@ -268,18 +318,23 @@ def _relative(path: Path, landing: Path) -> str:
 
 def _previous(
     con: duckdb.DuckDBPyConnection, source: Source, rel: str, sha: str
-) -> tuple[str | None, str | None, bool]:
+) -> tuple[str | None, str | None, bool, int | None]:
     """(sha last loaded at this path, how it was read (reading_digest), whether these bytes are already
-    loaded under another path)."""
+    loaded under another path, the file's modification time then)."""
     row = con.execute(
-        f"SELECT sha256, reading_digest FROM ({loaded_files_sql('source = ? AND file = ?')})",
+        f"SELECT sha256, reading_digest, modified_ns FROM ({loaded_files_sql('source = ? AND file = ?')})",
         [source.name, rel],
     ).fetchone()
     elsewhere = con.execute(
         f"SELECT count(*) FROM ({loaded_files_sql('source = ? AND file <> ?')}) WHERE sha256 = ?",
         [source.name, rel, sha],
     ).fetchone()
-    return (row[0] if row else None), (row[1] if row else None), bool(elsewhere and elsewhere[0])
+    return (
+        (row[0] if row else None),
+        (row[1] if row else None),
+        bool(elsewhere and elsewhere[0]),
+        (row[2] if row else None),
+    )
 
 
 def ingest_file(
@@ -290,18 +345,32 @@ def ingest_file(
     run_id: str = "manual",
     sha: str | None = None,
     loaded_at: datetime | None = None,
+    stat: FileStat | None = None,
 ) -> FileResult:
     """Load one file (see the module's docstring); `sha` is the file's SHA-256 when already known,
-    `loaded_at` the batch's load time (now when not given)."""
+    `loaded_at` the batch's load time (now when not given), `stat` its FileStat taken before `sha` was."""
     rel = _relative(path, landing)
+    stat = stat or FileStat.of(path)
     sha = sha or sha256_of(path)
     result = FileResult(
-        source.name, source.kind, rel, sha, path.stat().st_size, reading_digest=source.reading_digest
+        source.name,
+        source.kind,
+        rel,
+        sha,
+        stat.size,
+        reading_digest=source.reading_digest,
+        modified_ns=stat.modified_ns,
     )
-    last_sha, last_reading, duplicate_elsewhere = _previous(con, source, rel, sha)
+    last_sha, last_reading, duplicate_elsewhere, last_modified = _previous(con, source, rel, sha)
     read_again = last_sha == sha and last_reading not in (None, source.reading_digest)
     if last_sha == sha and not read_again:
         result.status = "unchanged"
+        if stat.modified_ns is not None and stat.modified_ns != last_modified:  # touched, or loaded before
+            con.execute(  # its time was recorded: the same bytes, so next night it is not hashed again
+                "UPDATE ops.ingest_files SET modified_ns = ? WHERE source = ? AND file = ? AND sha256 = ? "
+                "AND status IN ('loaded', 'replaced')",
+                [stat.modified_ns, source.name, rel, sha],
+            )
         return result
     if duplicate_elsewhere and last_sha is None:
         already = con.execute(
@@ -487,8 +556,8 @@ def _manifest(
 ) -> None:
     con.execute(
         "INSERT INTO ops.ingest_files (source, kind, file, sha256, size, rows_read, rows_loaded, "
-        "rows_quarantined, status, error, ingested_at, run_id, notes, reading_digest, columns_read) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "rows_quarantined, status, error, ingested_at, run_id, notes, reading_digest, columns_read, modified_ns) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             r.source,
             r.kind,
@@ -505,6 +574,7 @@ def _manifest(
             "; ".join(r.notes) or None,
             r.reading_digest,
             json.dumps(r.columns_read, sort_keys=True) if r.columns_read is not None else None,
+            r.modified_ns,
         ],
     )
 

@@ -67,6 +67,8 @@ COLUMN_DESCRIPTIONS = {
         "reading_digest": "digest of the source's reading options in sources.yml when the file was read",
         "columns_read": "JSON: each contract column the file filled and from what (header 'Subject'); the "
         "next file of the source that leaves one of them empty gets a warning in notes",
+        "modified_ns": "the file's modification time (ns since 1970) when its bytes were read; a file of the "
+        "same size and time is not read again (empty while too recent to trust)",
     },
     "ops.run_failures": {
         "run_id": "the Dagster run",

@@ -216,3 +216,46 @@ def test_failed_files_are_those_of_the_kinds_latest_ingest(
     assert len(failing()) == 1
     ingest_sources(con, [], landing, kinds=["complaints"])  # its source removed from sources.yml
     assert failing() == []
+
+
+def test_a_file_as_it_was_is_not_read_again(
+    con: duckdb.DuckDBPyConnection, landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every night hashed every file ever landed (a year of exports, read whole each night): a file of the
+    size and modification time its bytes had when loaded is unchanged without being read. New bytes under
+    an old size are read (their time moved); a file touched with the same bytes is hashed once more; a time
+    too recent to trust (written within the clock's tick) is hashed again."""
+    import os
+    import time
+
+    from connectors import ingest
+
+    hour_ago = time.time() - 3600
+    for path in landing.rglob("*"):
+        os.utime(path, (hour_ago, hour_ago))
+    sources = load_sources(DEFAULT_SOURCES)
+    ingest_sources(con, sources, landing)
+    hashed: list[str] = []
+    real = ingest.sha256_of
+    monkeypatch.setattr(ingest, "sha256_of", lambda path: hashed.append(path.name) or real(path))
+
+    again = ingest_sources(con, sources, landing)
+    assert {r.status for r in again} == {"unchanged"} and hashed == []
+
+    tickets = sorted(landing.glob("zendesk/tickets_*.csv"))
+    edited, touched = tickets[0], tickets[1]
+    text = edited.read_text()
+    edited.write_text(text.replace("Open", "Opex", 1) if "Open" in text else text.replace("a", "b", 1))
+    os.utime(edited, (hour_ago + 60, hour_ago + 60))  # same size, other bytes, a time of its own
+    os.utime(touched, (hour_ago + 60, hour_ago + 60))  # same bytes
+    changed = {r.file: r.status for r in ingest_sources(con, sources, landing) if r.status != "unchanged"}
+    assert changed == {edited.relative_to(landing).as_posix(): "replaced"}
+    assert sorted(hashed) == sorted([edited.name, touched.name])
+
+    hashed.clear()
+    os.utime(touched, None)  # now: too recent to trust
+    ingest_sources(con, sources, landing)
+    assert hashed == [touched.name]
+    hashed.clear()
+    ingest_sources(con, sources, landing)
+    assert hashed == [touched.name]  # its time was not recorded: still hashed until it settles
