@@ -5,7 +5,9 @@ are also written to quality.check_results once dbt has finished (one writer at a
 """
 
 import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -20,6 +22,23 @@ from pipelines.transform.translator import CxDbtTranslator
 
 ensure_manifest()
 
+KEPT_RUN_TARGETS = 10  # dbt's folders of the latest builds (run_results.json, dbt.log) kept for inspection
+
+
+def prune_run_targets(current: Path, keep: int = KEPT_RUN_TARGETS) -> list[Path]:
+    """Removes the target folders of earlier dbt builds (dagster-dbt makes one a build beside
+    target/manifest.json, several MB each: a year of nights filled GBs) but the `keep` newest, `current`
+    among them; returns the folders removed."""
+    folders = sorted(
+        (f for f in current.parent.glob(current.name.split("-", 1)[0] + "-*") if f.is_dir() and f != current),
+        key=lambda f: f.stat().st_mtime,
+        reverse=True,
+    )
+    removed = folders[max(keep - 1, 0) :]
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
+
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=CxDbtTranslator())
 def dbt_models(
@@ -29,8 +48,9 @@ def dbt_models(
     are development tests (pytest runs them, tests/dbt/), not part of a night."""
     records: list[CheckRecord] = []
     os.environ[PARENT_PID_VARIABLE] = str(os.getpid())  # dbt ends when this process is killed (dbt_plugin)
+    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
     try:
-        for event in dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream():
+        for event in invocation.stream():
             # dbt is at work in its own process and this one idles: Great Expectations imports now for
             # the checks that follow (not before dbt starts: it would hold up dagster-dbt's start; not
             # during ingest: it would take a core from DuckDB's load)
@@ -50,6 +70,7 @@ def dbt_models(
                 )
             yield event
     finally:
+        prune_run_targets(invocation.target_path)
         if records:
             with warehouse.get_connection() as con:
                 write_check_records(con, context.run_id, records)
