@@ -119,6 +119,25 @@ class FileStat:
         return cls(stat.st_size, stat.st_mtime_ns if settled else None)
 
 
+GONE = (
+    "the file left the landing folder before it was read (moved or rotated away?): not loaded tonight; "
+    "it loads when it lands again"
+)
+
+
+def _gone(source: Source, path: Path, landing: Path) -> FileResult:
+    """The result of a file listed tonight but gone before it was read: no failure, and no manifest row
+    (nothing of it was loaded, and a file that comes back is new to the manifest)."""
+    return FileResult(source.name, source.kind, _relative(path, landing), "", 0, status="gone", notes=[GONE])
+
+
+def _sha256_unless_gone(path: Path) -> str | None:
+    try:
+        return sha256_of(path)
+    except FileNotFoundError:
+        return None
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -170,7 +189,13 @@ def ingest_sources(
     last_at = {(row[0], row[1]): row[2] for row in manifest}
     # a file of the same size and modification time as when its bytes were last loaded is unchanged: a
     # night no longer reads every file ever landed (a year of exports) to hash it
-    stats = {path: FileStat.of(path) for _, path in files}
+    stats: dict[Path, FileStat] = {}
+    gone: dict[Path, FileResult] = {}
+    for source, path in files:
+        try:
+            stats[path] = FileStat.of(path)
+        except FileNotFoundError:  # listed, then moved away
+            gone[path] = _gone(source, path, landing)
     last_stat = {
         (row[0], row[1]): (FileStat(row[3], row[4]), row[5]) for row in manifest if row[4] is not None
     }
@@ -178,7 +203,12 @@ def ingest_sources(
     for source, path in files:
         rel = _relative(path, landing)
         stat, reading = last_stat.get((source.name, rel), (None, None))
-        if stat == stats[path] and reading == source.reading_digest and len(claims[path]) == 1:
+        if (
+            path in stats
+            and stat == stats[path]
+            and reading == source.reading_digest
+            and len(claims[path]) == 1
+        ):
             unchanged[path] = FileResult(
                 source.name,
                 source.kind,
@@ -189,6 +219,7 @@ def ingest_sources(
                 reading_digest=reading,
                 modified_ns=stats[path].modified_ns,
             )
+    unchanged |= gone
     to_read = [(source, path) for source, path in files if path not in unchanged]
     # the files' digests are computed ahead, beside DuckDB's work (hashlib and DuckDB both release the GIL)
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cx-sha256")
@@ -197,8 +228,13 @@ def ingest_sources(
     try:
         loads: list[Future[FileResult]] = []
         for (source, path), sha in zip(
-            to_read, hasher.map(sha256_of, [path for _, path in to_read]), strict=True
+            to_read, hasher.map(_sha256_unless_gone, [path for _, path in to_read]), strict=True
         ):
+            if sha is None:
+                done: Future[FileResult] = Future()
+                done.set_result(_gone(source, path, landing))
+                loads.append(done)
+                continue
             if sha in known and last_at.get((source.name, _relative(path, landing))) != sha:
                 wait(loads)  # bytes seen elsewhere: decided after every file before it, as if one by one
             if any(load.done() and load.exception() for load in loads):
@@ -350,8 +386,11 @@ def ingest_file(
     """Load one file (see the module's docstring); `sha` is the file's SHA-256 when already known,
     `loaded_at` the batch's load time (now when not given), `stat` its FileStat taken before `sha` was."""
     rel = _relative(path, landing)
-    stat = stat or FileStat.of(path)
-    sha = sha or sha256_of(path)
+    try:
+        stat = stat or FileStat.of(path)
+        sha = sha or sha256_of(path)
+    except FileNotFoundError:
+        return _gone(source, path, landing)
     result = FileResult(
         source.name,
         source.kind,
@@ -395,6 +434,8 @@ def ingest_file(
         con.execute("COMMIT")
     except (UnreadableFile, MappingError) as exc:
         con.execute("ROLLBACK")
+        if not path.exists():  # moved away while it was read: as if it had not landed yet
+            return _gone(source, path, landing)
         result.status, result.error = "failed", f"{rel}: {exc}"
         result.rows_read = result.rows_loaded = result.rows_quarantined = 0
         _manifest(con, result, run_id, now)

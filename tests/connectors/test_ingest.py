@@ -259,3 +259,36 @@ def test_a_file_as_it_was_is_not_read_again(
     hashed.clear()
     ingest_sources(con, sources, landing)
     assert hashed == [touched.name]  # its time was not recorded: still hashed until it settles
+
+
+def test_a_file_moved_away_during_the_night_is_not_a_failure(
+    con: duckdb.DuckDBPyConnection, landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An archiver moved a listed export away before ingest read it: FileNotFoundError failed the whole
+    step (later files not loaded, nothing published). Such a file is 'gone': not loaded tonight, no
+    failure, no manifest row; the others load."""
+    from connectors import ingest
+
+    surveys = sorted(landing.glob("qualtrics/*.csv"))
+    before_hash, before_read = surveys[0], surveys[1]
+    real_sha, real_read = ingest.sha256_of, ingest.read_file
+
+    def sha_after_move(path: Path) -> str:
+        if path == before_hash:
+            path.unlink()
+        return real_sha(path)
+
+    def read_after_move(con: duckdb.DuckDBPyConnection, path: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if path == before_read:
+            path.unlink()
+        return real_read(con, path, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "sha256_of", sha_after_move)
+    monkeypatch.setattr(ingest, "read_file", read_after_move)
+    results = {r.file: r for r in ingest_sources(con, load_sources(DEFAULT_SOURCES), landing)}
+    for moved in (before_hash, before_read):
+        result = results[moved.relative_to(landing).as_posix()]
+        assert result.status == "gone" and "left the landing folder" in result.notes[0], result
+    assert {r.status for r in results.values()} == {"loaded", "gone"}
+    manifest = {r[0] for r in con.execute("SELECT file FROM ops.ingest_files").fetchall()}
+    assert manifest == {f for f, r in results.items() if r.status == "loaded"}
