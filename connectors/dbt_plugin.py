@@ -64,6 +64,9 @@ def _alive(pid: int) -> bool:
 
 
 class Plugin(BasePlugin):
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        watch_parent()  # as soon as dbt sets its adapter up
+
     def configure_connection(self, conn: Any) -> None:
         watch_parent()  # a connection is opened: dbt is about to write the warehouse
         register_functions(conn)
