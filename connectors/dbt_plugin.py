@@ -1,7 +1,7 @@
 """dbt-duckdb plugin: registers the project's Python functions (cx_e164) on every dbt connection, and ends
 the dbt process when the process that started it dies.
 
-profiles.yml names this module under `plugins:`; nothing else in the repository imports it.
+profiles.yml names this module under `plugins:`; pipelines/transform/assets.py reads its variable's name.
 """
 
 from __future__ import annotations
@@ -36,14 +36,13 @@ _watching = threading.Lock()  # one watcher a process (dbt makes a plugin per co
 
 def watch_parent() -> None:
     """Starts _end_with_parent once in this process. The parent is the process that says it started dbt
-    (PARENT_PID_VARIABLE) when that is this one's parent, or is gone (it died before dbt got here); else
-    the parent now, unless that is init. dbt run inside the process that set the variable watches nothing."""
+    (PARENT_PID_VARIABLE): when this process's parent is another one now, that one is gone (it died before
+    dbt got here, and its pid may be reused). Without the variable, the parent now, unless that is init.
+    dbt run inside the process that set the variable watches nothing."""
     said = os.environ.get(PARENT_PID_VARIABLE, "")
-    parent = os.getppid()
-    if said.isdigit() and int(said) != os.getpid() and not _alive(int(said)):
-        parent = int(said)  # gone already: _end_with_parent ends this process at once
     if said.isdigit() and int(said) == os.getpid():
         return
+    parent = int(said) if said.isdigit() else os.getppid()
     if parent > 1 and _watching.acquire(blocking=False):
         threading.Thread(target=_end_with_parent, args=(parent,), daemon=True, name="cx-parent").start()
 

@@ -4,12 +4,14 @@ Per file, in one transaction: read (DuckDB readers) -> map and validate (one SQL
 good rows to raw.<kind>, bad rows (and records the parser refused) to ops.quarantine with the reason,
 one row in ops.ingest_files (with `notes`: how the file was read, and warnings). The rule
 rows_read = rows_loaded + rows_quarantined holds for every file. Idempotent:
-- same path, same bytes as loaded before, read the same way: nothing happens;
+- same path, same bytes as loaded before, read the same way: nothing happens (a file whose size, times and
+  inode are those it had when loaded is not even read: FileStat);
 - same bytes under another path of the source: 'skipped_duplicate';
 - same path, new bytes, or the source's reading changed in sources.yml (mapping, formats, zone...: its
   `reading_digest`): the file's earlier rows are removed and the file loaded again ('replaced');
 - a file that cannot be parsed, or that the path globs of two sources both match: 'failed' with the
-  error; the other files still load.
+  error; the other files still load;
+- a file listed but moved away before it was read: 'gone' (a warning, no manifest row).
 A file's rows stay when the file leaves the landing folder (exports are often rotated away once loaded);
 `forget_files` takes them out on request ('removed'), once no configured source would load it again.
 """
@@ -58,7 +60,7 @@ class FileResult:
     reading_digest: str | None = None  # Source.reading_digest: how the file was read
     notes: list[str] = field(default_factory=list)  # how the file was read; warnings first
     columns_read: dict[str, str] | None = None  # contract column -> what filled it (header 'Subject')
-    modified_ns: int | None = None  # the file's modification time when read (FileStat)
+    file_stat: str | None = None  # FileStat.key when its bytes were hashed
 
 
 def loaded_files_sql(where: str = "true") -> str:
@@ -95,39 +97,42 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS reading_digest VARCHAR")
     # which contract columns the file filled, from what (JSON): the next file of the source is compared
     con.execute("ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS columns_read VARCHAR")
-    # the file's modification time when its bytes were hashed: unchanged with its size, it is not hashed again
-    con.execute("ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS modified_ns BIGINT")
+    # the file's size, times and inode when its bytes were hashed (FileStat.key): the same, it is not hashed again
+    con.execute("ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS file_stat VARCHAR")
 
 
-# a modification time this recent may still change within the file system's clock resolution (a file
-# written again in the same tick keeps its time): such a file is hashed again next night
+# a time this recent may still change within the file system's clock resolution (a file written again in
+# the same tick keeps its times): such a file is hashed again next night
 SETTLED_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
 class FileStat:
-    """A landed file's size and modification time, taken before its bytes are hashed (a file written
-    while hashed shows a newer time next night). modified_ns is None while the time is too recent to trust."""
+    """A landed file's stat, taken before its bytes are hashed (a file written while hashed shows newer
+    times next night). `key` holds its size, modification and change times, inode and device, as git's
+    index does: copies that keep a modification time (cp -p, rsync -a, unzip, curl -R) still change the
+    change time, which no tool sets; None while the times are too recent to trust."""
 
     size: int
-    modified_ns: int | None
+    key: str | None
 
     @classmethod
     def of(cls, path: Path) -> FileStat:
         stat = path.stat()
-        settled = stat.st_mtime_ns < time.time_ns() - SETTLED_NS
-        return cls(stat.st_size, stat.st_mtime_ns if settled else None)
+        settled = max(stat.st_mtime_ns, stat.st_ctime_ns) < time.time_ns() - SETTLED_NS
+        key = f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}:{stat.st_dev}"
+        return cls(stat.st_size, key if settled else None)
 
 
 GONE = (
-    "the file left the landing folder before it was read (moved or rotated away?): not loaded tonight; "
-    "it loads when it lands again"
+    "warning: the file left the landing folder before it was read (moved or rotated away?): not loaded "
+    "tonight; loaded (if its bytes are new) when it lands again"
 )
 
 
 def _gone(source: Source, path: Path, landing: Path) -> FileResult:
     """The result of a file listed tonight but gone before it was read: no failure, and no manifest row
-    (nothing of it was loaded, and a file that comes back is new to the manifest)."""
+    (nothing of it was loaded tonight)."""
     return FileResult(source.name, source.kind, _relative(path, landing), "", 0, status="gone", notes=[GONE])
 
 
@@ -181,7 +186,7 @@ def ingest_sources(
     loaded_at = _now()
     _assume_current_reading(con, sources)
     manifest = con.execute(
-        "SELECT source, file, sha256, size, modified_ns, reading_digest FROM "
+        "SELECT source, file, sha256, file_stat, reading_digest FROM "
         f"({loaded_files_sql('source IN (SELECT unnest(?::VARCHAR[]))')})",
         [[s.name for s in sources]],
     ).fetchall()
@@ -190,37 +195,25 @@ def ingest_sources(
     # a file of the same size and modification time as when its bytes were last loaded is unchanged: a
     # night no longer reads every file ever landed (a year of exports) to hash it
     stats: dict[Path, FileStat] = {}
-    gone: dict[Path, FileResult] = {}
+    settled: dict[tuple[str, Path], FileResult] = {}  # (source, path) -> unchanged or gone, not read tonight
     for source, path in files:
         try:
             stats[path] = FileStat.of(path)
         except FileNotFoundError:  # listed, then moved away
-            gone[path] = _gone(source, path, landing)
-    last_stat = {
-        (row[0], row[1]): (FileStat(row[3], row[4]), row[5]) for row in manifest if row[4] is not None
-    }
-    unchanged: dict[Path, FileResult] = {}
+            settled[(source.name, path)] = _gone(source, path, landing)
+    last_stat = {(row[0], row[1]): (row[3], row[4]) for row in manifest if row[3] is not None}
     for source, path in files:
         rel = _relative(path, landing)
-        stat, reading = last_stat.get((source.name, rel), (None, None))
-        if (
-            path in stats
-            and stat == stats[path]
-            and reading == source.reading_digest
-            and len(claims[path]) == 1
-        ):
-            unchanged[path] = FileResult(
-                source.name,
-                source.kind,
-                rel,
-                last_at[(source.name, rel)],
-                stats[path].size,
-                status="unchanged",
-                reading_digest=reading,
-                modified_ns=stats[path].modified_ns,
-            )
-    unchanged |= gone
-    to_read = [(source, path) for source, path in files if path not in unchanged]
+        key, reading = last_stat.get((source.name, rel), (None, None))
+        stat = stats.get(path)
+        if stat and key == stat.key and reading == source.reading_digest and len(claims[path]) == 1:
+            settled[(source.name, path)] = FileResult(
+                source.name, source.kind, rel, last_at[(source.name, rel)], stat.size, status="unchanged",
+                reading_digest=reading, file_stat=key,
+            )  # fmt: skip
+    if files and all(result.status == "gone" for result in settled.values()) and len(settled) == len(files):
+        raise FileNotFoundError(f"every file listed in {landing} left it before it was read: is it mounted?")
+    to_read = [(source, path) for source, path in files if (source.name, path) not in settled]
     # the files' digests are computed ahead, beside DuckDB's work (hashlib and DuckDB both release the GIL)
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cx-sha256")
     loaders = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="cx-ingest")
@@ -240,7 +233,11 @@ def ingest_sources(
             if any(load.done() and load.exception() for load in loads):
                 break
             if len(claims[path]) > 1:
-                loads.append(_claimed_twice(con, source, path, landing, run_id, sha, loaded_at, claims[path]))
+                loads.append(
+                    _claimed_twice(
+                        con, source, path, landing, run_id, sha, loaded_at, claims[path], stats[path]
+                    )
+                )
                 continue
             loads.append(
                 loaders.submit(
@@ -249,7 +246,7 @@ def ingest_sources(
             )
             known.add(sha)
         read = iter([load.result() for load in loads])
-        results = [unchanged[path] if path in unchanged else next(read) for _, path in files]
+        results = [settled.get((source.name, path)) or next(read) for source, path in files]
     finally:
         hasher.shutdown(cancel_futures=True)
         loaders.shutdown(cancel_futures=True)
@@ -278,13 +275,12 @@ def _claimed_twice(
     sha: str,
     loaded_at: datetime,
     names: list[str],
+    stat: FileStat,
 ) -> Future[FileResult]:
     """A failed result (and manifest row) for a file several sources claim: loading it under each would
     count its records twice, so it loads under none until sources.yml gives it to one."""
     rel = _relative(path, landing)
-    result = FileResult(
-        source.name, source.kind, rel, sha, path.stat().st_size, reading_digest=source.reading_digest
-    )
+    result = FileResult(source.name, source.kind, rel, sha, stat.size, reading_digest=source.reading_digest)
     result.status = "failed"
     result.error = (
         f"{rel}: the path globs of sources {', '.join(repr(n) for n in names)} all match this file, "
@@ -356,9 +352,9 @@ def _previous(
     con: duckdb.DuckDBPyConnection, source: Source, rel: str, sha: str
 ) -> tuple[str | None, str | None, bool, int | None]:
     """(sha last loaded at this path, how it was read (reading_digest), whether these bytes are already
-    loaded under another path, the file's modification time then)."""
+    loaded under another path, the file's FileStat.key then)."""
     row = con.execute(
-        f"SELECT sha256, reading_digest, modified_ns FROM ({loaded_files_sql('source = ? AND file = ?')})",
+        f"SELECT sha256, reading_digest, file_stat FROM ({loaded_files_sql('source = ? AND file = ?')})",
         [source.name, rel],
     ).fetchone()
     elsewhere = con.execute(
@@ -398,17 +394,17 @@ def ingest_file(
         sha,
         stat.size,
         reading_digest=source.reading_digest,
-        modified_ns=stat.modified_ns,
+        file_stat=stat.key,
     )
-    last_sha, last_reading, duplicate_elsewhere, last_modified = _previous(con, source, rel, sha)
+    last_sha, last_reading, duplicate_elsewhere, last_stat = _previous(con, source, rel, sha)
     read_again = last_sha == sha and last_reading not in (None, source.reading_digest)
     if last_sha == sha and not read_again:
         result.status = "unchanged"
-        if stat.modified_ns is not None and stat.modified_ns != last_modified:  # touched, or loaded before
+        if stat.key is not None and stat.key != last_stat:  # touched, copied back, or loaded before
             con.execute(  # its time was recorded: the same bytes, so next night it is not hashed again
-                "UPDATE ops.ingest_files SET modified_ns = ? WHERE source = ? AND file = ? AND sha256 = ? "
+                "UPDATE ops.ingest_files SET file_stat = ? WHERE source = ? AND file = ? AND sha256 = ? "
                 "AND status IN ('loaded', 'replaced')",
-                [stat.modified_ns, source.name, rel, sha],
+                [stat.key, source.name, rel, sha],
             )
         return result
     if duplicate_elsewhere and last_sha is None:
@@ -439,6 +435,11 @@ def ingest_file(
         result.status, result.error = "failed", f"{rel}: {exc}"
         result.rows_read = result.rows_loaded = result.rows_quarantined = 0
         _manifest(con, result, run_id, now)
+    except FileNotFoundError:
+        con.execute("ROLLBACK")
+        if path.exists():
+            raise
+        return _gone(source, path, landing)  # moved away while it was read (its stat, its load time)
     except BaseException:
         con.execute("ROLLBACK")
         raise
@@ -597,7 +598,7 @@ def _manifest(
 ) -> None:
     con.execute(
         "INSERT INTO ops.ingest_files (source, kind, file, sha256, size, rows_read, rows_loaded, "
-        "rows_quarantined, status, error, ingested_at, run_id, notes, reading_digest, columns_read, modified_ns) "
+        "rows_quarantined, status, error, ingested_at, run_id, notes, reading_digest, columns_read, file_stat) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             r.source,
@@ -615,7 +616,7 @@ def _manifest(
             "; ".join(r.notes) or None,
             r.reading_digest,
             json.dumps(r.columns_read, sort_keys=True) if r.columns_read is not None else None,
-            r.modified_ns,
+            r.file_stat,
         ],
     )
 

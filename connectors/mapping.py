@@ -191,13 +191,16 @@ def _number_text(text: str, source: Source) -> str:
 def _typed(column: Column, text: str, source: Source) -> str:
     if column.type == "VARCHAR":
         return text
-    if column.type == "DOUBLE":  # a trailing % is the number shown: a dashboard's 4.5% is 4.5 (its unit %)
+    if column.type == "DOUBLE" and source.kind == "dashboard_kpis" and column.name == "value":
+        # a trailing % is the number a dashboard shows: 4.5% is 4.5 (its unit %); elsewhere it is no number
         # (coalesce reads its second argument only where the first is NULL)
         shown = f"CASE WHEN right({text}, 1) = '%' THEN rtrim(substr({text}, 1, length({text}) - 1)) END"
         return (
             f"coalesce(try_cast({_number_text(text, source)} AS DOUBLE), "
             f"try_cast({_number_text(shown, source)} AS DOUBLE))"
         )
+    if column.type == "DOUBLE":
+        return f"try_cast({_number_text(text, source)} AS DOUBLE)"
     if column.type == "BIGINT":  # 12.0 is 12; 1.234 (a thousands separator?) is no whole number
         # (DuckDB's own cast rounds text: '1.234' -> 1)
         number = _number_text(text, source)

@@ -36,12 +36,18 @@ class Settings:
     published: Path
     sources: Path
     checks: Path
-    pii_salt: str
+    pii_salt_given: str | None  # CX_PII_SALT; unset, the home's own (pii_salt)
     mask_pii: bool
     phone_region: str
     reporting_timezone: str
     duckdb_memory_limit: str
     duckdb_threads: int
+
+    @property
+    def pii_salt(self) -> str:
+        """The salt of the PII masking: CX_PII_SALT, else the home's own secret (made on first use, so
+        after --home is applied)."""
+        return self.pii_salt_given or _home_salt(self.home)
 
     @property
     def published_db(self) -> Path:
@@ -177,18 +183,23 @@ SALT_FILE = "pii_salt"
 def _home_salt(home: Path) -> str:
     """The salt of the PII masking when CX_PII_SALT is not set: a random secret made once per home and kept
     in $CX_HOME/pii_salt (readable by its owner only), so masked values stay the same night after night
-    and cannot be reversed by hashing a list of candidate emails with a salt everyone knows."""
+    and cannot be reversed by hashing a list of candidate emails with a salt everyone knows. Written
+    whole under another name, then linked into place: two processes starting on a new home read one salt."""
     path = home / SALT_FILE
     if not path.exists():
         home.mkdir(parents=True, exist_ok=True)
+        draft = home / f".{SALT_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
         try:
-            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
-                handle.write(secrets.token_hex(32) + "\n")
-        except FileExistsError:  # another process made it first: use theirs
+            os.link(draft, path)
+        except FileExistsError:  # another process made it first: theirs is the home's
             pass
+        finally:
+            draft.unlink()
     salt = path.read_text().strip()
     if not salt:
-        raise SettingsError(f"{path} is empty: delete it (a new salt is made) or set CX_PII_SALT")
+        raise SettingsError(f"{path} is empty: set CX_PII_SALT, or delete the file (a new salt masks anew)")
     return salt
 
 
@@ -202,7 +213,7 @@ def load_settings() -> Settings:
         published=_path("CX_PUBLISHED", home / "published"),
         sources=_path("CX_SOURCES", DEFAULT_SOURCES),
         checks=_path("CX_CHECKS", DEFAULT_CHECKS),
-        pii_salt=_env("CX_PII_SALT") or _home_salt(home),
+        pii_salt_given=_env("CX_PII_SALT"),
         mask_pii=_flag("CX_MASK_PII", default=True),
         phone_region=_env("CX_PHONE_REGION") or "GB",
         reporting_timezone=_time_zone("CX_REPORTING_TIMEZONE", "UTC"),

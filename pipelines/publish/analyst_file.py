@@ -67,8 +67,8 @@ COLUMN_DESCRIPTIONS = {
         "reading_digest": "digest of the source's reading options in sources.yml when the file was read",
         "columns_read": "JSON: each contract column the file filled and from what (header 'Subject'); the "
         "next file of the source that leaves one of them empty gets a warning in notes",
-        "modified_ns": "the file's modification time (ns since 1970) when its bytes were read; a file of the "
-        "same size and time is not read again (empty while too recent to trust)",
+        "file_stat": "the file's size, modification and change times, inode and device when its bytes were "
+        "hashed: a file with the same is not read again (empty while too recent to trust)",
     },
     "ops.run_failures": {
         "run_id": "the Dagster run",
@@ -283,8 +283,8 @@ def mask_value(value: object, salt: str) -> str:
 _QUOTED_VALUE = re.compile(r"(got ')(.*)('(?=$| \(|;))")
 # an error quotes the file's headers, and the header closest to a missing one: a file without its
 # header row has its first record there
-_FILE_HEADERS = re.compile(r"(file headers: \[)(.*?)(\]\))")
-_CLOSEST = re.compile(r"(did you mean ')(.*?)('\?)")
+_FILE_HEADERS = re.compile(r"((?:headers|ignored): \[)(.*)(\])")
+_CLOSEST = re.compile(r"(did you mean (['\"]))(.*?)(\2\?)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # a phone number in free text (a category, a subject): 9 to 15 digits that start with + or 0, or are
 # grouped by spaces, dashes, dots or brackets; not a date or time (2026-09-24 07:14)
@@ -307,7 +307,7 @@ def mask_text(text: str, salt: str) -> str:
     and anything like an email or a phone number."""
     text = _QUOTED_VALUE.sub(lambda m: m.group(1) + mask_value(m.group(2), salt) + m.group(3), text)
     text = _FILE_HEADERS.sub(lambda m: m.group(1) + mask_value(m.group(2), salt) + m.group(3), text)
-    text = _CLOSEST.sub(lambda m: m.group(1) + mask_value(m.group(2), salt) + m.group(3), text)
+    text = _CLOSEST.sub(lambda m: m.group(1) + mask_value(m.group(3), salt) + m.group(4), text)
     text = _EMAIL.sub(lambda m: mask_value(m.group(0), salt), text)
     return _PHONE.sub(lambda m: _phone_masked(m, salt), text)
 

@@ -6,6 +6,7 @@ are also written to quality.check_results once dbt has finished (one writer at a
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,18 +24,22 @@ from pipelines.transform.translator import CxDbtTranslator
 ensure_manifest()
 
 KEPT_RUN_TARGETS = 10  # dbt's folders of the latest builds (run_results.json, dbt.log) kept for inspection
+BUSY_SECONDS = 6 * 3600  # a folder written within this time may belong to a build still at work
 
 
 def prune_run_targets(current: Path, keep: int = KEPT_RUN_TARGETS) -> list[Path]:
     """Removes the target folders of earlier dbt builds (dagster-dbt makes one a build beside
     target/manifest.json, several MB each: a year of nights filled GBs) but the `keep` newest, `current`
     among them; returns the folders removed."""
-    folders = sorted(
-        (f for f in current.parent.glob(current.name.split("-", 1)[0] + "-*") if f.is_dir() and f != current),
-        key=lambda f: f.stat().st_mtime,
-        reverse=True,
-    )
-    removed = folders[max(keep - 1, 0) :]
+    dated = []
+    for folder in current.parent.glob(current.name.split("-", 1)[0] + "-*"):
+        try:  # another home's build may remove one meanwhile (target/ is the project's, not a home's)
+            if folder.is_dir() and folder != current:
+                dated.append((folder.stat().st_mtime, folder))
+        except OSError:
+            continue
+    recent = time.time() - BUSY_SECONDS  # a build of another home still at work writes in its folder
+    removed = [folder for mtime, folder in sorted(dated, reverse=True)[max(keep - 1, 0) :] if mtime < recent]
     for folder in removed:
         shutil.rmtree(folder, ignore_errors=True)
     return removed
@@ -70,7 +75,8 @@ def dbt_models(
                 )
             yield event
     finally:
-        prune_run_targets(invocation.target_path)
+        os.environ.pop(PARENT_PID_VARIABLE, None)  # not inherited by what this process starts later
         if records:
             with warehouse.get_connection() as con:
                 write_check_records(con, context.run_id, records)
+        prune_run_targets(invocation.target_path)

@@ -159,7 +159,7 @@ def test_files_loaded_side_by_side_equal_files_loaded_one_by_one(landing: Path, 
                 for name, lineage in [
                     *((f'raw."{kind}"', "_ingested_at") for kind in _counts(con)),
                     ("ops.quarantine", "ingested_at"),
-                    ("ops.ingest_files", "ingested_at, run_id"),
+                    ("ops.ingest_files", "ingested_at, run_id, file_stat"),  # file_stat: set once settled
                 ]
             }
     assert tables[1] == tables[2]
@@ -221,18 +221,16 @@ def test_failed_files_are_those_of_the_kinds_latest_ingest(
 def test_a_file_as_it_was_is_not_read_again(
     con: duckdb.DuckDBPyConnection, landing: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every night hashed every file ever landed (a year of exports, read whole each night): a file of the
-    size and modification time its bytes had when loaded is unchanged without being read. New bytes under
-    an old size are read (their time moved); a file touched with the same bytes is hashed once more; a time
-    too recent to trust (written within the clock's tick) is hashed again."""
+    """Every night hashed every file ever landed (a year of exports, read whole each night): a file whose
+    size, times and inode are those it had when loaded is unchanged without being read. New bytes under an
+    old size and an old modification time (cp -p, rsync -a) are read: the change time moved; a file touched
+    with the same bytes is hashed once more; times too recent to trust are hashed again."""
     import os
     import time
 
     from connectors import ingest
 
-    hour_ago = time.time() - 3600
-    for path in landing.rglob("*"):
-        os.utime(path, (hour_ago, hour_ago))
+    monkeypatch.setattr(ingest, "SETTLED_NS", 0)  # the files were just copied: trust their times at once
     sources = load_sources(DEFAULT_SOURCES)
     ingest_sources(con, sources, landing)
     hashed: list[str] = []
@@ -244,21 +242,27 @@ def test_a_file_as_it_was_is_not_read_again(
 
     tickets = sorted(landing.glob("zendesk/tickets_*.csv"))
     edited, touched = tickets[0], tickets[1]
+    kept = edited.stat()
     text = edited.read_text()
     edited.write_text(text.replace("Open", "Opex", 1) if "Open" in text else text.replace("a", "b", 1))
-    os.utime(edited, (hour_ago + 60, hour_ago + 60))  # same size, other bytes, a time of its own
-    os.utime(touched, (hour_ago + 60, hour_ago + 60))  # same bytes
+    os.utime(edited, ns=(kept.st_atime_ns, kept.st_mtime_ns))  # same size, same time, other bytes: cp -p
+    os.utime(touched)  # same bytes
     changed = {r.file: r.status for r in ingest_sources(con, sources, landing) if r.status != "unchanged"}
     assert changed == {edited.relative_to(landing).as_posix(): "replaced"}
     assert sorted(hashed) == sorted([edited.name, touched.name])
-
     hashed.clear()
-    os.utime(touched, None)  # now: too recent to trust
+    ingest_sources(con, sources, landing)
+    assert hashed == []  # the touched file's stat was recorded with its bytes
+
+    time.sleep(0.3)
+    touched_at = time.time_ns()
+    os.utime(touched)  # now: too recent to trust (the other files' times are 0.3 s older and settled)
+    monkeypatch.setattr(ingest, "SETTLED_NS", time.time_ns() - touched_at + 150_000_000)
     ingest_sources(con, sources, landing)
     assert hashed == [touched.name]
     hashed.clear()
     ingest_sources(con, sources, landing)
-    assert hashed == [touched.name]  # its time was not recorded: still hashed until it settles
+    assert hashed == [touched.name]  # its stat was not recorded: hashed until it settles
 
 
 def test_a_file_moved_away_during_the_night_is_not_a_failure(
@@ -270,7 +274,7 @@ def test_a_file_moved_away_during_the_night_is_not_a_failure(
     from connectors import ingest
 
     surveys = sorted(landing.glob("qualtrics/*.csv"))
-    before_hash, before_read = surveys[0], surveys[1]
+    before_hash, before_read, while_read = surveys[0], surveys[1], surveys[2]
     real_sha, real_read = ingest.sha256_of, ingest.read_file
 
     def sha_after_move(path: Path) -> str:
@@ -281,12 +285,15 @@ def test_a_file_moved_away_during_the_night_is_not_a_failure(
     def read_after_move(con: duckdb.DuckDBPyConnection, path: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         if path == before_read:
             path.unlink()
-        return real_read(con, path, *args, **kwargs)
+        read = real_read(con, path, *args, **kwargs)
+        if path == while_read:
+            path.unlink()  # DuckDB has its bytes; its load time is read from the file next
+        return read
 
     monkeypatch.setattr(ingest, "sha256_of", sha_after_move)
     monkeypatch.setattr(ingest, "read_file", read_after_move)
     results = {r.file: r for r in ingest_sources(con, load_sources(DEFAULT_SOURCES), landing)}
-    for moved in (before_hash, before_read):
+    for moved in (before_hash, before_read, while_read):
         result = results[moved.relative_to(landing).as_posix()]
         assert result.status == "gone" and "left the landing folder" in result.notes[0], result
     assert {r.status for r in results.values()} == {"loaded", "gone"}

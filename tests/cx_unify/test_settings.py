@@ -82,3 +82,15 @@ def test_an_unset_salt_is_a_secret_of_the_home(cx_env: Path, monkeypatch: pytest
     assert load_settings().pii_salt != first
     monkeypatch.setenv("CX_PII_SALT", "mine")
     assert load_settings().pii_salt == "mine"
+
+
+def test_the_salt_is_the_home_given_on_the_command_line(
+    cx_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """--home is applied after the variables are read: the salt was made in $PWD/.cx instead."""
+    monkeypatch.delenv("CX_HOME")
+    monkeypatch.chdir(tmp_path)
+    other = tmp_path / "other"
+    salt = load_settings().with_overrides(home=other).pii_salt
+    assert (other / "pii_salt").read_text().strip() == salt
+    assert not (tmp_path / ".cx" / "pii_salt").exists()
