@@ -143,6 +143,47 @@ def _run_nightly(settings: Settings, verbose: bool = False) -> RunSummary:
         raise _refused(exc, 75) from exc
     except (SettingsError, ChecksConfigError, SourceConfigError) as exc:
         raise _refused(exc, 2) from exc
+    except Exception as exc:
+        full = _disk_full(exc)
+        if full is None:
+            raise
+        raise _refused(RuntimeError(_disk_full_message(settings, full)), 1) from exc
+
+
+_DISK_FULL = ("database or disk is full", "no space left on device", "disk quota exceeded")
+
+
+def _disk_full(exc: BaseException) -> str | None:
+    """The message of the error in `exc`'s chain that says a disk is full (an OSError ENOSPC / EDQUOT, or
+    SQLite's "database or disk is full" from Dagster's run records), None if none does."""
+    import errno
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return str(current)
+        if any(words in str(current).lower() for words in _DISK_FULL):
+            return str(current).splitlines()[0]
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _disk_full_message(settings: Settings, cause: str) -> str:
+    import shutil
+
+    disks: dict[int, Path] = {}  # one line per disk, named by the first of the folders on it
+    for folder in (settings.home, settings.warehouse.parent, settings.published):
+        if folder.exists():
+            disks.setdefault(folder.stat().st_dev, folder)
+    free = ", ".join(f"{p}: {shutil.disk_usage(p).free / 1e6:,.0f} MB free" for p in disks.values())
+    return (
+        f"run FAILED: a disk is full ({cause}). {free}. Free space (Dagster's run records are in "
+        f"{settings.dagster_home}, the warehouse grows by each night's data, a publish writes a copy of "
+        f"the analyst file beside the old one) and run again; the published files are as the last publish "
+        f"left them (it swaps in a whole file or nothing). Run logs: {settings.home / 'logs'}"
+    )
 
 
 def _print_summary(settings: Settings, summary: RunSummary) -> None:

@@ -75,9 +75,9 @@ def run_nightly(settings: Settings, verbose: bool = False, instance: object | No
     """Runs the nightly job; `instance` defaults to the persistent one under DAGSTER_HOME (shown in the UI).
 
     Settings that cannot work raise before any step runs: SettingsError (a landing folder set but not
-    there), ChecksConfigError (checks.yml), SourceConfigError (sources.yml). The run's log file gets the progress lines the console shows
+    there, a folder it cannot write), ChecksConfigError (checks.yml), SourceConfigError (sources.yml). The run's log file gets the progress lines the console shows
     (stderr) and dbt's output (stdout, on the console too with `verbose`)."""
-    settings.check_landing()
+    settings.check_paths()
     settings.export()
     load_check_settings(settings.checks, all_checks())
     load_sources(settings.sources)  # SourceConfigError: once, not from every ingest step

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -89,6 +90,30 @@ class Settings:
                 f"the default is $CX_HOME/landing)"
             )
 
+    def check_paths(self) -> None:
+        """check_landing, then the places a night writes: the home (Dagster's run records, logs, the run
+        lock), the warehouse's folder and file, the published folder. SettingsError naming the setting
+        when one is not a folder or cannot be written (a read-only mount, another user's folder, a
+        warehouse path that is a folder): one line before anything runs, not a traceback from the step
+        that first writes there, nor minutes of waiting on a warehouse DuckDB cannot open."""
+        self.check_landing()
+        for folder, setting in (
+            (self.home, "--home / CX_HOME"),
+            (self.warehouse.parent, "--warehouse / CX_WAREHOUSE, the warehouse's folder"),
+            (self.published, "--published / CX_PUBLISHED"),
+        ):
+            _check_writable_folder(folder, setting)
+        if self.warehouse.is_dir():
+            raise SettingsError(
+                f"the warehouse is a folder: {self.warehouse} (--warehouse / CX_WAREHOUSE names the "
+                "DuckDB file, such as $CX_HOME/warehouse.duckdb)"
+            )
+        if self.warehouse.exists() and not os.access(self.warehouse, os.R_OK | os.W_OK):
+            raise SettingsError(
+                f"the warehouse cannot be read and written: {self.warehouse} (--warehouse / CX_WAREHOUSE; "
+                "a run writes it: check its owner and permissions)"
+            )
+
     def export(self) -> None:
         """Write the resolved values to os.environ (for dbt and Dagster) and make the folders cx-unify owns
         (the landing folder only where it is by default: see check_landing)."""
@@ -117,6 +142,19 @@ class Settings:
 
 
 _PATH_FIELDS = {"home", "landing", "warehouse", "published", "sources", "checks"}
+
+
+def _check_writable_folder(folder: Path, setting: str) -> None:
+    """Make the folder if missing and write a probe file in it: the only test a read-only mount, an ACL
+    or a full quota answers truly (os.access says yes to root on a read-only mount's folders)."""
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise SettingsError(f"not a folder: {folder} ({setting})")
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder, prefix=".cx-write-probe-"):
+            pass
+    except OSError as exc:
+        raise SettingsError(f"cannot write in {folder} ({setting}): {exc.strerror or exc}") from exc
 
 
 def _env(name: str) -> str | None:

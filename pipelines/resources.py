@@ -39,7 +39,15 @@ class WarehouseResource(dg.ConfigurableResource):
             yield self
             return
         with run_lock(Path(self.home), warehouse=Path(self.path)):
+            if Path(self.path).exists():
+                # a process keeping the warehouse open (an analyst's read-only session) fails the run here,
+                # once, with WarehouseBusy, not every step in turn after its own wait
+                connect_waiting(self.path, wait_seconds=self.lock_wait_seconds, config=self._config).close()
             yield self
+
+    @property
+    def _config(self) -> dict[str, object]:
+        return {"memory_limit": self.memory_limit, "threads": self.threads}
 
     @contextmanager
     def get_connection(
@@ -51,7 +59,7 @@ class WarehouseResource(dg.ConfigurableResource):
             self.path,
             read_only=read_only,
             wait_seconds=self.lock_wait_seconds,
-            config={"memory_limit": self.memory_limit, "threads": self.threads},
+            config=self._config,
         )
         try:
             if not checkpoint_on_close and not read_only:

@@ -43,7 +43,7 @@ def build_ingest_asset(kind: str) -> dg.AssetsDefinition:
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         settings = load_settings()
-        settings.check_landing()
+        settings.check_paths()
         configured = load_sources(settings.sources)
         sources = [s for s in configured if s.kind == kind]
         with warehouse.get_connection() as con:

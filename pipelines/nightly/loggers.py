@@ -71,6 +71,9 @@ def describe(event: dg.DagsterEvent, failures: FailureLines) -> str | None:
     if kind == DagsterEventType.STEP_FAILURE:
         error = event.event_specific_data.error  # type: ignore[union-attr]
         return failures.line(event.step_key or "run", failure_message(error))
+    if kind == DagsterEventType.RESOURCE_INIT_FAILURE:  # before any step: the warehouse held open, say
+        error = event.event_specific_data.error  # type: ignore[union-attr]
+        return failures.line("run", failure_message(error))
     if kind == DagsterEventType.ASSET_CHECK_EVALUATION:
         data = event.event_specific_data
         if data.check_name.startswith(("not_null", "unique", "accepted_values", "relationships")):  # type: ignore[union-attr]

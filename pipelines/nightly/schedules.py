@@ -6,9 +6,12 @@ import os
 
 import dagster as dg
 
+from cx_unify.settings import load_settings
+from pipelines.nightly.abandoned import fail_abandoned_runs_if_idle
 from pipelines.nightly.jobs import nightly_job
 
-nightly_schedule = dg.ScheduleDefinition(
+
+@dg.schedule(
     name="nightly_at_0200",
     job=nightly_job,
     cron_schedule=os.environ.get("CX_SCHEDULE_CRON", "0 2 * * *"),
@@ -16,3 +19,9 @@ nightly_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Runs the whole nightly once a day.",
 )
+def nightly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    # a killed `cx-unify run` left 'started' would hold tonight's run in the queue for ever; the landing
+    # sensor marks it failed every minute, but an engineer may have paused the sensor
+    for run_id in fail_abandoned_runs_if_idle(context.instance, load_settings().home):
+        context.log.warning(f"run {run_id} of cx-unify run was killed: marked failed")
+    return dg.RunRequest()

@@ -81,5 +81,18 @@ def analyst_file(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 def diagnostic_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Self-contained HTML diagnostic (CX_PUBLISHED/report.html) built from the analyst file."""
     settings = load_settings()
-    path = build_report(settings.published_db, settings.report_html, context.run_id)
+    path = build_report(settings.published_db, settings.report_html, context.run_id, _runs_continued(context))
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
+
+
+def _runs_continued(context: dg.AssetExecutionContext) -> list[str]:
+    """The runs this one re-executes, nearest first (its parent, the parent's parent): a re-execution
+    from failure in the UI or dagster.yaml's resume retry runs only the steps that failed, and tonight's
+    other checks are in the runs before it."""
+    earlier: list[str] = []
+    parent = context.run.parent_run_id
+    while parent and parent not in earlier:
+        earlier.append(parent)
+        run = context.instance.get_run_by_id(parent)
+        parent = run.parent_run_id if run else None
+    return earlier

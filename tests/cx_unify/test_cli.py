@@ -106,3 +106,34 @@ def test_the_summary_says_whose_analyst_file_it_is(cx_env: Path, capsys: pytest.
         "analyst file": f"{settings.published_db} {unchanged}",
         "report": f"{settings.report_html} {unchanged}",
     }
+
+
+def test_a_full_disk_is_one_line_that_says_where_and_what_to_do(cx_env: Path) -> None:
+    """A home on a full disk stopped the run with SQLite's error from Dagster's run records: a 400-line
+    traceback, no summary. The error chain is searched for the full disk (an OSError ENOSPC, SQLite's
+    "database or disk is full"), and the line names the folders and their free space."""
+    import errno
+    import sqlite3
+
+    from cx_unify.cli import _disk_full, _disk_full_message
+
+    try:
+        with open("/dev/full", "w") as full:  # the kernel's always-full device: a real ENOSPC
+            full.write("x")
+    except OSError as exc:
+        no_space = exc
+    assert no_space.errno == errno.ENOSPC
+    assert _disk_full(no_space) == str(no_space)
+    try:
+        try:
+            raise sqlite3.OperationalError("database or disk is full")
+        except sqlite3.OperationalError as inner:
+            raise RuntimeError("Error executing step dbt_models") from inner
+    except RuntimeError as outer:
+        assert _disk_full(outer) == "database or disk is full"
+    assert _disk_full(ValueError("a bad value")) is None
+    settings = load_settings()
+    settings.export()
+    line = _disk_full_message(settings, "database or disk is full")
+    assert line.startswith("run FAILED: a disk is full (database or disk is full). ")
+    assert f"{settings.home}: " in line and " MB free" in line and str(settings.dagster_home) in line

@@ -105,6 +105,24 @@ def test_the_sensor_marks_a_killed_cli_run_failed_only_while_no_run_works(tmp_pa
     assert fail_abandoned_runs_if_idle(instance, tmp_path) == ["killed"]
 
 
+def test_the_schedule_marks_a_killed_cli_run_failed_before_it_asks_for_tonight(
+    cx_env: Path,
+) -> None:
+    """With the landing sensor paused, the schedule's own tick clears a killed run the queue would wait on."""
+    from pipelines.nightly.schedules import nightly_schedule
+
+    with dg.instance_for_test() as instance:  # the daemon's: persistent, so the tick's context can open it
+        instance.add_run(
+            dg.DagsterRun(
+                job_name="nightly", run_id="killed", status=dg.DagsterRunStatus.STARTED, tags={CLI_TAG: "cli"}
+            )
+        )
+        context = dg.build_schedule_context(instance=instance)
+        requests = nightly_schedule.evaluate_tick(context).run_requests
+        assert requests is not None and len(requests) == 1
+        assert instance.get_run_by_id("killed").status == dg.DagsterRunStatus.FAILURE  # type: ignore[union-attr]
+
+
 def test_two_homes_that_name_one_warehouse_do_not_write_it_together(tmp_path: Path) -> None:
     """CX_WAREHOUSE exported and --home given: the homes' locks differ, the warehouse's does not."""
     warehouse = tmp_path / "shared" / "warehouse.duckdb"
@@ -132,3 +150,43 @@ def test_two_homes_that_name_one_warehouse_do_not_write_it_together(tmp_path: Pa
         holder.wait()
     with run_lock(tmp_path / "b", wait_seconds=0, warehouse=warehouse):
         pass
+
+
+def test_a_process_keeping_the_warehouse_open_fails_the_run_once_saying_what_to_do(tmp_path: Path) -> None:
+    """An analyst's read-only session on the warehouse (not the published copy): DuckDB refuses the
+    night's writer. The run fails when its warehouse is set up, before any step, with the file, the
+    holder's PID and what to do, not DuckDB's advice to open the file read-only."""
+    import duckdb
+
+    from cx_unify.warehouse_file import WarehouseBusy
+
+    @dg.asset
+    def touches_the_warehouse(warehouse: WarehouseResource) -> None:
+        with warehouse.get_connection() as con:
+            con.execute("CREATE TABLE IF NOT EXISTS t AS SELECT 1 AS x")
+
+    path = tmp_path / "w.duckdb"
+    duckdb.connect(str(path)).close()
+    warehouse = WarehouseResource(path=str(path), home=str(tmp_path), lock_wait_seconds=1)
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time\ncon = duckdb.connect({str(path)!r}, read_only=True)\n"
+            "print('open', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == b"open"
+        with pytest.raises(dg.DagsterResourceFunctionError) as failed:
+            dg.materialize([touches_the_warehouse], resources={"warehouse": warehouse})
+        busy = failed.value.__cause__
+        assert isinstance(busy, WarehouseBusy)
+        assert str(path) in str(busy) and f"(PID {reader.pid})" in str(busy)
+        assert "Close that connection" in str(busy) and "published copy" in str(busy)
+        assert "read-only mode" not in str(busy)
+    finally:
+        reader.kill()
+        reader.wait()
+    assert dg.materialize([touches_the_warehouse], resources={"warehouse": warehouse}).success

@@ -94,3 +94,23 @@ def test_the_salt_is_the_home_given_on_the_command_line(
     salt = load_settings().with_overrides(home=other).pii_salt
     assert (other / "pii_salt").read_text().strip() == salt
     assert not (tmp_path / ".cx" / "pii_salt").exists()
+
+
+def test_folders_a_night_cannot_write_are_one_line_before_it_starts(cx_env: Path) -> None:
+    """A warehouse path that is a folder waited minutes on DuckDB and ended in a traceback; a published
+    folder or home that cannot be written failed with OSError from the step that first wrote there."""
+    settings = load_settings()
+    settings.check_paths()  # the defaults: made, and writable
+    a_file = cx_env / "not-a-folder"
+    a_file.write_text("x")
+    with pytest.raises(SettingsError, match=r"^the warehouse is a folder: .*CX_WAREHOUSE"):
+        settings.with_overrides(warehouse=cx_env).check_paths()
+    with pytest.raises(SettingsError, match=r"^not a folder: .*not-a-folder \(--published / CX_PUBLISHED\)"):
+        settings.with_overrides(published=a_file).check_paths()
+    with pytest.raises(SettingsError, match=r"^cannot write in .*not-a-folder/home \(--home / CX_HOME\): "):
+        settings.with_overrides(home=a_file / "home").check_paths()
+    with pytest.raises(
+        SettingsError,
+        match=r"^not a folder: .*not-a-folder \(--warehouse / CX_WAREHOUSE, the warehouse.s folder\)",
+    ):
+        settings.with_overrides(warehouse=a_file / "w.duckdb").check_paths()

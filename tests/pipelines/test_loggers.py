@@ -1,7 +1,9 @@
 """The console lines of `cx-unify run` for failed steps: the product's message (file, source, key) rather
 than the innermost exception, each message once per run."""
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -102,3 +104,30 @@ def test_failure_lines_repeat_no_message() -> None:
     assert failures.line("a", "boom") == "✗ a: boom"
     assert failures.line("b", "boom") == "✗ b: the same error as a"
     assert failures.line("c", "other") == "✗ c: other"
+
+
+def test_a_resource_that_cannot_be_set_up_is_a_line_before_any_step(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The warehouse held open by another process fails the run while its resource is set up: no step
+    fails, and the console said only FAILED."""
+
+    class Held(dg.ConfigurableResource):
+        @contextlib.contextmanager
+        def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["Held"]:
+            raise RuntimeError("the warehouse is held by python3 (PID 7): close that connection")
+            yield self
+
+    @dg.asset
+    def needs_it(warehouse: Held) -> None:
+        pass
+
+    result = dg.materialize([needs_it], resources={"warehouse": Held()}, raise_on_error=False)
+    assert not result.success and not result.get_step_failure_events()
+    logger = progress_logger.logger_fn(dg.build_init_logger_context())  # type: ignore[attr-defined]
+    capsys.readouterr()
+    for event in result.all_events:
+        logger.handle(logging.makeLogRecord({"dagster_event": event, "levelno": logging.ERROR}))
+    assert capsys.readouterr().err.strip().endswith(
+        "✗ run: RuntimeError: the warehouse is held by python3 (PID 7): close that connection"
+    )

@@ -428,6 +428,31 @@ def test_unknown_run_shows_the_latest_checks_and_says_so(tmp_path: Path) -> None
     assert "3 of 4 checks failed tonight" in text
 
 
+def test_a_re_executed_night_counts_the_checks_of_the_run_it_continues(tmp_path: Path) -> None:
+    """Tonight's run failed in dbt after its raw checks; a re-execution from failure ran the rest (and F5
+    again, now passing). The report counts the night's checks, each at its latest result, and compares
+    with last night, not with the failed run."""
+    analyst = make_analyst_file(tmp_path / "cx.duckdb")
+    con = duckdb.connect(str(analyst))
+    con.execute(
+        "INSERT INTO quality.check_results VALUES "
+        "('run-resumed', '2026-11-01 03:05', 'F5_ownership__unowned_complaints', 'F5', "
+        "'marts/complaint_ownership', 'WARN', true, 0, 0, '[]', 'open complaints without an owner'), "
+        "('run-resumed', '2026-11-01 03:06', 'F2_journey__orphans', 'F2', 'marts/customer_journey', 'WARN', "
+        "true, 0, 0, '[]', 'journey rows without a customer')"
+    )
+    con.close()
+    alone = _text(build_report(analyst, tmp_path / "alone.html", "run-resumed").read_text(encoding="utf-8"))
+    assert "All 2 checks passed tonight" in alone  # what a re-execution's report said
+    text = _text(
+        build_report(analyst, tmp_path / "night.html", "run-resumed", [TONIGHT]).read_text(encoding="utf-8")
+    )
+    assert "2 of 5 checks failed tonight (1 at ERROR severity, 1 warning)." in text
+    assert "That is 1 more failure than the previous run (1 failed, 2026-10-31 02:05)." in text
+    checks = text.split("Run run-resumed", 1)[1]
+    assert checks.count("F5_ownership__unowned_complaints") == 1 and "F8_validity__complaints" in checks
+
+
 def test_older_analyst_file_without_marts(tmp_path: Path) -> None:
     analyst = tmp_path / "old.duckdb"
     con = duckdb.connect(str(analyst))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,15 +49,16 @@ def _tables(db: AnalystFile) -> list[tuple[str, int, str]]:
         return []
 
 
-def build_report(published_db: Path, target: Path, run_id: str) -> Path:
-    """Write the self-contained HTML diagnostic for `run_id` from the analyst file to `target`.
+def build_report(published_db: Path, target: Path, run_id: str, earlier_runs: Sequence[str] = ()) -> Path:
+    """Write the self-contained HTML diagnostic for `run_id` from the analyst file to `target`; the
+    checks of `earlier_runs` (those `run_id` re-executes from failure) count as tonight's too.
 
     The page answers the six questions of DESIGN.md §1 with findings computed from the marts, inline SVG
     charts and tonight's checks; it loads nothing from the network. The file is built beside `target` and
     swapped in with os.replace, so a reader sees the old report or the new one, never half of one."""
     with AnalystFile(published_db) as db:
         builders: list[tuple[str, str, Callable[[], Section]]] = [
-            ("checks", checks.TITLE, lambda: checks.section(db, run_id)),
+            ("checks", checks.TITLE, lambda: checks.section(db, run_id, earlier_runs)),
             ("q1-ownership", ownership.TITLE, lambda: ownership.section(db)),
             ("q2-signals", signals.TITLE, lambda: signals.section(db)),
             ("q3-reality", reality.TITLE, lambda: reality.section(db)),

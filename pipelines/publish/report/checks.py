@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from pipelines.publish.report.analyst import AnalystFile
@@ -48,16 +49,36 @@ def _sample(raw: str | None) -> str:
     return f"<details><summary>{esc(summary)}</summary><pre>{esc(shown[:2000])}</pre></details>"
 
 
-def section(db: AnalystFile, run_id: str) -> Section:
+def _night(run_id: str, earlier_runs: Sequence[str]) -> tuple[str, list[str]]:
+    """SQL for a result's night, and its parameters: the run's own id, except that the earlier runs of
+    tonight's run group (the failed run a re-execution from failure or a resume retry continues) count
+    as tonight's run."""
+    if not earlier_runs:
+        return "run_id", []
+    marks = ", ".join("?" for _ in earlier_runs)
+    return f"CASE WHEN run_id IN ({marks}) THEN ? ELSE run_id END", [*earlier_runs, run_id]
+
+
+def section(db: AnalystFile, run_id: str, earlier_runs: Sequence[str] = ()) -> Section:
+    """Tonight's checks: those `run_id` recorded and, for a run that re-executes others of its run group
+    (`earlier_runs`: from failure, a resume retry), the latest result of each check those recorded, so a
+    night that failed in dbt and was resumed shows all its checks, not only the ones the resumed run ran."""
     result = Section("checks", TITLE)
     if not db.has(RESULTS):
         result.findings.append(Finding("No check results: the analyst file has no quality.check_results."))
         result.body = missing(RESULTS)
         return result
-    runs = db.rows(f"""
-        SELECT run_id, min(checked_at) AS started, count(*), count(*) FILTER (WHERE NOT passed),
+    night, params = _night(run_id, earlier_runs)
+    latest = f"""
+        SELECT *, {night} AS night FROM {RESULTS} WHERE {NOT_DBT}
+        QUALIFY row_number() OVER (PARTITION BY {night}, "check", asset ORDER BY checked_at DESC) = 1"""
+    runs = db.rows(
+        f"""
+        SELECT night, min(checked_at) AS started, count(*), count(*) FILTER (WHERE NOT passed),
                count(*) FILTER (WHERE NOT passed AND upper(severity) = 'ERROR')
-        FROM {RESULTS} WHERE {NOT_DBT} GROUP BY 1 ORDER BY started, run_id""")
+        FROM ({latest}) GROUP BY 1 ORDER BY started, night""",
+        params * 2,
+    )
     if not runs:
         result.findings.append(Finding("No fragmentation checks have been recorded yet."))
         return result
@@ -99,10 +120,10 @@ def section(db: AnalystFile, run_id: str) -> Section:
     if position > 0:
         before = runs[position - 1]
         change = failed - before[3]
-        word = "more" if change > 0 else "fewer"
+        word = plural(abs(change), "more failure" if change > 0 else "fewer failure")
         result.findings.append(
             Finding(
-                f"That is {'the same number as' if change == 0 else f'{abs(change)} {word} failures than'} "
+                f"That is {'the same number as' if change == 0 else f'{word} than'} "
                 f"the previous run ({num(before[3])} failed, {stamp(before[1])}).",
                 "bad" if change > 0 else "good" if change < 0 else "info",
                 headline=True,
@@ -115,9 +136,9 @@ def section(db: AnalystFile, run_id: str) -> Section:
         f"""
         SELECT passed, "check", {description}, asset, severity, observed_value, threshold,
                CAST(failing_sample AS VARCHAR)
-        FROM {RESULTS} WHERE run_id = ? AND {NOT_DBT}
+        FROM ({latest}) WHERE night = ?
         ORDER BY passed, upper(severity) = 'ERROR' DESC, "check" """,
-        [shown_run],
+        [*params, *params, shown_run],
     )
     rows: list[tuple[Any, ...]] = [
         (
