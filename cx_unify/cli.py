@@ -118,17 +118,28 @@ def run(
     sources: SourcesOpt = None,
     checks: ChecksOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="show dbt's own output")] = False,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            "--full-refresh",
+            help="dbt builds every incremental model from all the data again (after upgrading DuckDB, dbt "
+            "or phonenumbers); the fragmentation_scorecard's trend is kept",
+        ),
+    ] = False,
 ) -> None:
     """Materialise the whole nightly (ingest, dbt, checks, publish) in-process through Dagster."""
     settings = _settings(home, landing, warehouse, published, sources, checks)
-    console.print(f"nightly run: landing {settings.landing} -> warehouse {settings.warehouse}")
-    summary = _run_nightly(settings, verbose=verbose)
+    console.print(
+        f"nightly run{' (full refresh)' if full_refresh else ''}: landing {settings.landing} -> warehouse "
+        f"{settings.warehouse}"
+    )
+    summary = _run_nightly(settings, verbose=verbose, full_refresh=full_refresh)
     _print_summary(settings, summary)
     if not summary.success:
         raise typer.Exit(1)
 
 
-def _run_nightly(settings: Settings, verbose: bool = False) -> RunSummary:
+def _run_nightly(settings: Settings, verbose: bool = False, full_refresh: bool = False) -> RunSummary:
     """The nightly's summary; a setting that cannot work (sources.yml, checks.yml, a landing folder not there) or a run
     already going is one red line and an exit before any step runs."""
     from connectors.sources import SourceConfigError
@@ -138,7 +149,7 @@ def _run_nightly(settings: Settings, verbose: bool = False) -> RunSummary:
     from expectations.config import ChecksConfigError
 
     try:
-        return run_nightly(settings, verbose=verbose)
+        return run_nightly(settings, verbose=verbose, full_refresh=full_refresh)
     except RunInProgress as exc:
         raise _refused(exc, 75) from exc
     except (SettingsError, ChecksConfigError, SourceConfigError) as exc:

@@ -129,7 +129,7 @@ def cluster_representatives_kept(
             except ValueError as error:
                 raise ValueError(
                     "a link joins a node clustered again to a kept cluster that did not change: the kept "
-                    "clusters are not what these nodes and links give; rebuild with --full-refresh"
+                    "clusters are not what these nodes and links give; rebuild with cx-unify run --full-refresh"
                 ) from error
             rows = redo
         else:

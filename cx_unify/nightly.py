@@ -71,7 +71,9 @@ class _Tee(io.TextIOBase):
         return self.streams[0].isatty()
 
 
-def run_nightly(settings: Settings, verbose: bool = False, instance: object | None = None) -> RunSummary:
+def run_nightly(
+    settings: Settings, verbose: bool = False, instance: object | None = None, full_refresh: bool = False
+) -> RunSummary:
     """Runs the nightly job; `instance` defaults to the persistent one under DAGSTER_HOME (shown in the UI).
 
     Settings that cannot work raise before any step runs: SettingsError (a landing folder set but not
@@ -101,7 +103,10 @@ def run_nightly(settings: Settings, verbose: bool = False, instance: object | No
             result = job.execute_in_process(
                 instance=dagster_instance,
                 raise_on_error=False,
-                run_config={"loggers": {"progress": {}}},
+                run_config={
+                    "loggers": {"progress": {}},
+                    "ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}},
+                },
                 tags={CLI_TAG: "cli"},
             )
         seconds = time.monotonic() - started

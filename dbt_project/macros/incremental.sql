@@ -87,7 +87,7 @@ changed_rows as (
     through other macros or through adapter.dispatch (<adapter>__ / default__ implementations): kept rows
     built by other code are built again. (Not covered: Python functions registered into DuckDB, e.g.
     cx_e164, macros of dbt itself or of its adapter, and DuckDB's own functions: after upgrading or
-    changing one of these, run a full refresh; the analyst file is then written in full by itself, see
+    changing one of these, run `cx-unify run --full-refresh`; the analyst file is then written in full by itself, see
     pipelines/publish/analyst_file.py.) -#}
 {% macro code_digest(node_ids) -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}

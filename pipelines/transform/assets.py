@@ -13,6 +13,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
+from pydantic import Field
 
 from connectors.dbt_plugin import PARENT_PID_VARIABLE
 from expectations.runner import warm_up_in_background
@@ -45,15 +46,33 @@ def prune_run_targets(current: Path, keep: int = KEPT_RUN_TARGETS) -> list[Path]
     return removed
 
 
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = Field(
+        default=False,
+        description="dbt build --full-refresh: build every incremental model from all the data again (after "
+        "upgrading DuckDB, dbt or phonenumbers, or a change its fingerprints do not see); the "
+        "fragmentation_scorecard's trend is kept. `cx-unify run --full-refresh` sets it.",
+    )
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=CxDbtTranslator())
 def dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    config: DbtBuildConfig,
 ) -> Iterator[Any]:
     """staging -> intermediate (identity graph) -> marts, with dbt tests as asset checks. dbt unit tests
     are development tests (pytest runs them, tests/dbt/), not part of a night."""
     records: list[CheckRecord] = []
     os.environ[PARENT_PID_VARIABLE] = str(os.getpid())  # dbt ends when this process is killed (dbt_plugin)
-    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+    args = [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        *(["--full-refresh"] if config.full_refresh else []),
+    ]
+    invocation = dbt.cli(args, context=context)
     try:
         for event in invocation.stream():
             # dbt is at work in its own process and this one idles: Great Expectations imports now for

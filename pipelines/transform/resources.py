@@ -46,6 +46,17 @@ def _parse_stamp() -> str:
     return "\n".join(lines)
 
 
+def _partial_parse_state_is_ours() -> bool:
+    """Whether dbt's partial-parse state is the one the last parse here left (the stamp records it). A
+    dbt command run by hand (`dbt build --project-dir dbt_project` from the checkout) rewrites it with the
+    paths it was given, relative ones included, and a partial parse keeps them: every night after failed
+    in dbt (its seeds "not found") until target/ was deleted. Such state is parsed again from scratch."""
+    if not PARTIAL_PARSE.exists():
+        return True
+    recorded = PARSE_STAMP.read_text().splitlines() if PARSE_STAMP.exists() else []
+    return _parse_stamp().splitlines()[-1] in recorded
+
+
 def ensure_manifest() -> Path:
     """`dbt parse` when target/manifest.json is missing or older than the project (what `make manifest`
     does), or when dbt's partial-parse state was not parsed with tonight's profile variables: dbt keeps
@@ -69,6 +80,7 @@ def ensure_manifest() -> Path:
             str(DBT_PROJECT_DIR),
             "--profiles-dir",
             str(DBT_PROJECT_DIR),
+            *([] if _partial_parse_state_is_ours() else ["--no-partial-parse"]),
         ],
         env=env,
         capture_output=True,

@@ -128,6 +128,8 @@ def test_a_resource_that_cannot_be_set_up_is_a_line_before_any_step(
     capsys.readouterr()
     for event in result.all_events:
         logger.handle(logging.makeLogRecord({"dagster_event": event, "levelno": logging.ERROR}))
-    assert capsys.readouterr().err.strip().endswith(
-        "✗ run: RuntimeError: the warehouse is held by python3 (PID 7): close that connection"
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith("✗ run: RuntimeError: the warehouse is held by python3 (PID 7): close that connection")
     )

@@ -64,3 +64,34 @@ def test_a_parse_with_other_profile_variables_is_replaced_before_the_night(
 
     monkeypatch.setattr(resources.subprocess, "run", no_parse)
     ensure_manifest()
+
+
+def test_a_dbt_command_run_by_hand_from_the_checkout_does_not_break_the_nights(cx_env: Path) -> None:
+    """`dbt build --full-refresh --project-dir dbt_project` from the checkout's root left dbt's partial-parse
+    state with the project's path as given (relative), and every night after failed in dbt ("No files
+    found that match the pattern dbt_project/seeds/..."). The night parses such state from scratch."""
+    load_settings().export()
+    ensure_manifest()
+    subprocess.run(
+        [
+            DBT_EXECUTABLE,
+            "parse",
+            "--quiet",
+            "--project-dir",
+            DBT_PROJECT_DIR.name,
+            "--profiles-dir",
+            DBT_PROJECT_DIR.name,
+            "--no-partial-parse",  # as in a fresh checkout: the hand-run command parses first
+        ],
+        cwd=DBT_PROJECT_DIR.parent,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        check=True,
+    )
+    manifest = resources.MANIFEST
+
+    def seed_root() -> str:
+        return str(json.loads(manifest.read_text())["nodes"]["seed.cx_unify.category_mapping"]["root_path"])
+
+    assert seed_root() == DBT_PROJECT_DIR.name  # what the hand-run command left
+    ensure_manifest()
+    assert seed_root() == str(DBT_PROJECT_DIR)

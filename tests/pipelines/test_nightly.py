@@ -11,7 +11,7 @@ import pytest
 
 from cx_unify.evaluate import evaluate
 from cx_unify.nightly import run_nightly
-from cx_unify.settings import load_settings
+from cx_unify.settings import DBT_PROJECT_DIR, load_settings
 from expectations.suites import all_checks
 
 pytestmark = pytest.mark.slow
@@ -124,18 +124,38 @@ def test_nightly_end_to_end(nightly_home: Path) -> None:
     assert faults["false_alarms"] == []
 
 
-def test_clean_night_raises_no_alarm(cx_env: Path, clean_landing: Path) -> None:
+def test_clean_night_raises_no_alarm_and_a_full_refresh_keeps_the_trend(
+    cx_env: Path, clean_landing: Path
+) -> None:
     shutil.copytree(clean_landing, cx_env / "landing")
     settings = load_settings()
     summary = run_nightly(settings, instance=dg.DagsterInstance.ephemeral())
     assert summary.success
     assert [c for c in summary.checks if not c[3]] == []  # no check failed: no false alarm
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    con = duckdb.connect(str(settings.warehouse))
     try:
         statuses = con.execute("SELECT DISTINCT status FROM marts.team_view_reconciliation").fetchall()
+        # an earlier night's row of the trend, which the data of tonight cannot make again
+        con.execute(
+            "INSERT INTO marts.fragmentation_scorecard BY NAME SELECT * REPLACE (DATE '2020-01-01' AS "
+            "snapshot_date) FROM marts.fragmentation_scorecard"
+        )
+        before = con.execute("SELECT count(*) FROM marts.fragmentation_scorecard").fetchall()
     finally:
         con.close()
     assert statuses == [("agree",)]
+
+    # cx-unify run --full-refresh: dbt builds every incremental model again, the trend stays
+    refreshed = run_nightly(settings, instance=dg.DagsterInstance.ephemeral(), full_refresh=True)
+    assert refreshed.success and [c for c in refreshed.checks if not c[3]] == []
+    assert {k: v for k, v in refreshed.tables.items() if k.startswith("marts.")} == {
+        k: v
+        for k, v in summary.tables.items()
+        if k.startswith("marts.") and k != "marts.fragmentation_scorecard"
+    } | {"marts.fragmentation_scorecard": before[0][0]}
+    (target,) = (DBT_PROJECT_DIR / "target").glob(f"dbt_models-{refreshed.run_id[:7]}-*")
+    results = json.loads((target / "run_results.json").read_text())
+    assert results["args"]["full_refresh"] is True
 
 
 def test_blocking_check_failure_keeps_yesterdays_file(nightly_home: Path) -> None:

@@ -1,6 +1,9 @@
-{{ config(materialized='incremental', unique_key=['snapshot_date', 'team_a', 'team_b'], on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key=['snapshot_date', 'team_a', 'team_b'], on_schema_change='fail',
+    full_refresh=false) }}
 -- One row per night (the data's date) and pair of team views: how much of the customer reality they
 -- share. Incremental: each night adds or replaces its own rows, so the table is the trend over nights.
+-- A full refresh (cx-unify run --full-refresh) keeps it too: the nights before tonight cannot be
+-- measured again (the data of each as it was is gone), so their rows are history, not a cache.
 with
 
 identity_map as (
