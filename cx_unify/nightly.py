@@ -18,6 +18,7 @@ from cx_unify.settings import Settings
 from expectations.config import load_check_settings
 from expectations.suites import all_checks
 from pipelines.nightly.abandoned import CLI_TAG, fail_abandoned_runs
+from pipelines.nightly.retention import prune_run_history
 from pipelines.publish.analyst_file import FINGERPRINTS_TABLE, STATE_TABLE
 
 ANALYST_FILE_ASSET = "published/analyst_file"
@@ -128,6 +129,7 @@ def run_nightly(
             materialized=materialized,
         )
         summary.tables = table_counts(settings.warehouse)
+        prune_run_history(dagster_instance, settings.home, settings.run_history_days)  # type: ignore[arg-type]
     return summary
 
 

@@ -23,6 +23,7 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
 # leaves room for the Python processes (orchestrator, dbt's Python models) in a 4 GB budget at SF 10
 DEFAULT_DUCKDB_MEMORY_LIMIT = "2500MB"
+DEFAULT_RUN_HISTORY_DAYS = 90
 
 
 class SettingsError(ValueError):
@@ -43,6 +44,7 @@ class Settings:
     reporting_timezone: str
     duckdb_memory_limit: str
     duckdb_threads: int
+    run_history_days: int = DEFAULT_RUN_HISTORY_DAYS
 
     @property
     def pii_salt(self) -> str:
@@ -130,6 +132,7 @@ class Settings:
             CX_REPORTING_TIMEZONE=self.reporting_timezone,
             CX_DUCKDB_MEMORY_LIMIT=self.duckdb_memory_limit,
             CX_DUCKDB_THREADS=str(self.duckdb_threads),
+            CX_RUN_HISTORY_DAYS=str(self.run_history_days),
             DAGSTER_HOME=str(self.dagster_home),
         )
         os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
@@ -215,6 +218,15 @@ def _threads(name: str, default: int) -> int:
     return int(value)
 
 
+def _days(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    if not value.strip().isdigit():
+        raise SettingsError(f"{name}={value!r} is not a number of days (a whole number; 0 keeps everything)")
+    return int(value)
+
+
 SALT_FILE = "pii_salt"
 
 
@@ -257,6 +269,7 @@ def load_settings() -> Settings:
         reporting_timezone=_time_zone("CX_REPORTING_TIMEZONE", "UTC"),
         duckdb_memory_limit=_memory_limit("CX_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
         duckdb_threads=_threads("CX_DUCKDB_THREADS", os.cpu_count() or 2),
+        run_history_days=_days("CX_RUN_HISTORY_DAYS", DEFAULT_RUN_HISTORY_DAYS),
     )
 
 
