@@ -6,7 +6,8 @@ one row in ops.ingest_files (with `notes`: how the file was read, and warnings).
 rows_read = rows_loaded + rows_quarantined holds for every file. Idempotent:
 - same path, same bytes as loaded before, read the same way: nothing happens (a file whose size, times and
   inode are those it had when loaded is not even read: FileStat);
-- same bytes under another path of the source: 'skipped_duplicate';
+- same bytes under another path of the source: 'skipped_duplicate' (later nights, not read while its
+  stat is and a path whose bytes it copies is unchanged);
 - same path, new bytes, or the source's reading changed in sources.yml (mapping, formats, zone...: its
   `reading_digest`): the file's earlier rows are removed and the file loaded again ('replaced');
 - a file that cannot be parsed, or that the path globs of two sources both match: 'failed' with the
@@ -210,6 +211,32 @@ def ingest_sources(
             settled[(source.name, path)] = FileResult(
                 source.name, source.kind, rel, last_at[(source.name, rel)], stat.size, status="unchanged",
                 reading_digest=reading, file_stat=key,
+            )  # fmt: skip
+    # a copy of a loaded file (skipped_duplicate) likewise, while a path of its source whose bytes it
+    # copies is unchanged tonight (once none is, it is read, and loads in their place)
+    kept_bytes = {
+        (name, result.sha256) for (name, _), result in settled.items() if result.status == "unchanged"
+    }
+    copies = {
+        (name, rel): (sha, key, reading)
+        for name, rel, sha, key, reading in con.execute(
+            "SELECT source, file, sha256, file_stat, reading_digest FROM (SELECT *, row_number() OVER "
+            "(PARTITION BY source, file ORDER BY ingested_at DESC) AS newest FROM ops.ingest_files "
+            "WHERE status = 'skipped_duplicate' AND source IN (SELECT unnest(?::VARCHAR[]))) WHERE newest = 1",
+            [[s.name for s in sources]],
+        ).fetchall()
+    }
+    for source, path in files:
+        rel = _relative(path, landing)
+        sha, key, reading = copies.get((source.name, rel), (None, None, None))
+        stat = stats.get(path)
+        if (
+            stat and key is not None and key == stat.key and reading == source.reading_digest
+            and (source.name, rel) not in last_at and (source.name, sha) in kept_bytes and len(claims[path]) == 1
+        ):  # fmt: skip
+            settled[(source.name, path)] = FileResult(
+                source.name, source.kind, rel, sha, stat.size, status="unchanged", reading_digest=reading,
+                file_stat=key,
             )  # fmt: skip
     if files and all(result.status == "gone" for result in settled.values()) and len(settled) == len(files):
         raise FileNotFoundError(f"every file listed in {landing} left it before it was read: is it mounted?")
@@ -416,6 +443,12 @@ def ingest_file(
         result.status = "unchanged" if already and already[0] else "skipped_duplicate"
         if result.status == "skipped_duplicate":
             _manifest(con, result, run_id, loaded_at)
+        elif stat.key is not None:  # recorded before its time was, or touched: next night it is not hashed
+            con.execute(
+                "UPDATE ops.ingest_files SET file_stat = ? WHERE source = ? AND file = ? AND sha256 = ? "
+                "AND status = 'skipped_duplicate' AND file_stat IS DISTINCT FROM ?",
+                [stat.key, source.name, rel, sha, stat.key],
+            )
         return result
     now = loaded_at or _now()
     con.execute("BEGIN TRANSACTION")

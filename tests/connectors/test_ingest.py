@@ -265,6 +265,37 @@ def test_a_file_as_it_was_is_not_read_again(
     assert hashed == [touched.name]  # its stat was not recorded: hashed until it settles
 
 
+def test_a_copy_of_a_loaded_file_is_not_read_again_while_its_original_is_loaded(
+    con: duckdb.DuckDBPyConnection, landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy of a loaded export under another name (skipped_duplicate) was hashed every night; it is
+    unchanged by its stat too, until the bytes it copies are no longer loaded: then it is read and loads."""
+    import shutil
+
+    from connectors import ingest
+
+    monkeypatch.setattr(ingest, "SETTLED_NS", 0)
+    sources = load_sources(DEFAULT_SOURCES)
+    original = sorted(landing.glob("zendesk/tickets_*.csv"))[0]
+    copy = original.with_name("tickets_copy.csv")
+    shutil.copy(original, copy)
+    first = {r.file: r.status for r in ingest_sources(con, sources, landing)}
+    rel = copy.relative_to(landing).as_posix()
+    assert first[rel] == "skipped_duplicate"
+    hashed: list[str] = []
+    real = ingest.sha256_of
+    monkeypatch.setattr(ingest, "sha256_of", lambda path: hashed.append(path.name) or real(path))
+
+    again = {r.file: r.status for r in ingest_sources(con, sources, landing)}
+    assert again[rel] == "unchanged" and hashed == []
+
+    text = original.read_text()
+    original.write_text(text.replace("a", "b", 1))  # the original's bytes change: the copy's are its own now
+    changed = {r.file: r.status for r in ingest_sources(con, sources, landing) if r.status != "unchanged"}
+    assert changed == {original.relative_to(landing).as_posix(): "replaced", rel: "loaded"}
+    assert sorted(hashed) == sorted([original.name, copy.name])
+
+
 def test_a_file_moved_away_during_the_night_is_not_a_failure(
     con: duckdb.DuckDBPyConnection, landing: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
