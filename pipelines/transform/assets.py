@@ -4,6 +4,7 @@ dbt tests surface as Dagster asset checks (error severity blocks what is downstr
 are also written to quality.check_results once dbt has finished (one writer at a time).
 """
 
+import json
 import os
 import shutil
 import time
@@ -13,6 +14,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from pydantic import Field
 
 from connectors.dbt_plugin import PARENT_PID_VARIABLE
@@ -74,28 +76,70 @@ def dbt_models(
     ]
     invocation = dbt.cli(args, context=context)
     try:
-        for event in invocation.stream():
-            # dbt is at work in its own process and this one idles: Great Expectations imports now for
-            # the checks that follow (not before dbt starts: it would hold up dagster-dbt's start; not
-            # during ingest: it would take a core from DuckDB's load)
-            warm_up_in_background()
-            if isinstance(event, dg.AssetCheckResult):
-                failures = event.metadata.get("dagster_dbt/failed_row_count")
-                records.append(
-                    CheckRecord(
-                        check=f"dbt:{event.check_name}",
-                        asset=event.asset_key.to_user_string() if event.asset_key else "",
-                        severity=event.severity.value,
-                        passed=bool(event.passed),
-                        observed_value=float(failures.value) if failures is not None else None,  # type: ignore[arg-type]
-                        threshold=0.0,
-                        failing_sample=[],
-                    )
-                )
-            yield event
+        yield from _with_checks_recorded(invocation, records)
+    except DagsterDbtCliRuntimeError as exc:  # "exit code 2, see the logs": say which models and why
+        raise DbtBuildFailed(dbt_failures(invocation.target_path, str(exc))) from exc
     finally:
         os.environ.pop(PARENT_PID_VARIABLE, None)  # not inherited by what this process starts later
         if records:
             with warehouse.get_connection() as con:
                 write_check_records(con, context.run_id, records)
         prune_run_targets(invocation.target_path)
+
+
+def _with_checks_recorded(invocation: Any, records: list[CheckRecord]) -> Iterator[Any]:
+    """dagster-dbt's events as they come, each dbt test's result also collected into `records`."""
+    for event in invocation.stream():
+        # dbt is at work in its own process and this one idles: Great Expectations imports now for
+        # the checks that follow (not before dbt starts: it would hold up dagster-dbt's start; not
+        # during ingest: it would take a core from DuckDB's load)
+        warm_up_in_background()
+        if isinstance(event, dg.AssetCheckResult):
+            failures = event.metadata.get("dagster_dbt/failed_row_count")
+            records.append(
+                CheckRecord(
+                    check=f"dbt:{event.check_name}",
+                    asset=event.asset_key.to_user_string() if event.asset_key else "",
+                    severity=event.severity.value,
+                    passed=bool(event.passed),
+                    observed_value=float(failures.value) if failures is not None else None,  # type: ignore[arg-type]
+                    threshold=0.0,
+                    failing_sample=[],
+                )
+            )
+        yield event
+
+
+class DbtBuildFailed(RuntimeError):
+    """dbt build ended in error: names the models, seeds or tests that did and dbt's message for each."""
+
+
+SHOWN_FAILURES = 5
+
+
+def dbt_failures(target_path: Path, fallback: str) -> str:
+    """One line per node dbt reports as an error (run_results.json: a model's SQL, a seed's CSV, a test
+    that could not run) with dbt's own message, and how many were skipped after them; `fallback` (the
+    error dagster-dbt raised, which quotes dbt's log) when dbt wrote no results (it failed to start)."""
+    try:
+        results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))["results"]
+    except (OSError, ValueError, KeyError):
+        return f"dbt build failed: {' '.join(fallback.split())}"
+    errors = [r for r in results if r.get("status") in ("error", "runtime error")]
+    failed_tests = [r for r in results if r.get("status") == "fail"]
+    skipped = sum(1 for r in results if r.get("status") == "skipped")
+    lines = [
+        f"{r.get('unique_id', '?').split('.', 1)[0]} {r.get('unique_id', '?').rsplit('.', 1)[-1]}: "
+        f"{' '.join(str(r.get('message') or 'error').split())[:600]}"
+        for r in errors[:SHOWN_FAILURES]
+    ]
+    if len(errors) > SHOWN_FAILURES:
+        lines.append(f"and {len(errors) - SHOWN_FAILURES} more errors")
+    if failed_tests:
+        tests = "a dbt test" if len(failed_tests) == 1 else f"{len(failed_tests)} dbt tests"
+        lines.append(f"{tests} failed at ERROR severity (their checks say which)")
+    summary = "; ".join(lines) or "dbt reported no failing node"
+    return (
+        f"dbt build failed: {summary}; {skipped} {'node' if skipped == 1 else 'nodes'} skipped after them "
+        f"(dbt's log: {target_path / 'dbt.log'})"
+    )
