@@ -456,7 +456,10 @@ def ingest_file(
         if last_sha is not None:
             result.status = "replaced"
             if read_again:
-                result.notes.append("read again: sources.yml changed how this source's files are read")
+                result.notes.append(  # sources.yml, or the preset or reader it names after an upgrade
+                    "read again: how this source's files are read changed (sources.yml, its preset, or cx-unify's "
+                    "reading after an upgrade)"
+                )
             _delete_file_rows(con, source.name, source.kind, rel)
         _load(con, source, path, rel, sha, now, result)
         _manifest(con, result, run_id, now)

@@ -137,7 +137,7 @@ def test_a_changed_reading_loads_the_files_again(tmp_path: Path) -> None:
 
     [again] = ingest_sources(con, _load(tmp_path, fixed), tmp_path)
     assert (again.status, again.rows_loaded, again.rows_quarantined) == ("replaced", 1, 1)
-    assert "read again: sources.yml changed" in again.notes[0]
+    assert "read again: how this source's files are read changed (sources.yml" in again.notes[0]
     assert con.execute("SELECT subject FROM raw.complaints").fetchall() == [("Late",)]
     assert con.execute("SELECT count(*) FROM ops.quarantine").fetchall() == [(1,)]
     assert [r.status for r in ingest_sources(con, _load(tmp_path, fixed), tmp_path)] == ["unchanged"]
