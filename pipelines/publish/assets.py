@@ -2,8 +2,10 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
+import duckdb
 
 from cx_unify.settings import load_settings
 from expectations.suites import all_checks
@@ -56,8 +58,21 @@ def _upstream_keys() -> list[dg.AssetKey]:
 def analyst_file(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The DuckDB file analysts open (CX_PUBLISHED/cx.duckdb): marts, check history and reference tables,
     PII masked by salted hash, a README table; rebuilt beside the live file and swapped in atomically.
-    (The warehouse resource: its path, and the run lock a run holds while it writes the warehouse.)"""
+    (The warehouse resource: its path, and the run lock a run holds while it writes the warehouse.)
+    Refused while the latest result of a blocking (ERROR) check failed, also in a run of a selection of
+    assets that ran no checks: the nightly's checks block publishing only within their own run."""
     settings = load_settings()
+    with warehouse.get_connection(read_only=True) as con:
+        blocking = failed_blocking_checks(con, [spec.name for spec in all_checks()])
+    if blocking:
+        check, asset, run_id, checked_at = blocking[0]
+        raise dg.Failure(
+            description=f"publish refused: the latest result of the blocking check {check} on {asset} failed "
+            f"(run {run_id}, {checked_at:%Y-%m-%d %H:%M} UTC)"
+            + (f" and {len(blocking) - 1} more" if len(blocking) > 1 else "")
+            + "; the published files stay as they are. Fix what it found and run the nightly (cx-unify run, "
+            "or the job nightly in the UI), which checks again before it publishes."
+        )
     result = publish_analyst_file(
         Path(warehouse.path), settings.published_db, settings.pii_salt, settings.mask_pii, kept_marts()
     )
@@ -81,8 +96,30 @@ def analyst_file(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 def diagnostic_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Self-contained HTML diagnostic (CX_PUBLISHED/report.html) built from the analyst file."""
     settings = load_settings()
-    path = build_report(settings.published_db, settings.report_html, context.run_id, _runs_continued(context))
+    path = build_report(
+        settings.published_db,
+        settings.report_html,
+        context.run_id,
+        _runs_continued(context),
+        [spec.name for spec in all_checks()],
+    )
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
+
+
+def failed_blocking_checks(con: duckdb.DuckDBPyConnection, catalogue: list[str]) -> list[tuple[Any, ...]]:
+    """(check, asset, run id, checked at) of each catalogue check whose latest result is an ERROR failure."""
+    if not con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE schema_name = 'quality' AND table_name = 'check_results'"
+    ).fetchall():
+        return []
+    return con.execute(
+        """SELECT "check", asset, run_id, checked_at FROM quality.check_results
+        WHERE coalesce(family, '') <> 'dbt' AND "check" IN (SELECT unnest(?::VARCHAR[]))
+        QUALIFY row_number() OVER (PARTITION BY "check", asset ORDER BY checked_at DESC) = 1
+            AND NOT passed AND upper(severity) = 'ERROR'
+        ORDER BY checked_at DESC, "check" """,
+        [catalogue],
+    ).fetchall()
 
 
 def _runs_continued(context: dg.AssetExecutionContext) -> list[str]:

@@ -345,3 +345,48 @@ def test_free_text_that_may_quote_records_is_masked(tmp_path: Path) -> None:
     finally:
         published.close()
     assert "PII NOT masked (CX_MASK_PII off)" in readme
+
+
+def test_publishing_alone_is_refused_while_a_blocking_check_fails(cx_env: Path, tmp_path: Path) -> None:
+    """A run of the publish assets alone (the UI) published after a run whose ERROR check failed: the
+    checks block publishing only within their own run. The analyst file asset looks at each catalogue
+    check's latest result."""
+    import dagster as dg
+
+    from cx_unify.settings import load_settings
+    from pipelines.publish.assets import analyst_file as analyst_file_asset
+    from pipelines.quality.results import DDL as RESULTS_DDL
+    from pipelines.resources import warehouse_resource
+
+    settings = load_settings()
+    settings.export()
+    _warehouse(settings.warehouse)
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute("CREATE SCHEMA quality")
+    con.execute(RESULTS_DDL)
+    con.execute(
+        "INSERT INTO quality.check_results VALUES "
+        "('night', '2026-11-30 02:05', 'F8_ingest__complaints', 'F8', 'raw/complaints', 'ERROR', true, 0, 0, "
+        "'[]', ''), "
+        "('ui-run', '2026-11-30 09:00', 'F8_ingest__complaints', 'F8', 'raw/complaints', 'ERROR', false, 1, 0, "
+        "'[]', ''), "
+        "('old', '2026-01-01 02:00', 'F0_retired_check', 'F0', 'raw/complaints', 'ERROR', false, 1, 0, '[]', '')"
+    )
+    con.close()
+    resources = {"warehouse": warehouse_resource(settings)}
+    refused = dg.materialize([analyst_file_asset], resources=resources, raise_on_error=False)
+    assert not refused.success and not settings.published_db.exists()
+    (failure,) = refused.get_step_failure_events()
+    message = failure.event_specific_data.error.message  # type: ignore[union-attr]
+    assert (
+        "publish refused: the latest result of the blocking check F8_ingest__complaints on raw/complaints "
+        "failed (run ui-run, 2026-11-30 09:00 UTC); the published files stay as they are." in message
+    )
+    con = duckdb.connect(str(settings.warehouse))  # the nightly checks again and it passes
+    con.execute(
+        "INSERT INTO quality.check_results VALUES ('next', '2026-11-30 10:00', 'F8_ingest__complaints', 'F8', "
+        "'raw/complaints', 'ERROR', true, 0, 0, '[]', '')"
+    )
+    con.close()
+    published = dg.materialize([analyst_file_asset], resources=resources, raise_on_error=False)
+    assert published.success and settings.published_db.exists()  # a check no longer in the catalogue: no gate

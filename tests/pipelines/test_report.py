@@ -423,9 +423,10 @@ def test_a_night_without_data_is_not_all_clear(tmp_path: Path) -> None:
 def test_unknown_run_shows_the_latest_checks_and_says_so(tmp_path: Path) -> None:
     text = _text(_build(tmp_path, run_id="a-run-without-checks"))
     assert (
-        "No checks were recorded for run a-run-without-checks; showing the latest run that has checks" in text
+        "Run a-run-without-checks ran no checks (it built a selection of assets); below is the latest "
+        in text
     )
-    assert "3 of 4 checks failed tonight" in text
+    assert "3 of 4 checks failed in their latest results" in text
 
 
 def test_a_re_executed_night_counts_the_checks_of_the_run_it_continues(tmp_path: Path) -> None:
@@ -443,7 +444,8 @@ def test_a_re_executed_night_counts_the_checks_of_the_run_it_continues(tmp_path:
     )
     con.close()
     alone = _text(build_report(analyst, tmp_path / "alone.html", "run-resumed").read_text(encoding="utf-8"))
-    assert "All 2 checks passed tonight" in alone  # what a re-execution's report said
+    assert "Run run-resumed ran 2 of the 5 checks; below is the latest result of each" in alone
+    assert "2 of 5 checks failed in their latest results" in alone  # not "All 2 checks passed tonight"
     text = _text(
         build_report(analyst, tmp_path / "night.html", "run-resumed", [TONIGHT]).read_text(encoding="utf-8")
     )

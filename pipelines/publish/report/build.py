@@ -49,16 +49,23 @@ def _tables(db: AnalystFile) -> list[tuple[str, int, str]]:
         return []
 
 
-def build_report(published_db: Path, target: Path, run_id: str, earlier_runs: Sequence[str] = ()) -> Path:
+def build_report(
+    published_db: Path,
+    target: Path,
+    run_id: str,
+    earlier_runs: Sequence[str] = (),
+    catalogue: Sequence[str] = (),
+) -> Path:
     """Write the self-contained HTML diagnostic for `run_id` from the analyst file to `target`; the
-    checks of `earlier_runs` (those `run_id` re-executes from failure) count as tonight's too.
+    checks of `earlier_runs` (those `run_id` re-executes from failure) count as tonight's too; the checks
+    shown are those of the `catalogue` (all recorded when empty).
 
     The page answers the six questions of DESIGN.md §1 with findings computed from the marts, inline SVG
     charts and tonight's checks; it loads nothing from the network. The file is built beside `target` and
     swapped in with os.replace, so a reader sees the old report or the new one, never half of one."""
     with AnalystFile(published_db) as db:
         builders: list[tuple[str, str, Callable[[], Section]]] = [
-            ("checks", checks.TITLE, lambda: checks.section(db, run_id, earlier_runs)),
+            ("checks", checks.TITLE, lambda: checks.section(db, run_id, earlier_runs, catalogue)),
             ("q1-ownership", ownership.TITLE, lambda: ownership.section(db)),
             ("q2-signals", signals.TITLE, lambda: signals.section(db)),
             ("q3-reality", reality.TITLE, lambda: reality.section(db)),

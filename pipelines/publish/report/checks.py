@@ -59,38 +59,66 @@ def _night(run_id: str, earlier_runs: Sequence[str]) -> tuple[str, list[str]]:
     return f"CASE WHEN run_id IN ({marks}) THEN ? ELSE run_id END", [*earlier_runs, run_id]
 
 
-def section(db: AnalystFile, run_id: str, earlier_runs: Sequence[str] = ()) -> Section:
-    """Tonight's checks: those `run_id` recorded and, for a run that re-executes others of its run group
-    (`earlier_runs`: from failure, a resume retry), the latest result of each check those recorded, so a
-    night that failed in dbt and was resumed shows all its checks, not only the ones the resumed run ran."""
+def section(
+    db: AnalystFile, run_id: str, earlier_runs: Sequence[str] = (), catalogue: Sequence[str] = ()
+) -> Section:
+    """The checks' state after `run_id`: the latest result of each check (of the `catalogue`, when given:
+    a check no longer in it is not current). For a nightly that is tonight's results; a run that re-executes
+    others of its run group (`earlier_runs`: from failure, a resume retry) counts theirs as tonight's; a run
+    of a selection of assets (the UI) that ran some checks or none shows the others' latest results and
+    says so, instead of taking its few checks, or an earlier partial run's, for the whole night."""
     result = Section("checks", TITLE)
     if not db.has(RESULTS):
         result.findings.append(Finding("No check results: the analyst file has no quality.check_results."))
         result.body = missing(RESULTS)
         return result
     night, params = _night(run_id, earlier_runs)
-    latest = f"""
-        SELECT *, {night} AS night FROM {RESULTS} WHERE {NOT_DBT}
-        QUALIFY row_number() OVER (PARTITION BY {night}, "check", asset ORDER BY checked_at DESC) = 1"""
-    runs = db.rows(
+    current = '"check" IN (SELECT unnest(?::VARCHAR[]))' if catalogue else "true"
+    scope = [list(catalogue)] if catalogue else []
+    # every result with its night; `state(before)`: the latest result of each check recorded before `before`
+    results = f"SELECT *, {night} AS night FROM {RESULTS} WHERE {NOT_DBT} AND {current}"
+    results_params = [*params, *scope]
+
+    def state(before: object) -> tuple[str, list[object]]:
+        return (
+            f"""SELECT * FROM ({results}) WHERE checked_at < ?
+            QUALIFY row_number() OVER (PARTITION BY "check", asset ORDER BY checked_at DESC) = 1""",
+            [*results_params, before],
+        )
+
+    runs = db.rows(  # night, started, failed, failed at ERROR, checks run, last result
         f"""
-        SELECT night, min(checked_at) AS started, count(*), count(*) FILTER (WHERE NOT passed),
-               count(*) FILTER (WHERE NOT passed AND upper(severity) = 'ERROR')
-        FROM ({latest}) GROUP BY 1 ORDER BY started, night""",
-        params * 2,
+        SELECT night, min(checked_at) AS started, count(*) FILTER (WHERE NOT passed),
+               count(*) FILTER (WHERE NOT passed AND upper(severity) = 'ERROR'), count(*), max(checked_at)
+        FROM ({results}
+              QUALIFY row_number() OVER (PARTITION BY night, "check", asset ORDER BY checked_at DESC) = 1)
+        GROUP BY 1 ORDER BY started, night""",
+        results_params,
     )
     if not runs:
         result.findings.append(Finding("No fragmentation checks have been recorded yet."))
         return result
     by_run = {r[0]: r for r in runs}
-    shown_run, lead = run_id, ""
-    if run_id not in by_run:
-        shown_run = runs[-1][0]
+    end_of_time = "9999-12-31"
+    now_sql, now_params = state(end_of_time)
+    total, failed, errors = db.rows(
+        f"""SELECT count(*), count(*) FILTER (WHERE NOT passed),
+               count(*) FILTER (WHERE NOT passed AND upper(severity) = 'ERROR') FROM ({now_sql})""",
+        now_params,
+    )[0]
+    ran_here = by_run[run_id][4] if run_id in by_run else 0
+    tonight = ran_here == total
+    # the state this run changed: before its first result (before the latest run with results, if it had none)
+    since = by_run[run_id][1] if run_id in by_run else runs[-1][1]
+    lead = ""
+    if not tonight:
+        newest = runs[-1]
         lead = note(
-            f"No checks were recorded for run {run_id}; showing the latest run that has checks, "
-            f"{shown_run} ({stamp(runs[-1][1])})."
-        )
-    _, started, total, failed, errors = by_run[shown_run]
+            (f"Run {run_id} ran {num(ran_here)} of the {plural(total, 'check')}; " if ran_here else
+             f"Run {run_id} ran no checks (it built a selection of assets); ")
+            + f"below is the latest result of each, the newest from run {newest[0]} ({stamp(newest[5])})."
+        )  # fmt: skip
+    when = "tonight" if tonight else "in their latest results"
     if db.has(JOURNEY) and not db.rows(f"SELECT 1 FROM {JOURNEY} LIMIT 1"):
         result.findings.append(  # checks that pass on no data say nothing of the customers
             Finding(
@@ -104,7 +132,7 @@ def section(db: AnalystFile, run_id: str, earlier_runs: Sequence[str] = ()) -> S
         warnings = failed - errors
         result.findings.append(
             Finding(
-                f"{num(failed)} of {plural(total, 'check')} failed tonight "
+                f"{num(failed)} of {plural(total, 'check')} failed {when} "
                 f"({num(errors)} at ERROR severity, {num(warnings)} {'warning' if warnings == 1 else 'warnings'}).",
                 "bad",
                 headline=True,
@@ -113,18 +141,24 @@ def section(db: AnalystFile, run_id: str, earlier_runs: Sequence[str] = ()) -> S
     else:
         result.findings.append(
             Finding(
-                f"All {plural(total, 'check')} passed tonight: no fragmentation found.", "good", headline=True
+                f"All {plural(total, 'check')} passed {when}: no fragmentation found.", "good", headline=True
             )
         )
-    position = [r[0] for r in runs].index(shown_run)
-    if position > 0:
-        before = runs[position - 1]
-        change = failed - before[3]
+    before_sql, before_params = state(since)
+    before = db.rows(
+        f"SELECT count(*), count(*) FILTER (WHERE NOT passed), max(checked_at) FROM ({before_sql})",
+        before_params,
+    )[0]
+    if before[0]:
+        change = failed - before[1]
+        compared = (
+            "the previous run" if tonight else "before this run" if ran_here else "before its latest run"
+        )
         word = plural(abs(change), "more failure" if change > 0 else "fewer failure")
         result.findings.append(
             Finding(
-                f"That is {'the same number as' if change == 0 else f'{word} than'} "
-                f"the previous run ({num(before[3])} failed, {stamp(before[1])}).",
+                f"That is {'the same number as' if change == 0 else f'{word} than'} {compared} "
+                f"({num(before[1])} failed, {stamp(before[2])}).",
                 "bad" if change > 0 else "good" if change < 0 else "info",
                 headline=True,
             )
@@ -132,13 +166,14 @@ def section(db: AnalystFile, run_id: str, earlier_runs: Sequence[str] = ()) -> S
 
     has_description = "description" in db.columns(RESULTS)
     description = "description" if has_description else "NULL"
-    tonight = db.rows(
+    latest_sql, latest_params = state(end_of_time)
+    shown = db.rows(
         f"""
         SELECT passed, "check", {description}, asset, severity, observed_value, threshold,
                CAST(failing_sample AS VARCHAR)
-        FROM ({latest}) WHERE night = ?
+        FROM ({latest_sql})
         ORDER BY passed, upper(severity) = 'ERROR' DESC, "check" """,
-        [*params, *params, shown_run],
+        latest_params,
     )
     rows: list[tuple[Any, ...]] = [
         (
@@ -150,7 +185,7 @@ def section(db: AnalystFile, run_id: str, earlier_runs: Sequence[str] = ()) -> S
             num(threshold),
             _sample(sample),
         )
-        for passed, check, desc, asset, severity, observed, threshold, sample in tonight
+        for passed, check, desc, asset, severity, observed, threshold, sample in shown
     ]
     listing = table(
         ["result", "check", "asset", "severity", "observed", "threshold", "failing sample"],
@@ -161,15 +196,15 @@ def section(db: AnalystFile, run_id: str, earlier_runs: Sequence[str] = ()) -> S
     history = vbar_chart(
         f"Failed checks per run (last {plural(len(recent), 'run')})",
         [stamp(r[1]) if r[1] is not None else str(r[0])[:8] for r in recent],
-        [("ERROR", [float(r[4]) for r in recent]), ("WARN", [float(r[3] - r[4]) for r in recent])],
+        [("ERROR", [float(r[3]) for r in recent]), ("WARN", [float(r[2] - r[3]) for r in recent])],
         x_axis="run (started at, UTC)",
         y_axis="failed checks",
         stacked=True,
         colors=SEVERITY_COLOURS,
     )
     meta = note(
-        f"Run {shown_run}, checks started {stamp(started)} UTC. dbt tests are left out here; "
-        "they are in quality.check_results with family = 'dbt'."
+        (f"Run {run_id}, checks started {stamp(by_run[run_id][1])} UTC. " if tonight else "")
+        + "dbt tests are left out here; they are in quality.check_results with family = 'dbt'."
     )
     result.body = lead + meta + listing + charts(history)
     return result
