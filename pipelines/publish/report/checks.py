@@ -152,7 +152,11 @@ def section(
     if before[0]:
         change = failed - before[1]
         compared = (
-            "the previous run" if tonight else "before this run" if ran_here else "before its latest run"
+            "the previous run"
+            if tonight
+            else "before this run"
+            if ran_here
+            else "before the latest run with checks"
         )
         word = plural(abs(change), "more failure" if change > 0 else "fewer failure")
         result.findings.append(
