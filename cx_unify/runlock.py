@@ -69,7 +69,8 @@ def _held(path: Path, folder: Path, wait_seconds: float) -> Iterator[None]:
             holder = handle.read().strip() or "another process"
             handle.close()
             raise RunInProgress(
-                f"another cx-unify run holds {path} ({holder}); wait for it to finish"
+                f"another cx-unify run holds {path} ({holder}: `cx-unify run`, or a run the schedule, the "
+                "sensor or the UI launched); wait for it to finish"
             ) from exc
     handle.seek(0)
     handle.truncate()

@@ -20,6 +20,14 @@ def _landing_state() -> dict[str, list[float]]:
     }
 
 
+def _last_night_started(context: dg.SensorEvaluationContext) -> float:
+    """When the latest successful nightly started (epoch seconds; 0 when none)."""
+    records = context.instance.get_run_records(
+        filters=dg.RunsFilter(job_name=nightly_job.name, statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1
+    )
+    return (records[0].start_time or 0.0) if records else 0.0
+
+
 @dg.sensor(
     job=nightly_job,
     minimum_interval_seconds=60,
@@ -31,6 +39,16 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.
     for run_id in fail_abandoned_runs_if_idle(context.instance, load_settings().home):
         context.log.warning(f"run {run_id} of cx-unify run was killed: marked failed")
     state = _landing_state()
+    if (
+        not context.cursor
+        and state
+        and max(stat[0] for stat in state.values()) < _last_night_started(context)
+    ):
+        # the sensor's first tick (a new home, or `dagster dev` started on a home `cx-unify run` serves):
+        # files older than the last successful night are in it, not new
+        return dg.SensorResult(
+            skip_reason="every file is older than the last night", cursor=json.dumps(state, sort_keys=True)
+        )
     seen = json.loads(context.cursor) if context.cursor else {}
     changed = sorted(name for name, stat in state.items() if seen.get(name) != stat)
     if not changed:

@@ -9,6 +9,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+from dagster_dbt.asset_utils import default_description_fn
 
 
 class CxDbtTranslator(DagsterDbtTranslator):
@@ -19,6 +20,11 @@ class CxDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "source":
             return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        # a seed has no SQL: dagster-dbt's description ended in an empty "Raw SQL" block
+        has_sql = bool(dbt_resource_props.get("raw_sql") or dbt_resource_props.get("raw_code"))
+        return default_description_fn(dbt_resource_props, display_raw_sql=has_sql)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":

@@ -190,3 +190,37 @@ def test_a_process_keeping_the_warehouse_open_fails_the_run_once_saying_what_to_
         reader.kill()
         reader.wait()
     assert dg.materialize([touches_the_warehouse], resources={"warehouse": warehouse}).success
+
+
+def test_the_sensors_first_tick_takes_files_older_than_the_last_night_for_seen(cx_env: Path) -> None:
+    """`dagster dev` started on a home `cx-unify run` serves: the sensor, without a cursor, launched a whole
+    night for files the last night had loaded. Files newer than the last successful night still start one."""
+    import os
+
+    from cx_unify.settings import load_settings
+    from pipelines.nightly.sensors import landing_sensor
+
+    settings = load_settings()
+    settings.export()
+    export = settings.landing / "zendesk" / "tickets_2026-10.csv"
+    export.parent.mkdir(parents=True)
+    export.write_text("id\n1\n")
+    os.utime(export, (time.time() - 3600, time.time() - 3600))
+
+    @dg.op
+    def noop() -> None:
+        pass
+
+    @dg.job(name="nightly")
+    def last_night() -> None:
+        noop()
+
+    with dg.instance_for_test() as instance:
+        first = landing_sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        assert len(first.run_requests or []) == 1  # no night yet: the files are new
+        assert last_night.execute_in_process(instance=instance).success
+        quiet = landing_sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        assert not quiet.run_requests and quiet.cursor and "tickets_2026-10.csv" in quiet.cursor
+        export.write_text("id\n1\n2\n")  # a file changed after the last night
+        fresh = landing_sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        assert len(fresh.run_requests or []) == 1
