@@ -27,6 +27,13 @@ def _marts() -> list[dict]:
     ]
 
 
+def _dbt_tests() -> list[str]:
+    """The project's dbt tests as quality.check_results names them (dbt:<test>)."""
+    ensure_manifest()
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    return [f"dbt:{node['name']}" for node in manifest["nodes"].values() if node["resource_type"] == "test"]
+
+
 def _mart_keys() -> list[dg.AssetKey]:
     return sorted(dg.AssetKey(["marts", node["name"]]) for node in _marts())
 
@@ -63,7 +70,7 @@ def analyst_file(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     assets that ran no checks: the nightly's checks block publishing only within their own run."""
     settings = load_settings()
     with warehouse.get_connection(read_only=True) as con:
-        blocking = failed_blocking_checks(con, [spec.name for spec in all_checks()])
+        blocking = failed_blocking_checks(con, [spec.name for spec in all_checks()] + _dbt_tests())
     if blocking:
         check, asset, run_id, checked_at = blocking[0]
         raise dg.Failure(
@@ -107,14 +114,16 @@ def diagnostic_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult
 
 
 def failed_blocking_checks(con: duckdb.DuckDBPyConnection, catalogue: list[str]) -> list[tuple[Any, ...]]:
-    """(check, asset, run id, checked at) of each catalogue check whose latest result is an ERROR failure."""
+    """(check, asset, run id, checked at) of each check named in `catalogue` (the GX catalogue's names and
+    the project's dbt tests as `dbt:<test>`: a check no longer defined does not block) whose latest result
+    is an ERROR failure."""
     if not con.execute(
         "SELECT 1 FROM duckdb_tables() WHERE schema_name = 'quality' AND table_name = 'check_results'"
     ).fetchall():
         return []
     return con.execute(
         """SELECT "check", asset, run_id, checked_at FROM quality.check_results
-        WHERE coalesce(family, '') <> 'dbt' AND "check" IN (SELECT unnest(?::VARCHAR[]))
+        WHERE "check" IN (SELECT unnest(?::VARCHAR[]))
         QUALIFY row_number() OVER (PARTITION BY "check", asset ORDER BY checked_at DESC) = 1
             AND NOT passed AND upper(severity) = 'ERROR'
         ORDER BY checked_at DESC, "check" """,

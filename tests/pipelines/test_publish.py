@@ -370,7 +370,11 @@ def test_publishing_alone_is_refused_while_a_blocking_check_fails(cx_env: Path, 
         "'[]', ''), "
         "('ui-run', '2026-11-30 09:00', 'F8_ingest__complaints', 'F8', 'raw/complaints', 'ERROR', false, 1, 0, "
         "'[]', ''), "
-        "('old', '2026-01-01 02:00', 'F0_retired_check', 'F0', 'raw/complaints', 'ERROR', false, 1, 0, '[]', '')"
+        "('old', '2026-01-01 02:00', 'F0_retired_check', 'F0', 'raw/complaints', 'ERROR', false, 1, 0, '[]', ''), "
+        "('old', '2026-01-01 02:00', 'dbt:a_removed_test', 'dbt', 'marts/customers', 'ERROR', false, 1, 0, "
+        "'[]', ''), "
+        "('dbt-run', '2026-11-30 08:00', 'dbt:unique_customers_customer_key', 'dbt', 'marts/customers', 'ERROR', "
+        "false, 2, 0, '[]', '')"
     )
     con.close()
     resources = {"warehouse": warehouse_resource(settings)}
@@ -380,12 +384,14 @@ def test_publishing_alone_is_refused_while_a_blocking_check_fails(cx_env: Path, 
     message = failure.event_specific_data.error.message  # type: ignore[union-attr]
     assert (
         "publish refused: the latest result of the blocking check F8_ingest__complaints on raw/complaints "
-        "failed (run ui-run, 2026-11-30 09:00 UTC); the published files stay as they are." in message
-    )
+        "failed (run ui-run, 2026-11-30 09:00 UTC) and 1 more; the published files stay as they are."
+        in message
+    )  # the other: the dbt test; a check or test no longer defined does not block
     con = duckdb.connect(str(settings.warehouse))  # the nightly checks again and it passes
     con.execute(
         "INSERT INTO quality.check_results VALUES ('next', '2026-11-30 10:00', 'F8_ingest__complaints', 'F8', "
-        "'raw/complaints', 'ERROR', true, 0, 0, '[]', '')"
+        "'raw/complaints', 'ERROR', true, 0, 0, '[]', ''), ('next', '2026-11-30 10:00', "
+        "'dbt:unique_customers_customer_key', 'dbt', 'marts/customers', 'ERROR', true, 0, 0, '[]', '')"
     )
     con.close()
     published = dg.materialize([analyst_file_asset], resources=resources, raise_on_error=False)
