@@ -17,21 +17,22 @@ from pipelines.transform.resources import MANIFEST, ensure_manifest
 GROUP = "publish"
 
 
-def _marts() -> list[dict]:
+def _manifest_nodes() -> list[dict]:
     ensure_manifest()
-    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    return list(json.loads(MANIFEST.read_text(encoding="utf-8"))["nodes"].values())
+
+
+def _marts() -> list[dict]:
     return [
         node
-        for node in manifest["nodes"].values()
+        for node in _manifest_nodes()
         if node["resource_type"] == "model" and node.get("config", {}).get("schema") == "marts"
     ]
 
 
 def _dbt_tests() -> list[str]:
     """The project's dbt tests as quality.check_results names them (dbt:<test>)."""
-    ensure_manifest()
-    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
-    return [f"dbt:{node['name']}" for node in manifest["nodes"].values() if node["resource_type"] == "test"]
+    return [f"dbt:{node['name']}" for node in _manifest_nodes() if node["resource_type"] == "test"]
 
 
 def _mart_keys() -> list[dg.AssetKey]:

@@ -99,13 +99,19 @@ def section(
         result.findings.append(Finding("No fragmentation checks have been recorded yet."))
         return result
     by_run = {r[0]: r for r in runs}
-    end_of_time = "9999-12-31"
-    now_sql, now_params = state(end_of_time)
-    total, failed, errors = db.rows(
-        f"""SELECT count(*), count(*) FILTER (WHERE NOT passed),
-               count(*) FILTER (WHERE NOT passed AND upper(severity) = 'ERROR') FROM ({now_sql})""",
-        now_params,
-    )[0]
+    description = "description" if "description" in db.columns(RESULTS) else "NULL"
+    latest_sql, latest_params = state("9999-12-31")  # the latest result of each check: what is shown
+    shown = db.rows(
+        f"""
+        SELECT passed, "check", {description}, asset, severity, observed_value, threshold,
+               CAST(failing_sample AS VARCHAR)
+        FROM ({latest_sql})
+        ORDER BY passed, upper(severity) = 'ERROR' DESC, "check" """,
+        latest_params,
+    )
+    total = len(shown)
+    failed = sum(1 for row in shown if not row[0])
+    errors = sum(1 for row in shown if not row[0] and str(row[4]).upper() == "ERROR")
     ran_here = by_run[run_id][4] if run_id in by_run else 0
     tonight = ran_here == total
     # the state this run changed: before its first result (before the latest run with results, if it had none)
@@ -168,17 +174,6 @@ def section(
             )
         )
 
-    has_description = "description" in db.columns(RESULTS)
-    description = "description" if has_description else "NULL"
-    latest_sql, latest_params = state(end_of_time)
-    shown = db.rows(
-        f"""
-        SELECT passed, "check", {description}, asset, severity, observed_value, threshold,
-               CAST(failing_sample AS VARCHAR)
-        FROM ({latest_sql})
-        ORDER BY passed, upper(severity) = 'ERROR' DESC, "check" """,
-        latest_params,
-    )
     rows: list[tuple[Any, ...]] = [
         (
             pill("passed", "good") if passed else pill("failed", "bad"),
