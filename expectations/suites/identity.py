@@ -46,12 +46,29 @@ def checks() -> list[CheckSpec]:
         offending_rows(
             "F1_identity__phone_and_name_in_two_customers",
             ASSET,
-            "the same E.164 phone and the same name in more than one customer_key (a split the matcher missed; "
-            "a household sharing a landline has different names and is not counted)",
-            """SELECT n.phone_e164 AS phone, n.name_key, count(DISTINCT m.customer_key) AS customers
-               FROM intermediate.int_identity_nodes n JOIN marts.customer_identity_map m USING (node_id)
-               WHERE n.phone_e164 IS NOT NULL AND n.name_key IS NOT NULL GROUP BY ALL
-               HAVING count(DISTINCT m.customer_key) > 1 ORDER BY customers DESC, phone""",
+            "the same E.164 phone and the same name in more than one customer_key, with nothing to tell them "
+            "apart (a split the matcher missed; a household sharing a landline has different names, and "
+            "namesakes on one landline whose CRM numbers or birth dates differ are two people: not counted)",
+            # customers of one phone and name, pairwise; a pair the matcher keeps apart on purpose (both hold
+            # CRM numbers or birth dates, none shared: its vetoes) is not a split
+            """WITH held AS (
+                   SELECT n.phone_e164 AS phone, n.name_key, m.customer_key,
+                          coalesce(list(DISTINCT n.crm_id) FILTER (WHERE n.crm_id IS NOT NULL), []) AS crm_ids,
+                          coalesce(list(DISTINCT n.birth_date) FILTER (WHERE n.birth_date IS NOT NULL), [])
+                              AS birth_dates
+                   FROM intermediate.int_identity_nodes n JOIN marts.customer_identity_map m USING (node_id)
+                   WHERE n.phone_e164 IS NOT NULL AND n.name_key IS NOT NULL GROUP BY ALL
+               ),
+               split AS (
+                   SELECT a.phone, a.name_key, a.customer_key AS one, b.customer_key AS other
+                   FROM held a JOIN held b
+                     ON a.phone = b.phone AND a.name_key = b.name_key AND a.customer_key < b.customer_key
+                   WHERE NOT (len(a.crm_ids) > 0 AND len(b.crm_ids) > 0 AND NOT list_has_any(a.crm_ids, b.crm_ids))
+                     AND NOT (len(a.birth_dates) > 0 AND len(b.birth_dates) > 0
+                              AND NOT list_has_any(a.birth_dates, b.birth_dates))
+               )
+               SELECT phone, name_key, len(list_distinct(flatten(list([one, other])))) AS customers
+               FROM split GROUP BY ALL ORDER BY customers DESC, phone""",
             unit="phones",
             entity=("phone",),
         ),

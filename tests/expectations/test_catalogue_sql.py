@@ -110,3 +110,29 @@ def test_a_team_view_with_no_records_is_flagged() -> None:
     con.execute("INSERT INTO raw.workload VALUES (1)")  # operations' exported workload, no call log
     missing = con.execute(f"SELECT * FROM ({_check_sql('F7_timeliness__missing_team_views')})").fetchall()
     assert missing == [("management", "dashboard KPIs"), ("marketing", "survey responses")]
+
+
+def test_a_phone_and_name_in_two_customers_is_a_split_unless_crm_numbers_or_birth_dates_differ() -> None:
+    """One phone, one name, two customers: a split the matcher missed (flagged) unless both customers hold
+    CRM numbers, or both birth dates, and share none (namesakes on one landline, a father and a son: the
+    matcher's vetoes keep them apart, so they were false alarms). A customer without either is still a
+    split, and so is a pair that shares a CRM number."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA intermediate; CREATE SCHEMA marts")
+    con.execute("""CREATE TABLE intermediate.int_identity_nodes AS SELECT * FROM (VALUES
+        ('a1', '+441', 'smith ann', 'X1', NULL), ('a2', '+441', 'smith ann', NULL, NULL),
+        ('b1', '+442', 'jones bo', 'X2', DATE '1970-01-01'), ('b2', '+442', 'jones bo', 'X3', NULL),
+        ('c1', '+443', 'hall cy', NULL, DATE '1950-02-03'), ('c2', '+443', 'hall cy', 'X4', DATE '1980-04-05'),
+        ('d1', '+444', 'lee di', 'X5', NULL), ('d2', '+444', 'lee di', 'X5', DATE '1990-01-01'),
+        ('e1', '+445', 'ng ed', 'X6', NULL), ('e2', '+445', 'ng ed', 'X7', NULL), ('e3', '+445', 'ng ed', NULL, NULL),
+        ('f1', '+446', 'fox fay', NULL, NULL), ('f2', '+446', 'wu fay', NULL, NULL)
+    ) t(node_id, phone_e164, name_key, crm_id, birth_date)""")
+    con.execute("""CREATE TABLE marts.customer_identity_map AS SELECT * FROM (VALUES
+        ('a1', 'A1'), ('a2', 'A2'), ('b1', 'B1'), ('b2', 'B2'), ('c1', 'C1'), ('c2', 'C2'), ('d1', 'D1'),
+        ('d2', 'D2'), ('e1', 'E1'), ('e2', 'E2'), ('e3', 'E3'), ('f1', 'F1'), ('f2', 'F2')
+    ) t(node_id, customer_key)""")
+    flagged = con.execute(
+        f"SELECT phone, customers FROM ({_check_sql('F1_identity__phone_and_name_in_two_customers')}) ORDER BY 1"
+    ).fetchall()
+    # E: X6 and X7 are two people, but the record without a number may be either (three customers named)
+    assert flagged == [("+441", 2), ("+444", 2), ("+445", 3)]
