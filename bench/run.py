@@ -25,10 +25,17 @@ NEW_DAY = "_2026-11"  # the generator's window is 2026-05-01 + 185 days: the las
 IDENTITY_MODELS = ("int_identity_", "customer_identity_map")
 
 
+def _cached(scale: float, seed: int) -> Path:
+    """The cache of one scale and seed, made by this generator (an older one made other data)."""
+    from cx_unify.generate import GENERATOR_VERSION
+
+    return CACHE / f"sf{scale:g}-seed{seed}-generator{GENERATOR_VERSION}"
+
+
 def _landing(scale: float, seed: int) -> Path:
     from cx_unify.generate import generate
 
-    folder = CACHE / f"sf{scale:g}-seed{seed}" / "landing"
+    folder = _cached(scale, seed) / "landing"
     if not (folder / "ground_truth.json").exists():
         started = time.monotonic()
         generate(folder, scale=scale, seed=seed, days=185, start=date(2026, 5, 1), wipe=True)
@@ -78,7 +85,7 @@ def main() -> None:
     files = sorted(p for p in landing_all.rglob("*") if p.is_file() and p.name != "ground_truth.json")
     history = [p for p in files if NEW_DAY not in p.name]
     new_day = [p for p in files if NEW_DAY in p.name]
-    home = CACHE / f"sf{args.scale:g}-seed{args.seed}" / "home"
+    home = _cached(args.scale, args.seed) / "home"
     shutil.rmtree(home, ignore_errors=True)
     (home / "landing").mkdir(parents=True)
     _link(history, landing_all, home / "landing")

@@ -17,7 +17,7 @@ from cx_unify.generate.names import TEAMS
 from cx_unify.generate.people import Population
 from cx_unify.generate.truth import build_truth, email_linkability
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DEFAULT_START = date(2026, 5, 1)
 DEFAULT_DAYS = 184
 PEOPLE_PER_SF = 70_000

@@ -274,10 +274,11 @@ class Activity:
                 solved_at = reopen + timedelta(hours=rng.lognormvariate(math.log(10), 0.7))
                 events.append((solved_at, "Status", "open", "solved", assignee))
             events.append((solved_at + timedelta(days=4), "Status", "solved", "closed", "Zendesk"))
-        # a ticket still open at the export, past its SLA, changed owner at least once (clean rule)
+        # a ticket still open at the export, past its SLA, changed owner at least once (clean rule), unless
+        # that is its fault: a ticket carrying another fault (an unmapped category, say) is not stalled too
         sla = timedelta(hours=SLA_HOURS[priority])
         open_at_end = solved_at is None or solved_at >= end
-        if open_at_end and fault is None and assignee and end - created > sla:
+        if open_at_end and fault != "open_past_sla_no_owner_change" and assignee and end - created > sla:
             tr = created + sla * 0.5
             if tr < end:
                 new_owner = rng.choice([a for a in self.agents[team] if a != assignee] or [assignee])

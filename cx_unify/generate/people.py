@@ -75,6 +75,7 @@ class Population:
         self._household_left = 0
         self._household: Person | None = None
         self._household_id = 0
+        self._household_firsts: set[str] = set()  # first names given in the current household
 
     def _crm(self) -> int:
         while True:
@@ -161,7 +162,11 @@ class Population:
                 self._household_left = rng.choice((1, 1, 2, 3))
                 digits = 10 - len(area)
                 landline = f"{area}{rng.randrange(10 ** (digits - 1), 10**digits)}"
+        # one first name per household: namesakes sharing a landline (a father and a son) could be told
+        # apart by nothing the records carry, so no check or matcher could be right about them
         first = rng.choice(FIRST_NAMES)
+        while in_household and first in self._household_firsts:
+            first = rng.choice(FIRST_NAMES)
         birth = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 65 * 365))
         emails = [self._email(first, last)]
         if not self.clean:
@@ -186,6 +191,9 @@ class Population:
             person.nickname = rng.choice(NICKNAMES[first])
         if not in_household and landline:
             self._household = person
+            self._household_firsts = set()
+        if landline:
+            self._household_firsts.add(first)
         return person
 
 
