@@ -302,7 +302,10 @@ class Activity:
                 current_group = new
             elif field == "Assignee":
                 current_assignee = new
-        solved_final = solved_at if (solved_at is not None and final_status in ("solved", "closed")) else None
+        # the export's solve time is the last solve it has seen: a solve the export's end cuts off (a
+        # reopened ticket solved again later) is not in it
+        last_solve = max((e[0] for e in events if e[1] == "Status" and e[3] == "solved"), default=None)
+        solved_final = last_solve if final_status in ("solved", "closed") else None
         # one latent satisfaction per ticket: the ticket system's rating and marketing's CSAT both measure it
         latent = 4.3 - 1.3 * reopened - 0.7 * handoffs + rng.gauss(0, 1.2)
         satisfaction = None
