@@ -24,3 +24,10 @@
 {% macro is_team_handoff() -%}
     field_change_number > 1 and coalesce(new_team, new_value) is distinct from coalesce(old_team, old_value)
 {%- endmacro %}
+
+{#- When a complaint was last solved: the last solve its change history shows, or the ticket export's own
+    solve time where it has no history (complaint_ownership.resolved_at, the KPI recompute's complaints
+    resolved and the ticket ratings' months all read this). -#}
+{% macro complaint_last_solved_at(complaints, histories) -%}
+    coalesce({{ histories }}.last_solved_at, {{ complaints }}.resolved_at)
+{%- endmacro %}

@@ -20,6 +20,10 @@ dashboard_kpis as (
     select * from {{ ref('stg_management__dashboard_kpis') }}
 ),
 
+histories as (
+    select * from {{ ref('int_complaint_histories') }}
+),
+
 periods as (
     -- a period's dates are days in the reporting time zone (macros/reporting_time.sql): it runs from the
     -- local midnight its first day starts at to the one after its last day, as UTC instants
@@ -44,14 +48,21 @@ received as (
     group by grouping sets ((complaints.team, periods.period_start, periods.period_end), (periods.period_start, periods.period_end))
 ),
 
-resolved as (
-    select 'complaints_resolved', complaints.team, grouping(complaints.team) = 1,
-        periods.period_start, periods.period_end, cast(count(*) as double precision)
+solved_complaints as (
+    -- when each solved complaint was last solved, as complaint_ownership.resolved_at says
+    select complaints.team, {{ complaint_last_solved_at('complaints', 'histories') }} as resolved_at
     from complaints
-    inner join periods
-        on complaints.resolved_at >= periods.starts_at and complaints.resolved_at < periods.ends_before
+    left join histories on complaints.record_key = histories.complaint_key
     where complaints.is_resolved
-    group by grouping sets ((complaints.team, periods.period_start, periods.period_end), (periods.period_start, periods.period_end))
+),
+
+resolved as (
+    select 'complaints_resolved', solved_complaints.team, grouping(solved_complaints.team) = 1,
+        periods.period_start, periods.period_end, cast(count(*) as double precision)
+    from solved_complaints
+    inner join periods
+        on solved_complaints.resolved_at >= periods.starts_at and solved_complaints.resolved_at < periods.ends_before
+    group by grouping sets ((solved_complaints.team, periods.period_start, periods.period_end), (periods.period_start, periods.period_end))
 ),
 
 csat as (

@@ -59,7 +59,7 @@ joined as (
             as total_resolutions,
         coalesce(histories.reopens, 0) as reopens,
         coalesce(histories.first_solved_at, complaints.resolved_at) as first_solved_at,
-        coalesce(histories.last_solved_at, complaints.resolved_at) as last_solved_at,
+        {{ complaint_last_solved_at('complaints', 'histories') }} as last_solved_at,
         sla_policy.sla_hours,
         as_of.as_of_at
     from complaints

@@ -174,11 +174,13 @@ csat_by_month as (
 ),
 
 rating_by_month as (
-    select team, {{ reporting_month('resolved_at') }} as month, avg(satisfaction_score) as good_share,
-        count(*) as ratings
+    -- a rating counts in the month of its complaint's last solve (complaint_ownership.resolved_at)
+    select complaints.team, {{ reporting_month('ownership.resolved_at') }} as month,
+        avg(complaints.satisfaction_score) as good_share, count(*) as ratings
     from complaints
-    where satisfaction_score is not null and team is not null and resolved_at is not null
-    group by team, {{ reporting_month('resolved_at') }}
+    inner join ownership on complaints.record_key = ownership.complaint_key
+    where complaints.satisfaction_score is not null and complaints.team is not null and ownership.resolved_at is not null
+    group by complaints.team, {{ reporting_month('ownership.resolved_at') }}
 ),
 
 marketing_vs_service as (

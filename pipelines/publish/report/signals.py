@@ -34,7 +34,7 @@ def section(db: AnalystFile) -> Section:
         if events:
             result.findings.append(
                 Finding(
-                    f"{num(events)} touchpoints from {plural(sources, 'source system')} now sit on one "
+                    f"{num(events)} touchpoints from {plural(sources, 'source')} now sit on one "
                     f"timeline per customer, for {plural(people, 'customer')}."
                 )
             )
