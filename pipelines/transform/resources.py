@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -69,26 +71,38 @@ def ensure_manifest() -> Path:
         and PARSE_STAMP.read_text() == _parse_stamp()
     ):
         return MANIFEST
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    done = subprocess.run(
-        [
-            DBT_EXECUTABLE,
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            *([] if _partial_parse_state_is_ours() else ["--no-partial-parse"]),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"dbt parse failed:\n{done.stdout}\n{done.stderr}")
+    MANIFEST.parent.mkdir(parents=True, exist_ok=True)
+    partial = _partial_parse_state_is_ours()
+    # dbt writes its files in place: another process of this checkout (a night of another home, the UI's
+    # code server, a test) loading the manifest meanwhile read half a file and failed. So dbt parses in a
+    # scratch folder beside them, from a copy of the partial-parse state, and each file is swapped in whole.
+    with tempfile.TemporaryDirectory(dir=MANIFEST.parent, prefix=".parse-") as scratch_name:
+        scratch = Path(scratch_name)
+        if partial and PARTIAL_PARSE.exists():
+            shutil.copy2(PARTIAL_PARSE, scratch / PARTIAL_PARSE.name)
+        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_TARGET_PATH": str(scratch)}
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        done = subprocess.run(
+            [
+                DBT_EXECUTABLE,
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                *([] if partial else ["--no-partial-parse"]),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"dbt parse failed:\n{done.stdout}\n{done.stderr}")
+        for made in sorted(scratch.iterdir(), key=lambda path: path.name != MANIFEST.name):  # manifest first
+            if made.is_file():
+                os.replace(made, MANIFEST.parent / made.name)
     PARSE_STAMP.write_text(_parse_stamp())
     return MANIFEST
 

@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,34 @@ def test_a_dbt_command_run_by_hand_from_the_checkout_does_not_break_the_nights(c
     assert seed_root() == DBT_PROJECT_DIR.name  # what the hand-run command left
     ensure_manifest()
     assert seed_root() == str(DBT_PROJECT_DIR)
+
+
+def test_a_process_loading_the_manifest_while_another_parses_reads_a_whole_file(cx_env: Path) -> None:
+    """A night of another home (or the UI's code server, or a test) parses the project while this one loads
+    the manifest: dbt wrote the file in place, and the reader failed on half of it (JSONDecodeError at
+    import). Each parse's files are swapped in whole."""
+    load_settings().export()
+    ensure_manifest()
+    manifest = resources.MANIFEST
+    reads: list[str] = []
+    parsing = threading.Event()
+    parsing.set()
+
+    def read_while_parsing() -> None:
+        while parsing.is_set():
+            try:
+                json.loads(manifest.read_text())
+                reads.append("whole")
+            except (json.JSONDecodeError, FileNotFoundError) as error:
+                reads.append(f"{type(error).__name__}: {error}")
+
+    reader = threading.Thread(target=read_while_parsing)
+    reader.start()
+    try:
+        resources.PARSE_STAMP.unlink()  # as if another home's variables had parsed last
+        ensure_manifest()
+    finally:
+        parsing.clear()
+        reader.join()
+    assert reads.count("whole") > 50  # the reader ran throughout
+    assert [r for r in reads if r != "whole"] == []
