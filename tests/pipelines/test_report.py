@@ -326,7 +326,7 @@ def test_faulted_night_findings_come_from_the_data(tmp_path: Path) -> None:
     q3 = _findings(page, "q3-reality")
     assert q3[0] == (
         "The Service Performance dashboard put Billing's Complaints Received 12 % lower than the unified data "
-        "in October 2026 (88 against 100)."
+        "for October 2026 (88 against 100)."
     )
     assert "2 of 5 dashboard KPI values disagree with the unified data, and 1 appears on one side only." in q3
     assert (
@@ -399,7 +399,7 @@ def test_checks_table_shows_tonight_without_dbt_tests(tmp_path: Path) -> None:
 def test_clean_night_says_so(tmp_path: Path) -> None:
     page = _build(tmp_path, clean=True)
     text = _text(page)
-    assert "All 4 checks passed tonight: no fragmentation found." in text
+    assert "All 4 checks passed tonight: nothing flagged." in text
     assert "All 3 dashboard KPI values agree with the unified data." in text
     assert "Every open complaint has an owner." in text
     assert "No open complaint is stalled past its SLA." in text
@@ -581,3 +581,15 @@ def test_team_possessive_reads_naturally() -> None:
     assert _subject("Calls Handled", "team", "General Enquiries") == "General Enquiries' Calls Handled"
     assert _subject("Calls Handled", "team", "Billing") == "Billing's Calls Handled"
     assert _subject("Calls Handled", "queue", "VIP") == "Calls Handled for queue VIP"
+
+
+def test_shares_near_zero_or_whole_keep_the_decimals_that_tell_them_apart() -> None:
+    from pipelines.publish.report.markup import pct
+
+    assert pct(0.41) == "41 %"
+    assert pct(0.072) == "7.2 %"
+    assert pct(0.0997) == "10 %"  # below 10 % only before rounding
+    assert pct(0.996) == "99.6 %"  # not "100 %" beside "3 of 830 disagree"
+    assert pct(0.9996) == "99.96 %"
+    assert pct(0.0004) == "0.04 %"
+    assert pct(1.0) == "100 %" and pct(0.0) == "0 %" and pct(None) == "–"

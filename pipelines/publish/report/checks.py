@@ -146,9 +146,7 @@ def section(
         )
     else:
         result.findings.append(
-            Finding(
-                f"All {plural(total, 'check')} passed {when}: no fragmentation found.", "good", headline=True
-            )
+            Finding(f"All {plural(total, 'check')} passed {when}: nothing flagged.", "good", headline=True)
         )
     before_sql, before_params = state(since)
     before = db.rows(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from pipelines.publish.report.analyst import AnalystFile
 from pipelines.publish.report.markup import Finding, Section, charts, missing, num, pct, plural, table
 from pipelines.publish.report.svg import hbar_chart
@@ -13,6 +15,10 @@ TOP = 10
 
 def _name(category: str | None, team: str | None, channel: str | None) -> str:
     return " · ".join(part or "(unknown)" for part in (category, team, channel))
+
+
+def _weighted(score: float | None, complaints: int | None) -> float:
+    return (score or 0.0) * math.log1p(complaints or 0)
 
 
 def section(db: AnalystFile) -> Section:
@@ -48,12 +54,14 @@ def section(db: AnalystFile) -> Section:
                 f"Next on the list: {others} (of {num(total)} category × team × channel combinations ranked)."
             )
         )
+    # the rank orders by friction × ln(1 + complaints): the bars draw that, so they fall in rank order
     chart = hbar_chart(
-        f"Top {len(ranked)} friction hotspots in rank order (friction weighted by complaint volume)",
-        [(_name(c, t, ch), score or 0.0) for _, c, t, ch, *_, score in ranked],
-        value_axis="friction score (0 = none, 1 = worst)",
+        f"Top {len(ranked)} friction hotspots in rank order",
+        [(_name(c, t, ch), _weighted(score, n)) for _, c, t, ch, n, *_, score in ranked],
+        value_axis="friction score × ln(1 + complaints): what the rank sorts by",
         category_axis="hotspot",
         fmt=lambda v: f"{v:.2f}",
+        label_chars=60,
     )
     rows = [
         (

@@ -101,12 +101,18 @@ def num(value: float | int | None) -> str:
 
 
 def pct(share: float | None, digits: int | None = None) -> str:
-    """A share (0..1) as '12 %'; small non-zero shares keep a decimal so they do not read as 0."""
+    """A share (0..1) as '12 %'. A share that would round to 0 % or 100 % without being so keeps a decimal
+    (99.6 % is not "100 %" beside "3 of 830 disagree"), and so does one below 10 % after rounding ("7.2 %";
+    9.97 % reads "10 %", not "10.0 %")."""
     if share is None:
         return "–"
     value = share * 100
     if digits is None:
-        digits = 1 if 0 < abs(value) < 10 and round(value) != value else 0
+        whole = round(value)
+        near_bound = (whole == 0 and value != 0) or (whole == 100 and value != 100)
+        digits = 1 if near_bound or (abs(round(value, 1)) < 10 and round(value, 1) != whole) else 0
+        while near_bound and digits < 4 and round(value, digits) in (0, 100):
+            digits += 1  # 99.96 %: one decimal would still say 100.0 %
     return f"{value:.{digits}f} %"
 
 

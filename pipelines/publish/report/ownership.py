@@ -113,10 +113,12 @@ def section(db: AnalystFile) -> Section:
     changes = db.rows(f"""
         SELECT least(owner_changes, 4) AS bucket, count(*) FROM {TABLE}
         WHERE owner_changes IS NOT NULL GROUP BY 1 ORDER BY 1""")
+    counted = dict(changes)
+    buckets = range(max(counted, default=-1) + 1)  # every bucket up to the last: an empty one draws as 0
     by_changes = vbar_chart(
         "Complaints by number of owner changes",
-        [("4+" if b == 4 else str(b)) for b, _ in changes],
-        [("complaints", [float(n) for _, n in changes])],
+        [("4+" if b == 4 else str(b)) for b in buckets],
+        [("complaints", [float(counted.get(b, 0)) for b in buckets])],
         x_axis="owner changes",
         y_axis="complaints",
     )

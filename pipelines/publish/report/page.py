@@ -30,15 +30,19 @@ ul.findings li.good{border-color:var(--good);background:var(--good-bg)}
 .tile b{display:block;font-size:1.35rem}.tile span{color:var(--muted);font-size:.85rem}
 .tile.bad b{color:var(--bad)}.tile.good b{color:var(--good)}
 .charts{display:flex;flex-wrap:wrap;gap:1.2rem;align-items:flex-start;margin:.6rem 0}
-figure.chart{margin:0;padding:.6rem .8rem;border:1px solid var(--line);border-radius:8px;max-width:100%;background:#fff}
+figure.chart{margin:0;padding:.6rem .8rem;border:1px solid var(--line);border-radius:8px;max-width:100%;background:#fff;
+box-sizing:border-box;overflow-x:auto}
 figure.chart figcaption{font-weight:600;margin-bottom:.3rem}
-svg.chart{display:block;max-width:100%;height:auto}
+/* a chart keeps its size and scrolls on a narrow screen: shrunk to fit a phone its labels were 3 px high */
+svg.chart{display:block;max-width:none}
 svg.chart .grid{stroke:#e7eaee}svg.chart .axis{stroke:#888}
 svg.chart .tick,svg.chart .value{fill:#555;font-size:11px}svg.chart .axis-title{fill:#333;font-weight:600}
 svg.chart .line{stroke-width:2.2}
 .scroll{overflow-x:auto}
-/* a long unbroken value (a URL, an id) wraps instead of widening the page */
-h1,h2,h3,p,li,figcaption,td,th,.tile,.meta{overflow-wrap:anywhere}td{max-width:26rem}
+/* a long unbroken value (a URL, an id) wraps instead of widening the page; a table keeps its words and
+   numbers whole and scrolls sideways instead (anywhere in a cell squeezed "481" into "48/1") */
+h1,h2,h3,p,li,figcaption,.tile,.meta{overflow-wrap:anywhere}td{max-width:26rem;overflow-wrap:break-word}
+th{white-space:nowrap}
 table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.85rem}
 td,th{border-bottom:1px solid var(--line);padding:.3rem .6rem;text-align:left;vertical-align:top}
 th{background:var(--panel);font-weight:600}

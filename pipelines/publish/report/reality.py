@@ -72,14 +72,14 @@ def _worst_dashboard_gap(db: AnalystFile) -> Finding | None:
                value_unified, delta_pct
         FROM {RECONCILIATION}
         WHERE comparison = 'management_vs_data' AND status = 'disagree' AND delta_pct IS NOT NULL
-        ORDER BY abs(delta_pct) DESC, dashboard, metric LIMIT 1""")
+        ORDER BY abs(delta_pct) DESC, dashboard, metric, dimension_value NULLS FIRST, period_start LIMIT 1""")
     if not found:
         return None
     dashboard, metric, dim_name, dim_value, start, end, seen, unified, delta_pct = found[0]
     direction = "lower" if delta_pct < 0 else "higher"
     return Finding(
         f"The {dashboard} dashboard put {_subject(metric, dim_name, dim_value)} {abs(delta_pct):.0f} % "
-        f"{direction} than the unified data in {period(start, end)} ({num(seen)} against {num(unified)}).",
+        f"{direction} than the unified data for {period(start, end)} ({num(seen)} against {num(unified)}).",
         "bad",
         headline=True,
     )

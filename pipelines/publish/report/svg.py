@@ -88,11 +88,16 @@ def hbar_chart(
     category_axis: str,
     fmt: Fmt = num,
     max_value: float | None = None,
+    label_chars: int = 38,
 ) -> str:
-    """One horizontal bar per row, in the given order, labelled with its value."""
+    """One horizontal bar per row, in the given order, labelled with its value (labels cut at
+    label_chars)."""
     if not rows:
         return _empty(title, "Nothing to draw: no rows.")
-    label_w = min(250.0, max(60.0, CHAR_W * max(len(_short(lab, 38)) for lab, _ in rows))) + 10
+    label_w = (
+        min(CHAR_W * label_chars, max(60.0, CHAR_W * max(len(_short(lab, label_chars)) for lab, _ in rows)))
+        + 10
+    )
     plot_w, row_h, top = 380.0, 24.0, 26.0
     width, height = label_w + plot_w + 80, top + row_h * len(rows) + 48
     top_value = _top(max(max(v for _, v in rows), 0), fmt, max_value)
@@ -109,7 +114,7 @@ def hbar_chart(
             f'<rect class="bar" x="{label_w:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{row_h - 8}" '
             f'fill="{PALETTE[0]}"><title>{esc(name)}: {esc(fmt(value))}</title></rect>'
         )
-        parts.append(_text(label_w - 8, y + row_h / 2, _short(name, 38), anchor="end"))
+        parts.append(_text(label_w - 8, y + row_h / 2, _short(name, label_chars), anchor="end"))
         parts.append(_text(label_w + bar + 4, y + row_h / 2, fmt(value), cls="value"))
     parts.append(_text(label_w + plot_w / 2, height - 8, value_axis, anchor="middle", cls="axis-title"))
     return figure(title, _svg(width, height, title, parts))
