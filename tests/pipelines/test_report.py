@@ -333,7 +333,7 @@ def test_faulted_night_findings_come_from_the_data(tmp_path: Path) -> None:
         "Management and service agree on only 60 % of the 5 KPI values compared between them "
         "(a value one of them lacks counts as no agreement)." in q3
     )
-    assert any(f.startswith("Across 2 nights, overall KPI agreement went down") for f in q3)
+    assert any(f.startswith("Across 2 nightly snapshots, overall KPI agreement went down") for f in q3)
     q4 = _findings(page, "q4-failures")
     assert "1 complaint (11 %) was reopened after being resolved; most often at Billing (25 %)." in q4
     assert "2 complaints (22 %) breached their SLA; most often at Accounts (50 %)." in q4
@@ -453,6 +453,18 @@ def test_a_re_executed_night_counts_the_checks_of_the_run_it_continues(tmp_path:
     assert "That is 1 more failure than the previous run (1 failed, 2026-10-31 02:05)." in text
     checks = text.split("Run run-resumed", 1)[1]
     assert checks.count("F5_ownership__unowned_complaints") == 1 and "F8_validity__complaints" in checks
+
+
+def test_one_scorecard_snapshot_says_how_snapshots_are_dated(tmp_path: Path) -> None:
+    """Several nights without newer data leave one snapshot: the note must not say "only one night"."""
+    analyst = make_analyst_file(tmp_path / "cx.duckdb")
+    with duckdb.connect(str(analyst)) as con:
+        con.execute("DELETE FROM marts.fragmentation_scorecard WHERE snapshot_date < DATE '2026-10-31'")
+    text = _text(build_report(analyst, tmp_path / "report.html", TONIGHT).read_text(encoding="utf-8"))
+    assert "The scorecard holds one snapshot so far (2026-10-31)." in text
+    assert "a night that brings no newer data replaces it" in text
+    assert "KPI agreement per pair of team views (snapshot of 2026-10-31)" in text
+    assert "Across " not in text
 
 
 def test_older_analyst_file_without_marts(tmp_path: Path) -> None:

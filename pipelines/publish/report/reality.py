@@ -185,7 +185,7 @@ def _scorecard(db: AnalystFile, result: Section) -> str:
         )
     figures = [
         hbar_chart(
-            f"KPI agreement per pair of team views (night of {night})",
+            f"KPI agreement per pair of team views (snapshot of {night})",
             [(f"{x} & {y}", r) for x, y, _, r, _ in sorted(latest, key=lambda p: (-p[3], p[0], p[1]))],
             value_axis="KPI values that agree (%)",
             category_axis="team pair",
@@ -201,7 +201,7 @@ def _scorecard(db: AnalystFile, result: Section) -> str:
         trend_word = "up" if last > first else "down" if last < first else "unchanged"
         result.findings.append(
             Finding(
-                f"Across {plural(len(nights), 'night')}, overall KPI agreement went {trend_word}: "
+                f"Across {plural(len(nights), 'nightly snapshot')}, overall KPI agreement went {trend_word}: "
                 f"{pct(first)} on {nights[0][0]}, {pct(last)} on {nights[-1][0]}.",
                 "good" if last >= first else "bad",
             )
@@ -219,7 +219,8 @@ def _scorecard(db: AnalystFile, result: Section) -> str:
         )
     else:
         figures.append(
-            '<p class="note">Only one night is in the scorecard so far; the trend over nights appears from the '
-            "second night on.</p>"
+            f'<p class="note">The scorecard holds one snapshot so far ({night}). A snapshot is dated by the data\'s '
+            "latest day, and a night that brings no newer data replaces it: the trend appears once a night brings a "
+            "later day.</p>"
         )
     return charts(*figures)
