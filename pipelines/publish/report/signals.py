@@ -146,7 +146,7 @@ def _overlap(db: AnalystFile, result: Section) -> Part:
                 Finding(f"{cap(a)} and {b} overlap least: {pct(known[-1][5])} of their customers in common.")
             )
     chart = hbar_chart(
-        f"Customer overlap per pair of team views (night of {night})",
+        f"Customer overlap per pair of team views (snapshot of {night})",
         [(f"{a} & {b}", overlap) for a, b, _, _, _, overlap, *_ in known],
         value_axis="share of customers known to both (%)",
         category_axis="team pair",
