@@ -185,9 +185,9 @@ _register(
         "0 = unknown caller, outcomes AGENT / HANG / PHANTOM, 0:00:00 where a stage did not happen",
         format="tsv",
         mapping={
-            # the generator's call ids are unique; the real bank log's repeat across VRU lines
-            # (override with {sql: "\"vru+line\" || '-' || call_id"})
-            # call ids repeat across VRU lines (the real bank log: 15,516 ids for 33,344 calls)
+            # call ids repeat across VRU lines (the real bank log: 15,516 ids for 33,344 calls); each line
+            # counts its own (~1,700 a month), so line and id are unique for years. A log that restarts
+            # its ids is flagged by F8_reused_ids__contacts: add "date" to this mapping in sources.yml then
             "contact_id": {"sql": "\"vru+line\" || '-' || call_id"},
             "customer_id": {"sql": "nullif(nullif(trim(customer_id), '0'), '')"},
             "customer_crm_id": {"sql": "nullif(nullif(trim(customer_id), '0'), '')"},  # the bank's number

@@ -9,7 +9,7 @@
 | F5 ownership | unowned too long; team handoff loops; stalled past SLA; history before creation | marts/complaint_ownership | WARN |
 | F6 taxonomy | categories / teams outside the mapping seeds | staging/stg_service__complaints | WARN |
 | F7 timeliness | a source's latest record days behind the others; a team view with no records | marts/customer_journey | WARN |
-| F8 validity | raw contracts hold (ERROR, blocking); files the latest ingest could not load (F8_ingest, ERROR, blocking); quarantined records (WARN); change histories that reach no complaint (F8_orphans, WARN, on staging/stg_service__complaints) | raw/<table> | ERROR / WARN |
+| F8 validity | raw contracts hold (ERROR, blocking); files the latest ingest could not load (F8_ingest, ERROR, blocking); quarantined records (WARN); one id reused for records that began days apart (F8_reused_ids, WARN); change histories that reach no complaint (F8_orphans, WARN, on staging/stg_service__complaints) | raw/<table> | ERROR / WARN |
 
 dbt's own tests (unique, not_null, accepted_values, relationships, contracts) guard the models'
 structure and surface as Dagster checks too; they are the natural home for structural rules.

@@ -5,6 +5,9 @@ unique ids per source and file), and what ingest had to quarantine.
 `F8_quarantine__<table>` (WARN): records ingest refused; the night still publishes the rest.
 `F8_ingest__<table>` (ERROR, blocking): files of a kind that could not be loaded at all (a required
 column missing, an unreadable file): tonight's data would be published without them.
+`F8_reused_ids__<table>` (WARN): one id of a source in several files with start times more than a day apart:
+two different records sharing an id (a source that reuses or restarts its ids), of which staging keeps only
+the newest export's as "the newer version"; the other is in raw but in no mart.
 `F8_orphans__complaint_events` (WARN): change histories that reach no complaint (its record quarantined,
 never exported, or its id in several complaint sources), so they are in no journey or ownership mart. A
 ticket deleted in the service system is withdrawn with its history: not an orphan.
@@ -92,8 +95,41 @@ def checks() -> list[CheckSpec]:
         )
         # raw/workload derives from contacts' files (recorded as contacts), but a source may also load it
         specs.append(_failed_files(contract.table))
+        if contract.table in BEGAN_AT:
+            specs.append(_reused_ids(contract, BEGAN_AT[contract.table]))
     specs.append(_orphan_histories())
     return specs
+
+
+# when a record began: the versions of one record (a rolling or corrected export) agree on it
+BEGAN_AT = {"complaints": "created_at", "survey_responses": "submitted_at", "contacts": "started_at"}
+
+
+def _reused_ids(contract: Contract, began_at: str) -> CheckSpec:
+    rid = contract.record_id
+    return offending_rows(
+        f"F8_reused_ids__{contract.table}",
+        ("raw", contract.table),
+        f"ids of kind {contract.table} that one source uses in several files for records that began more than "
+        "{max_apart_hours} h apart: two records sharing an id, not two versions of one (staging keeps the "
+        "newest export's row as the newer version; the other is in raw but in no mart). If the source reuses "
+        "or restarts its ids, make them unique in sources.yml (e.g. add the date to the id's mapping)",
+        f"""SELECT _source AS source, "{rid}" AS record_id, count(*) AS versions,
+    min("{began_at}") AS earliest_{began_at}, arg_min(_file, "{began_at}") AS earliest_file,
+    arg_min(_row, "{began_at}") AS earliest_row,
+    max("{began_at}") AS latest_{began_at}, arg_max(_file, "{began_at}") AS latest_file,
+    arg_max(_row, "{began_at}") AS latest_row,
+    round((epoch(max("{began_at}")) - epoch(min("{began_at}"))) / 86400, 1) AS days_apart
+FROM raw."{contract.table}"
+WHERE "{rid}" IS NOT NULL
+GROUP BY ALL
+HAVING min(_file) <> max(_file)
+    AND epoch(max("{began_at}")) - epoch(min("{began_at}")) > {{max_apart_hours}} * 3600
+ORDER BY days_apart DESC, source, record_id""",
+        unit="ids",
+        entity=("source", "record_id"),
+        params={"max_apart_hours": 24},
+    )
 
 
 def _orphan_histories() -> CheckSpec:

@@ -136,3 +136,40 @@ def test_a_phone_and_name_in_two_customers_is_a_split_unless_crm_numbers_or_birt
     ).fetchall()
     # E: X6 and X7 are two people, but the record without a number may be either (three customers named)
     assert flagged == [("+441", 2), ("+444", 2), ("+445", 3)]
+
+
+def test_an_id_reused_for_a_record_that_began_days_apart_is_flagged_not_a_corrected_version() -> None:
+    """Two files of one call log used id AA0101-30212 for calls 27 years apart: staging kept the newer
+    export's call as "the newer version" and the other was in no mart, silently. A rolling export's
+    versions of one call (same start, or a start corrected by hours) are versions, not reused ids."""
+    from connectors.contracts import CONTRACTS, ddl
+
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA raw")
+    con.execute(ddl(CONTRACTS["contacts"]))
+    rows = [
+        ("calls", "AA0101-30212", "2026-05-03 09:00", "calls/2026-05.txt", 7),
+        ("calls", "AA0101-30212", "1999-02-01 07:02", "calls/1999-02.txt", 1),
+        ("calls", "AA0101-1", "2026-05-03 09:00", "calls/day1.txt", 1),  # a rolling export: same call
+        ("calls", "AA0101-1", "2026-05-03 09:00", "calls/day2.txt", 1),
+        ("calls", "AA0101-2", "2026-05-03 09:00", "calls/day1.txt", 2),  # a start corrected by an hour
+        ("calls", "AA0101-2", "2026-05-03 10:00", "calls/day2.txt", 2),
+        ("other", "AA0101-30212", "2026-01-01 09:00", "other/a.txt", 1),  # another source's own id
+    ]
+    for source, contact_id, started_at, file, row in rows:
+        con.execute(
+            "INSERT INTO raw.contacts (_source, contact_id, started_at, _file, _row) VALUES (?, ?, ?, ?, ?)",
+            [source, contact_id, started_at, file, row],
+        )
+    [spec] = [s for s in all_checks() if s.name == "F8_reused_ids__contacts"]
+    assert spec.severity == "WARN"
+    flagged = con.execute(
+        "SELECT source, record_id, versions, earliest_file, earliest_row, latest_file, latest_row, days_apart "
+        f"FROM ({spec.frame_sql(0)})"
+    ).fetchall()
+    assert flagged == [("calls", "AA0101-30212", 2, "calls/1999-02.txt", 1, "calls/2026-05.txt", 7, 9953.1)]
+    assert {s.name for s in all_checks() if s.name.startswith("F8_reused_ids__")} == {
+        "F8_reused_ids__complaints",
+        "F8_reused_ids__survey_responses",
+        "F8_reused_ids__contacts",
+    }
