@@ -4,7 +4,11 @@
 {% macro customer_identifiers(alias, phones) -%}
         {{ normalize_email(alias ~ '.customer_email') }} as email_norm,
         {{ phones }}.phone_e164,
-        {{ fold_person_name(alias ~ '.customer_name') }} as name_folded,
+        -- a stand-in for no name ("Anonym", seeds/identity_placeholders.csv) is no name: no identifier
+        case when {{ fold_person_name(alias ~ '.customer_name') }} not in (
+            select {{ fold_text('value') }} from {{ ref('identity_placeholders') }}
+            where identifier = 'name' and {{ fold_text('value') }} is not null  -- a NULL would void every name
+        ) then {{ fold_person_name(alias ~ '.customer_name') }} end as name_folded,
         {{ alias }}.customer_birth_date as birth_date,
         {{ normalize_postcode(alias ~ '.customer_postcode') }} as postcode_norm,
         {{ fold_text(alias ~ '.customer_city') }} as city_folded

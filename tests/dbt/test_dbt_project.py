@@ -390,6 +390,9 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
         ("32", "jsmith@mail.test", "Jane Smith", "", ""),
         ("33", "", "Ann Bell", "", "", "(212) 555-0147", "", "US"),  # a number in its own country's format
         ("34", "", "Bo Dahl", "", "", "030 1234567", "", "de"),
+        ("35", "", "Anonymous", "", ""),  # a stand-in for no name: no identifier, no customer
+        ("36", "", "ANONYM", "", ""),
+        ("37", "ann.bell@mail.test", "Anonym", "", ""),  # an address identifies it; the stand-in names nobody
     ]
     (landing / "tickets.csv").write_text(
         "id,created,status,email,name,birth,crm,phone,postcode,region\n"
@@ -444,6 +447,7 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
         ("31,32",),
         ("33",),
         ("34",),
+        ("37",),
         ("4",),
         ("5",),
         ("6,7,8",),
@@ -458,13 +462,14 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
     folded = query(
         warehouse,
         "SELECT record_id, name_folded FROM intermediate.int_identity_nodes "
-        "WHERE record_id IN ('11', '13', '22', '30') ORDER BY 1",
+        "WHERE record_id IN ('11', '13', '22', '30', '37') ORDER BY 1",
     )
     assert folded == [
         ("11", "hans weiss"),
         ("13", "zachary obrien"),
         ("22", "иван петров"),
         ("30", "john cadd"),
+        ("37", None),
     ]
 
 

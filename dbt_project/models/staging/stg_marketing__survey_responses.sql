@@ -1,5 +1,5 @@
 {%- set record_keys = [('source', '_source'), ('response_id', 'response_id')] %}
-{%- set record_inputs = {'seeds': {}, 'vars': ['phone_region']} %}
+{%- set record_inputs = {'seeds': {'identity_placeholders': ['identifier', 'value']}, 'vars': ['phone_region']} %}
 {{ incremental_by_record('survey_responses', record_keys, **record_inputs) }}
 -- One row per survey response (latest version), with normalised customer identifiers and whether
 -- the score counts as happy on its scale (CSAT >= 4 of 5, NPS >= 9 of 10, CES >= 6 of 7).

@@ -3,6 +3,7 @@
     'team_mapping': ['source_value', 'team', 'department'],
     'category_mapping': ['source_value', 'category', 'category_group'],
     'channel_mapping': ['source_value', 'channel'],
+    'identity_placeholders': ['identifier', 'value'],
 }, 'vars': ['phone_region']} %}
 {{ incremental_by_record('complaints', record_keys, **record_inputs) }}
 -- One row per complaint (latest exported version), with mapped team / category / channel and
