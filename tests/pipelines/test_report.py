@@ -420,6 +420,25 @@ def test_a_night_without_data_is_not_all_clear(tmp_path: Path) -> None:
     assert 'class="bad"' in summary
 
 
+def test_a_night_of_anonymous_records_says_what_loaded_not_that_nothing_arrived(tmp_path: Path) -> None:
+    """Anonymous survey responses loaded, none names a customer: the report said "no export arrived"."""
+    analyst = make_analyst_file(tmp_path / "cx.duckdb", clean=True)
+    with duckdb.connect(str(analyst)) as con:
+        con.execute("DELETE FROM marts.customer_journey")
+        con.execute("CREATE SCHEMA IF NOT EXISTS ops")
+        con.execute("""CREATE TABLE ops.ingest_files AS SELECT * FROM (VALUES
+            ('answers', 'survey_responses', 'q/a.csv', TIMESTAMP '2026-10-31 02:00', 'loaded', 5),
+            ('answers', 'survey_responses', 'q/a.csv', TIMESTAMP '2026-10-30 02:00', 'loaded', 3),
+            ('answers', 'survey_responses', 'q/b.csv', TIMESTAMP '2026-10-30 02:00', 'failed', 0),
+            ('calls', 'workload', 'w/1.csv', TIMESTAMP '2026-10-31 02:00', 'loaded', 12)
+        ) t(source, kind, file, ingested_at, status, rows_loaded)""")
+    page = build_report(analyst, tmp_path / "out" / "report.html", TONIGHT).read_text(encoding="utf-8")
+    summary = html.unescape(page.split('<div class="summary"', 1)[1].split("</div>", 1)[0])
+    assert "No record in the analyst file names a customer" in summary
+    assert "(5 survey responses, 12 workload)" in summary  # each file's latest load
+    assert "no export arrived" not in summary
+
+
 def test_unknown_run_shows_the_latest_checks_and_says_so(tmp_path: Path) -> None:
     text = _text(_build(tmp_path, run_id="a-run-without-checks"))
     assert (

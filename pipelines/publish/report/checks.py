@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from connectors.ingest import loaded_files_sql
 from pipelines.publish.report.analyst import AnalystFile
 from pipelines.publish.report.markup import (
     Finding,
@@ -26,6 +27,7 @@ TITLE = "Tonight's checks"
 RESULTS = "quality.check_results"
 NOT_DBT = "coalesce(family, '') <> 'dbt'"
 JOURNEY = "marts.customer_journey"
+INGEST_FILES = "ops.ingest_files"
 HISTORY_RUNS = 30
 SAMPLE_ROWS = 3
 SEVERITY_COLOURS = ("#b42318", "#e07b39")  # ERROR red, WARN orange
@@ -57,6 +59,31 @@ def _night(run_id: str, earlier_runs: Sequence[str]) -> tuple[str, list[str]]:
         return "run_id", []
     marks = ", ".join("?" for _ in earlier_runs)
     return f"CASE WHEN run_id IN ({marks}) THEN ? ELSE run_id END", [*earlier_runs, run_id]
+
+
+def _no_customers(db: AnalystFile) -> Finding:
+    """The journey is empty: say whether nothing arrived, or what arrived names no customer."""
+    loaded = (
+        db.rows(f"""SELECT kind, sum(rows_loaded) FROM ({loaded_files_sql()})
+                    GROUP BY kind HAVING sum(rows_loaded) > 0 ORDER BY kind""")
+        if db.has(INGEST_FILES)
+        else []
+    )
+    if not loaded:
+        return Finding(
+            "No customer record is in the analyst file: no export arrived, or none could be read "
+            "(ops.ingest_files says which). The checks below passed on no data.",
+            "bad",
+            headline=True,
+        )
+    arrived = ", ".join(f"{num(n)} {kind.replace('_', ' ')}" for kind, n in loaded)
+    return Finding(
+        f"No record in the analyst file names a customer, so the customer journey is empty; what loaded "
+        f"({arrived}) carries no customer identifier (anonymous responses, workload or dashboards only). "
+        "The checks about customers below passed on no customers.",
+        "bad",
+        headline=True,
+    )
 
 
 def section(
@@ -126,14 +153,7 @@ def section(
         )  # fmt: skip
     when = "tonight" if tonight else "in their latest results"
     if db.has(JOURNEY) and not db.rows(f"SELECT 1 FROM {JOURNEY} LIMIT 1"):
-        result.findings.append(  # checks that pass on no data say nothing of the customers
-            Finding(
-                "No customer record is in the analyst file: no export arrived, or none could be read "
-                "(ops.ingest_files says which). The checks below passed on no data.",
-                "bad",
-                headline=True,
-            )
-        )
+        result.findings.append(_no_customers(db))  # checks that pass on no data say nothing of the customers
     if failed:
         warnings = failed - errors
         result.findings.append(
