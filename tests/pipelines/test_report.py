@@ -439,6 +439,35 @@ def test_a_night_of_anonymous_records_says_what_loaded_not_that_nothing_arrived(
     assert "no export arrived" not in summary
 
 
+def test_sla_shares_are_of_the_complaints_whose_sla_status_is_known(tmp_path: Path) -> None:
+    """Tickets exported without a resolution time have no SLA status: section 4 divided the breaches by
+    every complaint (12 %) where the hotspots divide by the known ones (100 %), for the same team."""
+    analyst = make_analyst_file(tmp_path / "cx.duckdb")
+    with duckdb.connect(str(analyst)) as con:
+        con.execute("UPDATE marts.complaint_ownership SET is_sla_breached = NULL WHERE NOT is_sla_breached")
+        breached, total = con.execute(
+            "SELECT count(*) FILTER (WHERE is_sla_breached), count(*) FROM marts.complaint_ownership"
+        ).fetchone()
+    page = build_report(analyst, tmp_path / "report.html", TONIGHT).read_text(encoding="utf-8")
+    [finding] = [f for f in _findings(page, "q4-failures") if "SLA" in f]
+    assert finding.startswith(
+        f"{breached} complaints (100 % of the {breached} whose SLA status is known; {total - breached} without "
+        "an SLA or a resolution time) breached their SLA"
+    ), finding
+    with duckdb.connect(str(analyst)) as con:
+        con.execute("UPDATE marts.complaint_ownership SET is_sla_breached = NULL")
+        con.execute("""UPDATE marts.complaint_ownership SET final_resolution_minutes = NULL WHERE complaint_id =
+            (SELECT min(complaint_id) FROM marts.complaint_ownership WHERE final_resolution_minutes IS NOT NULL)""")
+        timed, resolved = con.execute(
+            "SELECT count(final_resolution_minutes), count(*) FROM marts.complaint_ownership WHERE is_resolved"
+        ).fetchone()
+    page = build_report(analyst, tmp_path / "report.html", TONIGHT).read_text(encoding="utf-8")
+    assert "No complaint's SLA status is known" in _text(page)
+    assert f"(of the {timed} of {resolved} with a resolution time)." in _text(
+        page
+    )  # the median rests on them
+
+
 def test_unknown_run_shows_the_latest_checks_and_says_so(tmp_path: Path) -> None:
     text = _text(_build(tmp_path, run_id="a-run-without-checks"))
     assert (

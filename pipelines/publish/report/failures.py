@@ -35,9 +35,12 @@ def section(db: AnalystFile) -> Section:
         )
         result.body = missing(OWNERSHIP)
         return result
-    total, reopened, reopens, escalated, breached = db.one(f"""
+    # a complaint's SLA status is unknown where it has no SLA or no resolution time (an export without one):
+    # shares of breaches are of the complaints whose status is known, as friction_hotspots' rates are
+    total, reopened, reopens, escalated, breached, sla_known = db.one(f"""
         SELECT count(*), count(*) FILTER (WHERE reopens > 0), coalesce(sum(reopens), 0),
-               count(*) FILTER (WHERE team_handoffs > 0), count(*) FILTER (WHERE is_sla_breached)
+               count(*) FILTER (WHERE team_handoffs > 0), count(*) FILTER (WHERE is_sla_breached),
+               count(is_sla_breached)
         FROM {OWNERSHIP}""")
     if not total:
         result.findings.append(Finding("There are no complaints in the data, so no process has failed yet."))
@@ -46,7 +49,7 @@ def section(db: AnalystFile) -> Section:
         SELECT coalesce(first_team, '(no team)'), count(*),
                count(*) FILTER (WHERE reopens > 0) / count(*),
                count(*) FILTER (WHERE team_handoffs > 0) / count(*),
-               count(*) FILTER (WHERE is_sla_breached) / count(*)
+               count(*) FILTER (WHERE is_sla_breached) / nullif(count(is_sla_breached), 0)
         FROM {OWNERSHIP} GROUP BY 1 ORDER BY 2 DESC, 1""")
     abandonment: dict[str, float] = {}
     if db.has(HOTSPOTS):
@@ -57,10 +60,20 @@ def section(db: AnalystFile) -> Section:
                 WHERE team IS NOT NULL AND abandonment_rate IS NOT NULL GROUP BY 1""")
         }
 
-    def about(count: int, what: tuple[str, str], worst: tuple[str, float] | None) -> str:
-        """'N complaints (x %) <what>; most often at <team> (y %).' with what = (one, several)."""
+    def about(
+        count: int, what: tuple[str, str], worst: tuple[str, float] | None, of: int = total, unknown: str = ""
+    ) -> str:
+        """'N complaints (x %) <what>; most often at <team> (y %).' with what = (one, several); x % of `of`."""
         where = f"; most often at {worst[0]} ({pct(worst[1])})" if worst else ""
-        return f"{plural(count, 'complaint')} ({pct(share(count, total))}) {what[count != 1]}{where}."
+        return f"{plural(count, 'complaint')} ({pct(share(count, of))}{unknown}) {what[count != 1]}{where}."
+
+    sla_unknown = total - sla_known
+    unknown_sla = (
+        f" of the {num(sla_known)} whose SLA status is known; {num(sla_unknown)} without an SLA or a "
+        "resolution time"
+        if sla_unknown
+        else ""
+    )
 
     if reopened:
         result.findings.append(
@@ -84,12 +97,27 @@ def section(db: AnalystFile) -> Section:
                     breached,
                     ("breached its SLA", "breached their SLA"),
                     _worst([(t, s) for t, *_, s in per_team]),
+                    of=sla_known,
+                    unknown=unknown_sla,
                 ),
                 headline=True,
             )
         )
     else:
-        result.findings.append(Finding("Every complaint was handled within its SLA.", "good", headline=True))
+        if not sla_known:
+            within = Finding(
+                "No complaint's SLA status is known: none has an SLA and a resolution time.", headline=True
+            )
+        elif sla_unknown:
+            within = Finding(
+                f"Every complaint whose SLA status is known ({num(sla_known)}) was handled within its SLA; "
+                f"{num(sla_unknown)} have no SLA or no resolution time.",
+                "good",
+                headline=True,
+            )
+        else:
+            within = Finding("Every complaint was handled within its SLA.", "good", headline=True)
+        result.findings.append(within)
     if escalated:
         result.findings.append(
             Finding(

@@ -44,6 +44,7 @@ def section(db: AnalystFile) -> Section:
         changed,
         median_h,
         p90_h,
+        timed,
     ) = db.one(f"""
         SELECT count(*),
                count(*) FILTER (WHERE NOT is_resolved),
@@ -55,7 +56,8 @@ def section(db: AnalystFile) -> Section:
                count(*) FILTER (WHERE is_resolved),
                count(*) FILTER (WHERE owner_changes > 0),
                median(final_resolution_minutes) / 60,
-               quantile_cont(final_resolution_minutes, 0.9) / 60
+               quantile_cont(final_resolution_minutes, 0.9) / 60,
+               count(final_resolution_minutes) FILTER (WHERE is_resolved)
         FROM {TABLE}""")
     if not total:
         result.findings.append(
@@ -97,7 +99,13 @@ def section(db: AnalystFile) -> Section:
         result.findings.append(
             Finding(
                 f"Half of the resolved complaints were resolved within {hours(median_h)}, "
-                f"nine in ten within {hours(p90_h)}."
+                f"nine in ten within {hours(p90_h)}"
+                # an export without resolution times: say on how many the figures rest
+                + (
+                    f" (of the {num(timed)} of {num(resolved)} with a resolution time)."
+                    if timed < resolved
+                    else "."
+                )
             )
         )
 
