@@ -528,7 +528,7 @@ FROM (SELECT _row AS _g, {compiled.raw_record_sql} AS _rec FROM {read.table}
 WHERE _mapped._g = l._g AND _mapped._raw_record IS NULL""")
     result.columns_read = {c.column.name: c.origin for c in compiled.columns if c.origin != "not mapped"}
     gone = _columns_gone(con, source, rel, now, result.columns_read, read.columns)
-    result.notes[0:0] = compiled.warnings + gone
+    result.notes[0:0] = compiled.warnings + gone + _zone_of_fivetran_table(source, read.columns)
     if compiled.extra_headers and source.extra_columns == "ignore":
         result.notes.insert(
             0,
@@ -573,6 +573,17 @@ WHERE _mapped._g = l._g AND _mapped._raw_record IS NULL""")
 def _modified_at(path: Path) -> datetime:
     """The file's modification time, UTC (naive, as the raw timestamps)."""
     return datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
+
+
+def _zone_of_fivetran_table(source: Source, columns: list[str]) -> list[str]:
+    """A Fivetran table (it carries _fivetran_synced) holds UTC times without a zone: read in a source's
+    local zone (a help desk's CSV exports use the account's) they move by its offset, without a word."""
+    if "_fivetran_synced" not in columns or source.timezone == "UTC":
+        return []
+    return [
+        f"warning: a Fivetran table (column _fivetran_synced), whose times are UTC, read in this source's "
+        f"time zone {source.timezone}: give it a source of its own with timezone: UTC in sources.yml"
+    ]
 
 
 def _columns_gone(

@@ -67,6 +67,29 @@ def test_zendesk_tickets_fivetran_table(con: duckdb.DuckDBPyConnection, tmp_path
     assert extra["recipient"] == "email@email.com"
 
 
+def test_a_fivetran_table_read_in_a_local_zone_is_warned_of(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Landed in the help desk's CSV-export source (Europe/London), the Fivetran table's UTC times moved by
+    an hour in summer without a word."""
+    yaml = """sources:
+  - name: zendesk_tickets
+    path: zendesk_fivetran_seeds/ticket_data.csv
+    preset: zendesk_tickets
+    timezone: Europe/London
+"""
+    [result] = ingest(con, tmp_path, yaml, REAL)
+    assert result.notes[0] == (
+        "warning: a Fivetran table (column _fivetran_synced), whose times are UTC, read in this source's time "
+        "zone Europe/London: give it a source of its own with timezone: UTC in sources.yml"
+    )
+    assert [
+        n
+        for n in ingest(con, tmp_path, yaml.replace("Europe/London", "UTC"), REAL)[0].notes
+        if "Fivetran" in n
+    ] == []
+
+
 def test_zendesk_tickets_incremental_export_json(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     yaml = """sources:
   - name: zendesk_api
