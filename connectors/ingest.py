@@ -37,7 +37,7 @@ from typing import Any
 
 import duckdb
 
-from connectors.contracts import CONTRACTS, LINEAGE, OPS_DDL, ddl
+from connectors.contracts import CONTRACTS, LINEAGE, OPS_DDL, TRACKED_FIELDS, ddl
 from connectors.mapping import MappingError, compile_select, duplicates_update, lit, q
 from connectors.readers import UnreadableFile, collect_rejects, drop_temp, first_line, read_file
 from connectors.sources import Source
@@ -566,8 +566,30 @@ WHERE _mapped._g = l._g AND _mapped._raw_record IS NULL""")
     result.rows_read = int(created[0]) + rejects
     result.rows_loaded = int(loaded[0])
     result.rows_quarantined = int(quarantined[0]) + int(refused[0])
+    if source.kind == "complaint_events":
+        result.notes += _untracked_fields(con, result.rows_loaded)
     if source.preset.derive_workload:
         _derive_workload(con, source, rel, sha, now)
+
+
+def _untracked_fields(con: duckdb.DuckDBPyConnection, loaded: int) -> list[str]:
+    """A note on the loaded changes of fields staging does not track (kept in raw); a warning when the file
+    holds no change of a tracked field (the field column mapped to the wrong header?)."""
+    tracked = ", ".join(lit(f) for f in TRACKED_FIELDS)
+    others = con.execute(f"""
+        SELECT lower(trim(field)) AS name, count(*) AS n FROM _mapped
+        WHERE _reason IS NULL AND lower(trim(field)) NOT IN ({tracked}) GROUP BY 1 ORDER BY n DESC, name""").fetchall()
+    if not others:
+        return []
+    count = sum(n for _, n in others)
+    named = ", ".join(f"{name} {n}" for name, n in others[:5]) + (", …" if len(others) > 5 else "")
+    if count == loaded:
+        return [
+            f"warning: none of the {count} changes is of a field staging tracks ({', '.join(TRACKED_FIELDS)}; "
+            f"this file has {named}): is field mapped to the right column in sources.yml?"
+        ]
+    changes = "1 change" if count == 1 else f"{count} changes"
+    return [f"{changes} of fields staging does not track ({named}) kept in raw, left out of staging"]
 
 
 def _modified_at(path: Path) -> datetime:

@@ -128,8 +128,9 @@ _register(
         name="zendesk_field_history",
         kinds=("complaint_events",),
         description="Zendesk ticket field history: Fivetran's ticket_field_history (field_name, ticket_id, "
-        "updated, user_id, value) or Explore's 'Updates history' export. Rows of other fields (custom "
-        "fields, requester_id...) are quarantined: the contract tracks assignee, team, status, priority",
+        "updated, user_id, value) or Explore's 'Updates history' export. Changes of other fields (custom "
+        "fields, requester_id...) are kept in raw and left out of staging, which tracks assignee, team, status, "
+        "priority",
         mapping={
             "complaint_id": ["Ticket ID", "ticket_id"],
             "event_at": ["Update - Timestamp", "updated"],

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from connectors.contracts import CONTRACTS, SCALES
+from connectors.contracts import CONTRACT_REVISIONS, CONTRACTS, SCALES
 from connectors.presets import PRESETS, Preset, Unpivot
 
 
@@ -77,6 +77,8 @@ class Source:
             if reading.get(option) == default:  # later leaves the digest as it was: no file is read again
                 reading.pop(option)
         reading["preset"].pop("description")
+        if self.kind in CONTRACT_REVISIONS:  # absent for a kind never revised: its digest is as it was
+            reading["contract_revision"] = CONTRACT_REVISIONS[self.kind]
         return hashlib.sha256(
             json.dumps(_text_keys(reading), sort_keys=True, default=repr).encode()
         ).hexdigest()

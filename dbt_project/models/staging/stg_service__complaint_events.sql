@@ -30,6 +30,9 @@ renamed as (
         _row as source_row,
         source_fingerprint
     from changed_rows
+    -- raw keeps every field's changes (custom fields, requester): staging tracks these four
+    -- (connectors/contracts.py TRACKED_FIELDS)
+    where lower(trim(field)) in ('assignee', 'team', 'status', 'priority')
 ),
 
 ranked_copies as (
