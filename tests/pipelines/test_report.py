@@ -468,6 +468,26 @@ def test_sla_shares_are_of_the_complaints_whose_sla_status_is_known(tmp_path: Pa
     )  # the median rests on them
 
 
+def test_teams_the_team_mapping_lacks_are_named_where_customers_are_counted_by_teams(tmp_path: Path) -> None:
+    """A call log's queue codes (PS, NE) counted as teams made "handled by two or more teams" of one team."""
+    analyst = make_analyst_file(tmp_path / "cx.duckdb")
+    with duckdb.connect(str(analyst)) as con:
+        con.execute(
+            "CREATE TABLE reference.team_mapping AS SELECT 'billing' AS source_value, 'Billing' AS team"
+        )
+        con.execute("UPDATE marts.customer_journey SET team = 'PS' WHERE seq = 1")
+    page = build_report(analyst, tmp_path / "report.html", TONIGHT).read_text(encoding="utf-8")
+    [finding] = [f for f in _findings(page, "q2-signals") if "two or more teams" in f]
+    assert finding.endswith(
+        "1 of these teams is counted as written, not in the team mapping (PS: F6_taxonomy__unmapped_teams): "
+        "two such names may be one team."
+    ), finding
+    with duckdb.connect(str(analyst)) as con:
+        con.execute("UPDATE marts.customer_journey SET team = 'Billing' WHERE team IS NOT NULL")
+    page = build_report(analyst, tmp_path / "report.html", TONIGHT).read_text(encoding="utf-8")
+    assert "counted as written" not in page
+
+
 def test_unknown_run_shows_the_latest_checks_and_says_so(tmp_path: Path) -> None:
     text = _text(_build(tmp_path, run_id="a-run-without-checks"))
     assert (

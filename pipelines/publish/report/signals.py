@@ -23,6 +23,7 @@ IDENTITY = "marts.customer_identity_map"
 CUSTOMERS = "marts.customers"
 JOURNEY = "marts.customer_journey"
 SCORECARD = "marts.fragmentation_scorecard"
+TEAM_MAPPING = "reference.team_mapping"
 
 
 def section(db: AnalystFile) -> Section:
@@ -90,6 +91,27 @@ def _identity(db: AnalystFile, result: Section) -> Part:
     ], ""
 
 
+def _unmapped_teams(db: AnalystFile) -> str:
+    """The journey counts a team the team mapping lacks as written (a call log's queue code): say so, as two
+    such codes may be one team, or a queue no team."""
+    if not (db.has(JOURNEY) and db.has(TEAM_MAPPING)):
+        return ""
+    unmapped = [
+        team
+        for (team,) in db.rows(f"""
+            SELECT DISTINCT team FROM {JOURNEY}
+            WHERE team IS NOT NULL AND team NOT IN (SELECT team FROM {TEAM_MAPPING} WHERE team IS NOT NULL)
+            ORDER BY team""")
+    ]
+    if not unmapped:
+        return ""
+    named = ", ".join(unmapped[:5]) + (", …" if len(unmapped) > 5 else "")
+    return (
+        f" {plural(len(unmapped), 'of these teams is', 'of these teams are')} counted as written, not in the "
+        f"team mapping ({named}: F6_taxonomy__unmapped_teams): two such names may be one team."
+    )
+
+
 def _customers(db: AnalystFile, result: Section) -> Part:
     if not db.has(CUSTOMERS):
         return [], missing(CUSTOMERS)
@@ -102,7 +124,8 @@ def _customers(db: AnalystFile, result: Section) -> Part:
     result.findings.append(
         Finding(
             f"{pct(share(several, customers))} of the {num(customers)} customers were handled by two or more "
-            "teams: without one journey, each of those teams sees only part of the story.",
+            "teams: without one journey, each of those teams sees only part of the story."
+            + _unmapped_teams(db),
             headline=True,
         )
     )
