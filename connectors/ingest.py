@@ -567,7 +567,8 @@ WHERE _mapped._g = l._g AND _mapped._raw_record IS NULL""")
     result.rows_loaded = int(loaded[0])
     result.rows_quarantined = int(quarantined[0]) + int(refused[0])
     if source.kind == "complaint_events":
-        result.notes += _untracked_fields(con, result.rows_loaded)
+        for note in _untracked_fields(con, result.rows_loaded):  # warnings first
+            result.notes.insert(0, note) if note.startswith("warning") else result.notes.append(note)
     if source.preset.derive_workload:
         _derive_workload(con, source, rel, sha, now)
 

@@ -175,6 +175,22 @@ def test_a_revised_contract_reads_its_kinds_files_again_once(
     assert [r.status for r in twice] == ["unchanged"]
 
 
+def test_a_history_without_a_tracked_change_warns_of_its_field_mapping(tmp_path: Path) -> None:
+    """field mapped to the wrong header loads every row (raw keeps any field's changes) and staging would
+    keep none: the file's first note warns."""
+    history = "mapping: {complaint_id: id, event_at: at, field: value, new_value: value}"
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "a.csv").write_text(
+        "id,at,field,value\n1,2026-05-01,status,open\n2,2026-05-01,status,new\n"
+    )
+    [result] = ingest_sources(duckdb.connect(), _load(tmp_path, history, kind="complaint_events"), tmp_path)
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 0)
+    assert result.notes[0] == (
+        "warning: none of the 2 changes is of a field staging tracks (assignee, team, status, priority; this "
+        "file has new 1, open 1): is field mapped to the right column in sources.yml?"
+    )
+
+
 def test_a_file_two_sources_match_loads_under_neither(tmp_path: Path) -> None:
     """Overlapping path globs would load a file's records once per source: the file fails (F8_ingest
     blocks the night) with both sources named; the files only one source matches still load."""
