@@ -45,6 +45,39 @@ def _truth_records(truth: dict) -> pl.DataFrame:
     return pl.concat(frames)
 
 
+RAW_ID = {
+    "complaint": ("complaints", "complaint_id"),
+    "survey_response": ("survey_responses", "response_id"),
+    "contact": ("contacts", "contact_id"),
+}
+
+
+def _with_sources(
+    con: duckdb.DuckDBPyConnection, records: pl.DataFrame, files: list[str] | None
+) -> pl.DataFrame:
+    """Each true record with the source that loaded it from a generated file (the answer key lists its files):
+    a real source beside the demo data whose ids collide with generated ones is not scored as demo records.
+    An older key without its files: source NULL, matched by kind and id alone."""
+    if not files:
+        return records.with_columns(source=pl.lit(None, dtype=pl.String))
+    con.register("generated_files", pl.DataFrame({"file": files}).to_arrow())
+    loaded = pl.concat(
+        [
+            pl.from_arrow(
+                con.sql(f"""
+                    SELECT DISTINCT '{kind}' AS record_kind, {rid}::VARCHAR AS source_record_id, _source AS source
+                    FROM raw.{table} WHERE _file IN (SELECT file FROM generated_files)""").to_arrow_table()
+            )
+            for kind, (table, rid) in RAW_ID.items()
+        ]
+    )
+    con.unregister("generated_files")
+    # a true record no generated file loaded (quarantined) matches nothing: not another source's same id
+    return records.join(loaded, on=["record_kind", "source_record_id"], how="left").with_columns(
+        pl.col("source").fill_null("")
+    )
+
+
 def identity_scores(con: duckdb.DuckDBPyConnection, records: pl.DataFrame) -> dict[str, Any]:
     con.register("truth_records", records.to_arrow())
     row = con.execute("""
@@ -53,6 +86,7 @@ def identity_scores(con: duckdb.DuckDBPyConnection, records: pl.DataFrame) -> di
             FROM truth_records t
             JOIN marts.customer_identity_map m
               ON m.record_kind = t.record_kind AND m.source_record_id = t.source_record_id
+             AND (t.source IS NULL OR m.source = t.source)
         ),
         cells AS (SELECT customer_key, person_id, count(*) AS n FROM matched GROUP BY ALL),
         predicted AS (SELECT customer_key, count(*) AS n FROM matched GROUP BY ALL),
@@ -78,6 +112,7 @@ def identity_scores(con: duckdb.DuckDBPyConnection, records: pl.DataFrame) -> di
             SELECT t.person_id, t.variant, m.customer_key
             FROM truth_records t JOIN marts.customer_identity_map m
               ON m.record_kind = t.record_kind AND m.source_record_id = t.source_record_id
+             AND (t.source IS NULL OR m.source = t.source)
         ),
         home AS (  -- the cluster holding most of the person's records
             SELECT person_id, arg_max(customer_key, n) AS home_key
@@ -208,6 +243,7 @@ def _missed_merges(
             FROM intermediate.int_identity_nodes n
             JOIN marts.customer_identity_map m USING (node_id)
             JOIN truth_records t ON t.record_kind = m.record_kind AND t.source_record_id = m.source_record_id
+                AND (t.source IS NULL OR m.source = t.source)
             WHERE n.{column} IN (SELECT identifier FROM flagged_identifiers)
             GROUP BY n.{column}, t.person_id
             HAVING count(DISTINCT m.customer_key) > 1""").fetchall()
@@ -294,7 +330,7 @@ def evaluate(
     con = duckdb.connect(str(warehouse), read_only=True)
     register_functions(con)
     try:
-        records = _truth_records(truth)
+        records = _with_sources(con, _truth_records(truth), truth.get("files"))
         identity = identity_scores(con, records)
         entities = _failing_entities(con, checks_path or DEFAULT_CHECKS)
         missed = _missed_merges(con, entities, records)

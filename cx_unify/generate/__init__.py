@@ -144,6 +144,8 @@ def generate(
         },
     )
     truth["identity_stats"]["email_linkability"] = email_linkability(tables)
+    # the files written, relative to the landing folder (raw._file): evaluate scores the records loaded from them
+    truth["files"] = sorted(p.relative_to(out).as_posix() for paths in landing_paths.values() for p in paths)
     (out / "ground_truth.json").write_text(
         json.dumps(truth, sort_keys=True, indent=1, default=str) + "\n", encoding="utf-8"
     )
