@@ -567,30 +567,32 @@ WHERE _mapped._g = l._g AND _mapped._raw_record IS NULL""")
     result.rows_loaded = int(loaded[0])
     result.rows_quarantined = int(quarantined[0]) + int(refused[0])
     if source.kind == "complaint_events":
-        for note in _untracked_fields(con, result.rows_loaded):  # warnings first
-            result.notes.insert(0, note) if note.startswith("warning") else result.notes.append(note)
+        warnings, notes = _untracked_fields(con, result.rows_loaded)
+        result.notes[0:0] = warnings  # warnings first
+        result.notes += notes
     if source.preset.derive_workload:
         _derive_workload(con, source, rel, sha, now)
 
 
-def _untracked_fields(con: duckdb.DuckDBPyConnection, loaded: int) -> list[str]:
-    """A note on the loaded changes of fields staging does not track (kept in raw); a warning when the file
-    holds no change of a tracked field (the field column mapped to the wrong header?)."""
+def _untracked_fields(con: duckdb.DuckDBPyConnection, loaded: int) -> tuple[list[str], list[str]]:
+    """(warnings, notes): a note on the loaded changes of fields staging does not track (kept in raw); a
+    warning instead when the file holds no change of a tracked field (field mapped to the wrong header?)."""
     tracked = ", ".join(lit(f) for f in TRACKED_FIELDS)
     others = con.execute(f"""
         SELECT lower(trim(field)) AS name, count(*) AS n FROM _mapped
         WHERE _reason IS NULL AND lower(trim(field)) NOT IN ({tracked}) GROUP BY 1 ORDER BY n DESC, name""").fetchall()
     if not others:
-        return []
+        return [], []
     count = sum(n for _, n in others)
     named = ", ".join(f"{name} {n}" for name, n in others[:5]) + (", …" if len(others) > 5 else "")
     if count == loaded:
-        return [
+        warning = (
             f"warning: none of the {count} changes is of a field staging tracks ({', '.join(TRACKED_FIELDS)}; "
             f"this file has {named}): is field mapped to the right column in sources.yml?"
-        ]
+        )
+        return [warning], []
     changes = "1 change" if count == 1 else f"{count} changes"
-    return [f"{changes} of fields staging does not track ({named}) kept in raw, left out of staging"]
+    return [], [f"{changes} of fields staging does not track ({named}) kept in raw, left out of staging"]
 
 
 def _modified_at(path: Path) -> datetime:

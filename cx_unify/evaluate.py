@@ -17,10 +17,16 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from connectors.contracts import CONTRACTS
 from connectors.normalise import register_functions
 from cx_unify.settings import DEFAULT_CHECKS
 
 KIND_OF_TRUTH = {"complaints": "complaint", "survey_responses": "survey_response", "contacts": "contact"}
+# a true record t is the map's row m (source NULL: an answer key without its files, matched by kind and id)
+TRUTH_IS_MAP_ROW = (
+    "m.record_kind = t.record_kind AND m.source_record_id = t.source_record_id "
+    "AND (t.source IS NULL OR m.source = t.source)"
+)
 
 
 def _truth_records(truth: dict) -> pl.DataFrame:
@@ -45,13 +51,6 @@ def _truth_records(truth: dict) -> pl.DataFrame:
     return pl.concat(frames)
 
 
-RAW_ID = {
-    "complaint": ("complaints", "complaint_id"),
-    "survey_response": ("survey_responses", "response_id"),
-    "contact": ("contacts", "contact_id"),
-}
-
-
 def _with_sources(
     con: duckdb.DuckDBPyConnection, records: pl.DataFrame, files: list[str] | None
 ) -> pl.DataFrame:
@@ -65,10 +64,11 @@ def _with_sources(
         [
             pl.from_arrow(
                 con.sql(f"""
-                    SELECT DISTINCT '{kind}' AS record_kind, {rid}::VARCHAR AS source_record_id, _source AS source
+                    SELECT DISTINCT '{kind}' AS record_kind, {CONTRACTS[table].record_id}::VARCHAR AS source_record_id,
+                        _source AS source
                     FROM raw.{table} WHERE _file IN (SELECT file FROM generated_files)""").to_arrow_table()
             )
-            for kind, (table, rid) in RAW_ID.items()
+            for table, kind in KIND_OF_TRUTH.items()
         ]
     )
     con.unregister("generated_files")
@@ -80,13 +80,12 @@ def _with_sources(
 
 def identity_scores(con: duckdb.DuckDBPyConnection, records: pl.DataFrame) -> dict[str, Any]:
     con.register("truth_records", records.to_arrow())
-    row = con.execute("""
+    row = con.execute(f"""
         WITH matched AS (
             SELECT t.person_id, m.customer_key
             FROM truth_records t
             JOIN marts.customer_identity_map m
-              ON m.record_kind = t.record_kind AND m.source_record_id = t.source_record_id
-             AND (t.source IS NULL OR m.source = t.source)
+              ON {TRUTH_IS_MAP_ROW}
         ),
         cells AS (SELECT customer_key, person_id, count(*) AS n FROM matched GROUP BY ALL),
         predicted AS (SELECT customer_key, count(*) AS n FROM matched GROUP BY ALL),
@@ -107,12 +106,11 @@ def identity_scores(con: duckdb.DuckDBPyConnection, records: pl.DataFrame) -> di
     recall = tp / actual if actual else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     # recall by how the record wrote the person down: share of true pairs kept, per variant tag
-    per_variant = con.execute("""
+    per_variant = con.execute(f"""
         WITH matched AS (
             SELECT t.person_id, t.variant, m.customer_key
             FROM truth_records t JOIN marts.customer_identity_map m
-              ON m.record_kind = t.record_kind AND m.source_record_id = t.source_record_id
-             AND (t.source IS NULL OR m.source = t.source)
+              ON {TRUTH_IS_MAP_ROW}
         ),
         home AS (  -- the cluster holding most of the person's records
             SELECT person_id, arg_max(customer_key, n) AS home_key
@@ -242,8 +240,7 @@ def _missed_merges(
             SELECT n.{column}
             FROM intermediate.int_identity_nodes n
             JOIN marts.customer_identity_map m USING (node_id)
-            JOIN truth_records t ON t.record_kind = m.record_kind AND t.source_record_id = m.source_record_id
-                AND (t.source IS NULL OR m.source = t.source)
+            JOIN truth_records t ON {TRUTH_IS_MAP_ROW}
             WHERE n.{column} IN (SELECT identifier FROM flagged_identifiers)
             GROUP BY n.{column}, t.person_id
             HAVING count(DISTINCT m.customer_key) > 1""").fetchall()
