@@ -1,7 +1,8 @@
 {#- A select of every identity node's key and inputs_fingerprint: the staged record's source_fingerprint
     (its raw rows, mapping seeds and staging code) mixed with the nickname and placeholder seeds. int_identity_nodes rebuilds the nodes whose fingerprint changed and deletes the others that
     are no longer current. Only records that carry an identifier are nodes: the filter is here, so a
-    record without one is not built again every night. -#}
+    record without one is not built again every night. (One whose identifiers are all stand-ins, such as
+    noemail@..., passes it; int_identity_nodes drops it, so only such records are looked at again each night.) -#}
 {% macro identity_node_fingerprints() -%}
     {%- set inputs = digest(seed_digest('nicknames', ['nickname', 'formal']) ~ " || '|' || "
         ~ seed_digest('identity_placeholders', ['identifier', 'value'])) -%}

@@ -349,7 +349,8 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
     address in a mail client's display form, and a CRM number a spreadsheet stripped of its zeros. A
     family's or an office's address whose records name two people (first names that contradict) links no
     one; two people sharing a landline and postcode stay two whatever script their names are in, and so do a
-    named and a nameless record. A +tag, a CRM number's formatting and a title are no difference."""
+    named and a nameless record. A +tag, a CRM number's formatting and a title are no difference. A record
+    whose only identifiers are stand-ins names no customer."""
     from connectors.ingest import ingest_sources
     from connectors.sources import load_sources
 
@@ -393,6 +394,8 @@ def test_a_shared_or_stand_in_email_joins_no_strangers(
         ("35", "", "Anonymous", "", ""),  # a stand-in for no name: no identifier, no customer
         ("36", "", "ANONYM", "", ""),
         ("37", "ann.bell@mail.test", "Anonym", "", ""),  # an address identifies it; the stand-in names nobody
+        ("38", "noemail@example.com", "", "", ""),  # only stand-ins: no identifier, no customer
+        ("39", "no-reply+x@example.com", "", "", "N/A"),
     ]
     (landing / "tickets.csv").write_text(
         "id,created,status,email,name,birth,crm,phone,postcode,region\n"

@@ -188,7 +188,11 @@ named as (
         split_part(email_norm, '@', 1) as email_local,
         split_part(email_norm, '@', 2) as email_domain,
         {{ regex_group('postcode_norm', '^([A-Z]{1,2}[0-9][0-9A-Z]?)[0-9][A-Z]{2}$', 1) }} as postcode_outward
-    from identified  -- only records that carry an identifier (identity_node_fingerprints chose them)
+    from identified
+    -- a record whose only identifiers are stand-ins (noemail@..., CRM n/a) names no customer: no node
+    -- (identity_node_fingerprints chose the records that carry one as written; the stand-ins are known here)
+    where system_id_key is not null or crm_id is not null or email_norm is not null or phone_e164 is not null
+        or name_folded is not null or linked_complaint_id is not null
 ),
 
 final as (
