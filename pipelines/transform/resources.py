@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -59,6 +60,21 @@ def _partial_parse_state_is_ours() -> bool:
     return _parse_stamp().splitlines()[-1] in recorded
 
 
+SCRATCH_PREFIX = ".parse-"
+STALE_SCRATCH_SECONDS = 3600  # a parse takes seconds: a scratch folder this old was left by a killed one
+
+
+def _remove_stale_scratch() -> None:
+    """Removes the scratch folders of parses that were killed (their `with` never cleaned up). One that
+    another process is parsing in right now is younger than STALE_SCRATCH_SECONDS and stays."""
+    for scratch in MANIFEST.parent.glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            if scratch.is_dir() and time.time() - scratch.stat().st_mtime > STALE_SCRATCH_SECONDS:
+                shutil.rmtree(scratch, ignore_errors=True)
+        except FileNotFoundError:  # another process removed it meanwhile
+            continue
+
+
 def ensure_manifest() -> Path:
     """`dbt parse` when target/manifest.json is missing or older than the project (what `make manifest`
     does), or when dbt's partial-parse state was not parsed with tonight's profile variables: dbt keeps
@@ -72,11 +88,12 @@ def ensure_manifest() -> Path:
     ):
         return MANIFEST
     MANIFEST.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_scratch()
     partial = _partial_parse_state_is_ours()
     # dbt writes its files in place: another process of this checkout (a night of another home, the UI's
     # code server, a test) loading the manifest meanwhile read half a file and failed. So dbt parses in a
     # scratch folder beside them, from a copy of the partial-parse state, and each file is swapped in whole.
-    with tempfile.TemporaryDirectory(dir=MANIFEST.parent, prefix=".parse-") as scratch_name:
+    with tempfile.TemporaryDirectory(dir=MANIFEST.parent, prefix=SCRATCH_PREFIX) as scratch_name:
         scratch = Path(scratch_name)
         if partial and PARTIAL_PARSE.exists():
             shutil.copy2(PARTIAL_PARSE, scratch / PARTIAL_PARSE.name)

@@ -127,3 +127,26 @@ def test_a_process_loading_the_manifest_while_another_parses_reads_a_whole_file(
         reader.join()
     assert reads.count("whole") > 50  # the reader ran throughout
     assert [r for r in reads if r != "whole"] == []
+
+
+def test_a_parse_killed_half_way_leaves_no_scratch_folder_for_good(cx_env: Path) -> None:
+    """A parse killed in its scratch folder (target/.parse-*) left the folder, and every such kill one more.
+    The next parse removes those older than an hour; one a parse in another process works in stays."""
+    load_settings().export()
+    ensure_manifest()
+    target = resources.MANIFEST.parent
+    killed = target / f"{resources.SCRATCH_PREFIX}killed"
+    working = target / f"{resources.SCRATCH_PREFIX}working"
+    for folder in (killed, working):
+        folder.mkdir()
+        (folder / "manifest.json").write_text("{")
+    an_hour_and_more = resources.time.time() - resources.STALE_SCRATCH_SECONDS - 60
+    os.utime(killed, (an_hour_and_more, an_hour_and_more))
+    try:
+        resources.PARSE_STAMP.unlink()  # as if another home's variables had parsed last
+        ensure_manifest()
+        assert not killed.exists()
+        assert working.exists()
+    finally:
+        shutil.rmtree(killed, ignore_errors=True)
+        shutil.rmtree(working, ignore_errors=True)
