@@ -172,9 +172,14 @@ def _number_text(text: str, source: Source) -> str:
     writes numbers (sources.yml `decimal`, `thousands`). Digit groups are only read where they are whole
     (1,234,567: groups of three): 1,23 is no number. What the options do not explain is left as it is, so
     a typed XLSX cell (4.5) still reads in a source that writes 4,5 (but a typed 1.234 reads as 1234 where
-    `thousands: '.'`)."""
+    `thousands: '.'`). Except dot-separated groups of three (1.234, 1.234.567) where the decimal is ',' and
+    no thousands mark is set: in such an export that is 1234 as often as 1.234, so it is no number (the row
+    is quarantined with the hint to set `thousands`)."""
     if source.decimal == "." and source.thousands is None:
         return text
+    if source.decimal == "," and source.thousands is None:
+        ambiguous = r"^[+-]?\d{1,3}(\.\d{3})+$"
+        text = f"CASE WHEN NOT regexp_matches({text}, {lit(ambiguous)}) THEN {text} END"
     group = (
         ("[" + _SPACES + "]" if source.thousands == " " else re.escape(source.thousands))
         if source.thousands

@@ -457,7 +457,7 @@ def test_a_count_that_is_not_whole_is_quarantined(tmp_path: Path) -> None:
 
 def test_numbers_are_read_as_the_source_writes_them(tmp_path: Path) -> None:
     """A BI tool's dashboard export writes 4.5% and 1,234; a European one 4,5 and 1.234,5; a French one
-    1 234 (a no-break space). `decimal` and `thousands` say how a source writes numbers; a trailing % is the
+    1 234 (a no-break space); a German one 1.234 with no thousands mark set (ambiguous: quarantined). `decimal` and `thousands` say how a source writes numbers; a trailing % is the
     number shown (the unit says %). Digit groups count only where whole (1,23 is no number), and a value
     the options do not explain is quarantined with a hint naming them."""
     (tmp_path / "k").mkdir()
@@ -467,6 +467,8 @@ def test_numbers_are_read_as_the_source_writes_them(tmp_path: Path) -> None:
         "eu": [("Handled", "1.234"), ("Rate", "4,5 %"), ("Big", "1.234.567,25"), ("Typed", "17.25")]
         + [("Groups", "1,234.5")],
         "fr": [("Handled", "1\u202f234"), ("Rate", "4,5"), ("Old", "12 345,5")],
+        # a decimal comma and no thousands mark: 1.234 is 1234 as often as 1.234 (a European export)
+        "de": [("Handled", "1.234"), ("Rate", "4,5"), ("Typed", "17.25")],
     }
     for name, rows in files.items():
         lines = ["dash;start;end;exported;metric;value"]
@@ -482,10 +484,11 @@ def test_numbers_are_read_as_the_source_writes_them(tmp_path: Path) -> None:
         f"  - {{name: us, kind: dashboard_kpis, path: 'k/us.csv', thousands: ',', {mapping}}}\n"
         f"  - {{name: eu, kind: dashboard_kpis, path: 'k/eu.csv', decimal: ',', thousands: '.', {mapping}}}\n"
         f"  - {{name: fr, kind: dashboard_kpis, path: 'k/fr.csv', decimal: ',', thousands: ' ', {mapping}}}\n"
+        f"  - {{name: de, kind: dashboard_kpis, path: 'k/de.csv', decimal: ',', {mapping}}}\n"
     )
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     results = ingest_sources(con, load_sources(sources), tmp_path)
-    assert [(r.rows_loaded, r.rows_quarantined) for r in results] == [(4, 1), (4, 1), (3, 0)], results
+    assert [(r.rows_loaded, r.rows_quarantined) for r in results] == [(4, 1), (4, 1), (3, 0), (2, 1)], results
     got = dict(con.execute("SELECT _source || ':' || metric, value FROM raw.dashboard_kpis").fetchall())
     assert got == {
         "us:CSAT": 4.5,
@@ -499,6 +502,8 @@ def test_numbers_are_read_as_the_source_writes_them(tmp_path: Path) -> None:
         "fr:Handled": 1234.0,
         "fr:Rate": 4.5,
         "fr:Old": 12345.5,
+        "de:Rate": 4.5,
+        "de:Typed": 17.25,
     }, got
     reasons = dict(con.execute("SELECT source, reason FROM ops.quarantine").fetchall())
     assert (
@@ -506,6 +511,10 @@ def test_numbers_are_read_as_the_source_writes_them(tmp_path: Path) -> None:
         "thousands: ','" in reasons["us"]
     ), reasons
     assert "got '1,234.5' (a decimal comma or digit groups?" in reasons["eu"], reasons
+    assert (
+        "got '1.234' (a decimal comma or digit groups? sources.yml source 'de' has decimal: ',' and no thousands"
+        in reasons["de"]
+    ), reasons
 
 
 def test_number_options_are_checked(tmp_path: Path) -> None:
