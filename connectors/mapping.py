@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,6 +158,9 @@ _OFFSET = (
 _ZONE_NAME = "(?i)" + _TIME + "\\s+(UTC|GMT|[A-Za-z]+(/[A-Za-z0-9_+-]+)+)$"  # UTC, Europe/Paris
 _ZONE_ABBREVIATION = _TIME + "\\s+[A-Z]{2,5}$"  # CET, BST, EST (AM and PM aside)
 _HALF_DAY = "\\s[AaPp][Mm]$"
+_DAY_OR_MONTH_FIRST = (
+    "^\\s*\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{2,4}(\\s|$)"  # 06/01/2026, 6.1.26: which is the month?
+)
 # what DuckDB's own cast may read when no format does: ISO dates and times only (it ignores what follows
 # a time, e.g. ' PM' or ' Uhr', and would read 10:00 PM as 10:00)
 _ISO = "^\\s*\\d{4}-\\d{2}-\\d{2}([ T]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?)?\\s*$"
@@ -193,6 +197,11 @@ def _number_text(text: str, source: Source) -> str:
     return f"CASE WHEN regexp_matches({text}, {lit(pattern)}) THEN {read} ELSE {text} END"
 
 
+def _list(formats: Sequence[str]) -> str:
+    """A SQL list of format strings."""
+    return "[" + ", ".join(lit(f) for f in formats) + "]"
+
+
 def _typed(column: Column, text: str, source: Source) -> str:
     if column.type == "VARCHAR":
         return text
@@ -214,19 +223,25 @@ def _typed(column: Column, text: str, source: Source) -> str:
             f"WHEN try_cast({number} AS DOUBLE) = trunc(try_cast({number} AS DOUBLE)) THEN try_cast({number} AS BIGINT) END"
         )
     if column.type == "DATE":
-        formats = "[" + ", ".join(lit(f) for f in source.date_formats) + "]"
-        return f"coalesce(try_strptime({text}, {formats})::DATE, try_cast({text} AS DATE))"
+        return f"coalesce(try_strptime({text}, {_list(source.date_formats)})::DATE, try_cast({text} AS DATE))"
     if column.type == "TIMESTAMP":
-        formats = "[" + ", ".join(lit(f) for f in source.timestamp_formats) + "]"
         # what the source's formats read is local time, unless the value ends in Z (a format may spell the Z
-        # out); a file's own typed timestamps (Parquet, XLSX cells) arrive as ISO text, whatever the formats say
-        formatted = f"CASE WHEN right({text}, 1) NOT IN ('Z', 'z') THEN try_strptime({text}, {formats}) END"
-        if any("%z" in f.lower() for f in source.timestamp_formats):  # a format reads the offset itself
-            formatted = "NULL"
+        # out); a file's own typed timestamps (Parquet, XLSX cells) arrive as ISO text, whatever the formats say.
+        # A format with %z reads the offset itself: an instant, apart from the local ones (DuckDB would read
+        # every format of a list holding one as UTC)
+        local = [f for f in source.timestamp_formats if "%z" not in f.lower()]
+        offset = [f for f in source.timestamp_formats if "%z" in f.lower()]
+        formatted = (
+            f"CASE WHEN right({text}, 1) NOT IN ('Z', 'z') THEN try_strptime({text}, {_list(local)}) END"
+            if local
+            else "CAST(NULL AS TIMESTAMP)"
+        )
         iso = f"CASE WHEN regexp_matches({text}, '{_ISO}') THEN try_cast({text} AS TIMESTAMP) END"
         if source.timezone != "UTC":
             formatted = f"timezone('UTC', timezone({lit(source.timezone)}, {formatted}))"
             iso = f"timezone('UTC', timezone({lit(source.timezone)}, {iso}))"
+        if offset:
+            formatted = f"coalesce(timezone('UTC', try_strptime({text}, {_list(offset)})), {formatted})"
         # after a time of day, an offset (Z, +02:00, +0200, or +00: DuckDB's text of a TIMESTAMPTZ; a space
         # before it is dropped) or a zone name (UTC, GMT, Europe/Paris) states the instant; a zone
         # abbreviation (CET, BST: British or Bangladesh?) is ambiguous and reads as nothing (quarantined)
@@ -260,11 +275,20 @@ def _checks(c: CompiledColumn, source: Source) -> list[str]:
         reasons.append(f"CASE WHEN {t} IS NULL THEN {lit(where + ': required value is missing')} END")
     if c.column.type != "VARCHAR":
         hint = "''"
+        if c.column.type in ("TIMESTAMP", "DATE"):
+            option = "timestamp_formats" if c.column.type == "TIMESTAMP" else "date_formats"
+            day_or_month = (
+                f" (day or month first? set {option} of sources.yml source '{source.name}' to the order it "
+                "writes, e.g. '%d/%m/%Y' or '%m/%d/%Y')"
+            )
+            hint = (
+                f"CASE WHEN regexp_matches({t}, '{_DAY_OR_MONTH_FIRST}') THEN {lit(day_or_month)} ELSE '' END"
+            )
         if c.column.type == "TIMESTAMP":
             hint = (
                 f"CASE WHEN regexp_matches({t}, '{_ZONE_ABBREVIATION}') AND NOT regexp_matches({t}, "
                 f"'{_HALF_DAY}') THEN ' (a zone abbreviation is ambiguous: write an offset, +01:00, or a zone "
-                "name, Europe/London)' ELSE '' END"
+                f"name, Europe/London)' ELSE {hint} END"
             )
         elif c.column.type in ("DOUBLE", "BIGINT"):
             groups = f"thousands: '{source.thousands}'" if source.thousands else "no thousands"

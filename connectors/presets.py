@@ -39,7 +39,9 @@ DEFAULT_TIMESTAMP_FORMATS = (
     "%Y/%m/%d %H:%M",
     "%Y/%m/%d",
 )
-DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d/%m/%Y", "%Y%m%d")
+# year first only, as the timestamps: 06/01/2026 is 6 January in one country and 1 June in another, so a
+# source that writes either says which in sources.yml (date_formats); unconfigured, it is quarantined
+DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d")
 
 
 @dataclass(frozen=True)

@@ -325,8 +325,8 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
         mapped_here=tuple(raw.get("mapping") or {}),
         constants=constants,
         value_maps={**preset.value_maps, **(raw.get("value_maps") or {})},
-        timestamp_formats=tuple(raw.get("timestamp_formats") or preset.timestamp_formats),
-        date_formats=tuple(raw.get("date_formats") or preset.date_formats),
+        timestamp_formats=_formats(raw, "timestamp_formats", preset.timestamp_formats, where),
+        date_formats=_formats(raw, "date_formats", preset.date_formats, where),
         format=fmt,
         header_rows=_header_rows(raw.get("header_rows", preset.header_rows), where),
         skip_rows=_skip_rows(raw.get("skip_rows"), where),
@@ -339,6 +339,20 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
         sheet=sheet,
         unpivot=_unpivot(raw.get("unpivot", preset.unpivot), where),
     )
+
+
+def _formats(raw: dict[str, Any], option: str, preset: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """A source's date or timestamp formats. Day-first and month-first forms of one format both listed
+    read 03/06 by whichever comes first and 06/15 by the other, in one file without a word: refused."""
+    formats = tuple(raw.get(option) or preset)
+    for first in formats:
+        swapped = first.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+        if swapped != first and swapped in formats:
+            raise SourceConfigError(
+                f"{where}: {option} lists both {first!r} and {swapped!r}: a date such as 03/06 fits both, "
+                "and would be read by whichever comes first; keep the one the source writes"
+            )
+    return formats
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

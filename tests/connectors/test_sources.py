@@ -719,3 +719,54 @@ def test_a_phone_region_must_be_a_country_code(tmp_path: Path) -> None:
         "column 'customer_phone_region' (header 'country'): expected a two-letter country code "
         "(ISO 3166: US, DE, GB), got 'Germany'"
     )
+
+
+def test_a_format_with_an_offset_reads_instants_and_the_others_local_time(tmp_path: Path) -> None:
+    """A timestamp format with %z beside a local one switched every format off: each row quarantined under a
+    format it matched, or (a source zone other than UTC) the file failed in DuckDB. A %z format reads the
+    instant it states; the others read the source's local time."""
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "a.csv").write_text(
+        "id,created,status\n1,31/01/2026 09:15 +0100,open\n2,31/01/2026 09:15,open\n3,2026-01-31T09:15:00Z,open\n"
+    )
+    for zone, local_in_utc in (("UTC", "09:15"), ("Europe/Paris", "08:15")):
+        [source] = _load(
+            tmp_path,
+            "mapping: {complaint_id: id, created_at: created, status: status}\n"
+            f"timezone: {zone}\ntimestamp_formats: ['%d/%m/%Y %H:%M %z', '%d/%m/%Y %H:%M']",
+        )
+        con = duckdb.connect()
+        [result] = ingest_sources(con, [source], tmp_path)
+        assert (result.status, result.rows_loaded) == ("loaded", 3), result
+        got = con.execute("SELECT complaint_id, strftime(created_at, '%H:%M') FROM raw.complaints ORDER BY 1")
+        assert got.fetchall() == [("1", "08:15"), ("2", local_in_utc), ("3", "09:15")], zone
+
+
+def test_a_date_that_could_be_day_or_month_first_is_not_guessed(tmp_path: Path) -> None:
+    """The default date formats read 06/01/2026 day first: a US export's week of 06/01–06/07 loaded as
+    January to July. Unconfigured, such dates are quarantined with the hint to say the order; a source that
+    lists both orders is refused (03/06 would read by one, 06/15 by the other)."""
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "a.csv").write_text(
+        "id,created,status,born\n1,2026-06-08 10:00:00,open,06/01/1980\n2,2026-06-08 10:00:00,open,1980-01-06\n"
+    )
+    mapping = "mapping: {complaint_id: id, created_at: created, status: status, customer_birth_date: born}"
+    [source] = _load(tmp_path, mapping)
+    con = duckdb.connect()
+    [result] = ingest_sources(con, [source], tmp_path)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1), result
+    [(reason,)] = con.execute("SELECT reason FROM ops.quarantine").fetchall()
+    assert reason == (
+        "column 'customer_birth_date' (header 'born'): expected a date like %Y-%m-%d, %Y/%m/%d, %Y%m%d, got "
+        "'06/01/1980' (day or month first? set date_formats of sources.yml source 's' to the order it writes, "
+        "e.g. '%d/%m/%Y' or '%m/%d/%Y')"
+    )
+    [us] = _load(tmp_path, mapping + "\ndate_formats: ['%m/%d/%Y', '%Y-%m-%d']")
+    con = duckdb.connect()
+    ingest_sources(con, [us], tmp_path)
+    assert con.execute("SELECT customer_birth_date::VARCHAR FROM raw.complaints ORDER BY 1").fetchall() == [
+        ("1980-01-06",),
+        ("1980-06-01",),
+    ]
+    with pytest.raises(SourceConfigError, match="lists both '%d/%m/%Y' and '%m/%d/%Y'"):
+        _load(tmp_path, mapping + "\ndate_formats: ['%d/%m/%Y', '%m/%d/%Y']")
