@@ -68,7 +68,7 @@ def test_dbt_unit_tests_pass(tmp_path: Path) -> None:
     warehouse = _empty_warehouse(tmp_path)  # unit tests need the relations' column types
     tested = _dbt(["test", "--select", "test_type:unit"], warehouse)
     assert tested.returncode == 0, tested.stdout[-4000:]
-    assert "PASS=18" in tested.stdout, tested.stdout[-1500:]
+    assert "PASS=19" in tested.stdout, tested.stdout[-1500:]
 
 
 @pytest.mark.slow

@@ -144,11 +144,11 @@ def make_analyst_file(path: Path, *, clean: bool = False) -> Path:
         "marts.friction_hotspots",
         "category VARCHAR, team VARCHAR, channel VARCHAR, complaints BIGINT, complaint_share DOUBLE, "
         "reopen_rate DOUBLE, avg_team_handoffs DOUBLE, sla_breach_rate DOUBLE, unowned_rate DOUBLE, "
-        "mean_csat DOUBLE, unhappy_share DOUBLE, abandonment_rate DOUBLE, friction_score DOUBLE, "
-        "friction_rank BIGINT",
-        [("Lost card", "Accounts", "phone", 12, 0.2, 0.1, 0.5, 0.2, 0.0, 3.5, 0.2, 0.11, 0.30, 2),
-         (ODD_CATEGORY, "Billing", "email", 20, 0.3, 0.25, 0.4, 0.3, 0.05, 3.1, 0.3, 0.14, 0.35, 1),
-         ("New claim", "Claims", "web", 5, 0.1, 0.0, 0.0, 0.0, 0.0, 4.5, 0.0, 0.09, 0.05, 3)],
+        "mean_csat DOUBLE, unhappy_share DOUBLE, surveyed_complaints BIGINT, abandonment_rate DOUBLE, "
+        "friction_score DOUBLE, friction_rank BIGINT",
+        [("Lost card", "Accounts", "phone", 12, 0.2, 0.1, 0.5, 0.2, 0.0, 3.5, 0.2, 5, 0.11, 0.30, 2),
+         (ODD_CATEGORY, "Billing", "email", 20, 0.3, 0.25, 0.4, 0.3, 0.05, 3.1, 0.3, 10, 0.14, 0.35, 1),
+         ("New claim", "Claims", "web", 5, 0.1, 0.0, 0.0, 0.0, 0.0, 4.5, 0.0, 2, 0.09, 0.05, 3)],
     )  # fmt: skip
     oct_start, oct_end = datetime(2026, 10, 1).date(), datetime(2026, 10, 31).date()
     sep_start, sep_end = datetime(2026, 9, 1).date(), datetime(2026, 9, 30).date()
@@ -346,6 +346,7 @@ def test_faulted_night_findings_come_from_the_data(tmp_path: Path) -> None:
     assert q6[0].startswith(
         f"The worst hotspot is {ODD_CATEGORY} complaints to Billing by email: 20 complaints"
     )
+    assert q6[0].endswith("mean CSAT 3.1 (of 10 surveyed complaints).")  # what the survey figures rest on
     checks = _findings(page, "checks")
     assert checks[0] == "3 of 4 checks failed tonight (1 at ERROR severity, 2 warnings)."
     assert checks[1].startswith("That is 2 more failures than the previous run (1 failed")

@@ -13,10 +13,16 @@ contacts as (
     select * from {{ ref('stg_operations__contacts') }}
 ),
 
+complaint_ids_named_once as (
+    -- a response names a complaint by id: an id two complaint sources both use names neither (as in the
+    -- journey and the KPIs), or one desk's tickets would take the other's survey scores
+    select complaint_id from ownership group by complaint_id having count(*) = 1
+),
+
 complaint_scores as (
     select complaint_id, avg(case when scale = 'csat_5' then score end) as csat, {{ dbt.bool_or('is_unhappy') }} as unhappy
     from survey_responses
-    where complaint_id is not null
+    where complaint_id in (select complaint_id from complaint_ids_named_once)
     group by complaint_id
 ),
 
@@ -40,7 +46,8 @@ grouped as (
         avg(cast(ownership.is_sla_breached as integer)) as sla_breach_rate,
         avg(cast(ownership.is_unowned_too_long as integer)) as unowned_rate,
         avg(complaint_scores.csat) as mean_csat,
-        avg(cast(complaint_scores.unhappy as integer)) as unhappy_share
+        avg(cast(complaint_scores.unhappy as integer)) as unhappy_share,
+        count(complaint_scores.complaint_id) as surveyed_complaints
     from ownership
     left join complaint_scores on ownership.complaint_id = complaint_scores.complaint_id
     group by coalesce(ownership.category, '(none)'), coalesce(ownership.first_team, '(none)'),
@@ -75,6 +82,7 @@ final as (
         cast(unowned_rate as double precision) as unowned_rate,
         cast(mean_csat as double precision) as mean_csat,
         cast(unhappy_share as double precision) as unhappy_share,
+        cast(surveyed_complaints as bigint) as surveyed_complaints,
         cast(abandonment_rate as double precision) as abandonment_rate,
         cast(friction_score as double precision) as friction_score,
         -- rank by friction weighted by volume, so a busy broken path beats a rare one

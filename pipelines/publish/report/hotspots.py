@@ -31,14 +31,17 @@ def section(db: AnalystFile) -> Section:
         return result
     ranked = db.rows(f"""
         SELECT friction_rank, category, team, channel, complaints, reopen_rate, avg_team_handoffs,
-               sla_breach_rate, unowned_rate, mean_csat, unhappy_share, abandonment_rate, friction_score
+               sla_breach_rate, unowned_rate, mean_csat, unhappy_share, surveyed_complaints, abandonment_rate,
+               friction_score
         FROM {HOTSPOTS} ORDER BY friction_rank NULLS LAST, friction_score DESC LIMIT {TOP}""")
     if not ranked:
         result.findings.append(Finding("No friction hotspots: there are no complaints to rank.", "good"))
         return result
     total = db.count(HOTSPOTS)
-    _, category, team, channel, complaints, reopen, handoffs, sla, _, csat, unhappy, _, _ = ranked[0]
-    csat_part = f", mean CSAT {csat:.1f}" if csat is not None else ""
+    _, category, team, channel, complaints, reopen, handoffs, sla, _, csat, _, surveyed, _, _ = ranked[0]
+    csat_part = (
+        f", mean CSAT {csat:.1f} (of {plural(surveyed, 'surveyed complaint')})" if csat is not None else ""
+    )
     result.findings.append(
         Finding(
             f"The worst hotspot is {category} complaints to {team} by {channel}: "
@@ -76,10 +79,11 @@ def section(db: AnalystFile) -> Section:
             pct(u),
             "–" if m is None else f"{m:.2f}",
             pct(un),
+            num(surveyed),
             pct(a),
             "–" if score is None else f"{score:.3f}",
         )
-        for rank, c, t, ch, n, r, h, s, u, m, un, a, score in ranked
+        for rank, c, t, ch, n, r, h, s, u, m, un, surveyed, a, score in ranked
     ]
     detail = table(
         [
@@ -94,6 +98,7 @@ def section(db: AnalystFile) -> Section:
             "unowned",
             "mean CSAT",
             "unhappy surveys",
+            "surveyed",
             "calls abandoned",
             "friction",
         ],
