@@ -215,6 +215,9 @@ OPS_DDL = (
     """CREATE TABLE IF NOT EXISTS ops.ingest_runs (
   kind VARCHAR, run_id VARCHAR, finished_at TIMESTAMP, files_seen BIGINT
 )""",
+    # one row per change-history source: the complaint source whose tickets it changes (sources.yml
+    # complaint_source; NULL: an id links to the one complaint source that has it); staging links by it
+    "CREATE TABLE IF NOT EXISTS ops.history_sources (source VARCHAR, complaint_source VARCHAR)",
     """CREATE TABLE IF NOT EXISTS ops.quarantine (
   source VARCHAR, kind VARCHAR, file VARCHAR, file_sha256 VARCHAR, "row" BIGINT, raw_record VARCHAR,
   reason VARCHAR, ingested_at TIMESTAMP

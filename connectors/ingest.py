@@ -176,6 +176,7 @@ def ingest_sources(
     them match belongs to neither and fails."""
     con.execute("SET TimeZone = 'UTC'")  # naive timestamps in raw are UTC; zones are converted explicitly
     ensure_schema(con)
+    _record_history_sources(con, sources)
     # one id per call when none is given: ops.ingest_runs tells a kind's latest run by it
     run_id = run_id or f"manual-{uuid.uuid4().hex[:12]}"
     # fewer automatic checkpoints (files smaller than a row group are committed through the WAL, and each
@@ -282,6 +283,21 @@ def ingest_sources(
     _record_run(con, sorted({*(kinds or []), *(source.kind for source in sources)}), results, run_id)
     con.execute("CHECKPOINT")
     return results
+
+
+def _record_history_sources(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
+    """ops.history_sources: which complaint source each change-history source describes (sources.yml
+    complaint_source), as configured tonight."""
+    histories = [(s.name, s.complaint_source) for s in sources if s.kind == "complaint_events"]
+    if not histories:
+        return
+    con.execute("BEGIN")
+    con.execute(
+        "DELETE FROM ops.history_sources WHERE source IN (SELECT unnest(?::VARCHAR[]))",
+        [[n for n, _ in histories]],
+    )
+    con.executemany("INSERT INTO ops.history_sources VALUES (?, ?)", histories)
+    con.execute("COMMIT")
 
 
 def _claims(sources: list[Source], landing: Path) -> dict[Path, list[str]]:

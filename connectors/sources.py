@@ -63,6 +63,9 @@ class Source:
     sheet: int | str | None = None
     unpivot: Unpivot | None = None
     mapped_here: tuple[str, ...] = ()  # the columns sources.yml's own mapping names (not the preset's)
+    # a change history's own ticket source: its ids are that source's complaint ids (None: an id links to
+    # the one complaint source that has it). Not a reading option: it decides how staging links, not what loads
+    complaint_source: str | None = None
 
     def files(self, landing: Path) -> list[Path]:
         return sorted(p for p in landing.glob(self.path) if p.is_file())
@@ -72,7 +75,9 @@ class Source:
         """SHA-256 of everything that decides what a file of this source loads as: the kind, preset,
         mapping, constants, value maps, formats, zone and reading options (not the path glob, the team or
         the description). Ingest reads a file again when this changes, as when its bytes change."""
-        reading = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("path", "team")}
+        reading = {
+            k: v for k, v in dataclasses.asdict(self).items() if k not in ("path", "team", "complaint_source")
+        }
         for option, default in OPTIONS_ADDED_SINCE_DIGEST.items():  # at its default, an option added
             if reading.get(option) == default:  # later leaves the digest as it was: no file is read again
                 reading.pop(option)
@@ -120,6 +125,7 @@ KNOWN_KEYS = {
     "sheet",
     "unpivot",
     "description",
+    "complaint_source",
 }
 # what `defaults:` may set for every source (each source may set it again); the rest is per source
 DEFAULT_KEYS = {
@@ -314,6 +320,12 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
         raise SourceConfigError(
             f"{where}: json_path must be a dotted key path like 'tickets', got {json_path!r}"
         )
+    complaint_source = raw.get("complaint_source")
+    if complaint_source is not None and kind != "complaint_events":
+        raise SourceConfigError(
+            f"{where}: complaint_source ties a change history (kind complaint_events) to its ticket source; "
+            f"this source's kind is '{kind}'"
+        )
     return Source(
         name=str(name),
         team=str(raw.get("team", "")),
@@ -338,6 +350,7 @@ def _source(raw: dict[str, Any], index: int, defaults: dict[str, Any], origin: s
         json_path=json_path,
         sheet=sheet,
         unpivot=_unpivot(raw.get("unpivot", preset.unpivot), where),
+        complaint_source=None if complaint_source is None else str(complaint_source),
     )
 
 
@@ -427,4 +440,11 @@ def load_sources(path: Path) -> list[Source]:
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise SourceConfigError(f"{path}: source names must be unique; repeated: {duplicated}")
+    complaint_sources = sorted(s.name for s in sources if s.kind == "complaints")
+    for source in sources:
+        if source.complaint_source is not None and source.complaint_source not in complaint_sources:
+            raise SourceConfigError(
+                f"{path}: source '{source.name}': complaint_source '{source.complaint_source}' is no source of "
+                f"kind complaints; those are {complaint_sources}"
+            )
     return sources

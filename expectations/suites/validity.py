@@ -9,7 +9,7 @@ column missing, an unreadable file): tonight's data would be published without t
 two different records sharing an id (a source that reuses or restarts its ids), of which staging keeps only
 the newest export's as "the newer version"; the other is in raw but in no mart.
 `F8_orphans__complaint_events` (WARN): change histories that reach no complaint (its record quarantined,
-never exported, or its id in several complaint sources), so they are in no journey or ownership mart. A
+never exported, its id in several complaint sources, or not in the ticket source sources.yml ties it to), so they are in no journey or ownership mart. A
 ticket deleted in the service system is withdrawn with its history: not an orphan.
 """
 
@@ -137,11 +137,15 @@ def _orphan_histories() -> CheckSpec:
         "F8_orphans__complaint_events",
         ("staging", "stg_service__complaints"),
         "complaint change histories that reach no complaint: no complaint record has their id (its record "
-        "was quarantined or never exported) or several do; they are in no journey or ownership mart (a "
+        "was quarantined or never exported), several complaint sources do, or the ticket source sources.yml "
+        "ties the history to (complaint_source) has none; they are in no journey or ownership mart (a "
         "ticket deleted in the service system is withdrawn with its history)",
         """WITH histories AS (
     SELECT source, complaint_id, count(*) AS changes
     FROM staging.stg_service__complaint_events GROUP BY source, complaint_id
+),
+linked AS (  -- the link rule is int_complaint_events_linked's own (macros/complaint_events_linked.sql)
+    SELECT DISTINCT source, complaint_id FROM intermediate.int_complaint_events_linked
 ),
 records AS (
     SELECT complaint_id, count(*) AS complaint_records FROM staging.stg_service__complaints GROUP BY complaint_id
@@ -150,10 +154,16 @@ deleted AS (  -- tickets withdrawn by deletion (staging keeps no deleted ticket)
     SELECT DISTINCT complaint_id FROM raw.complaints WHERE lower(trim(status)) = 'deleted'
 )
 SELECT histories.source, histories.complaint_id, histories.changes,
-    coalesce(records.complaint_records, 0) AS complaint_records
-FROM histories LEFT JOIN records ON histories.complaint_id = records.complaint_id
-WHERE (records.complaint_records IS NULL AND histories.complaint_id NOT IN (SELECT complaint_id FROM deleted))
-    OR records.complaint_records > 1
+    coalesce(records.complaint_records, 0) AS complaint_records,
+    CASE WHEN records.complaint_records IS NULL THEN 'no complaint record has the id'
+        WHEN tied.complaint_source IS NOT NULL THEN 'its complaint source ' || tied.complaint_source || ' has no such id'
+        ELSE 'several complaint sources have the id' END AS why
+FROM histories
+LEFT JOIN records ON histories.complaint_id = records.complaint_id
+LEFT JOIN ops.history_sources AS tied ON tied.source = histories.source
+WHERE NOT EXISTS (
+        SELECT 1 FROM linked WHERE linked.source = histories.source AND linked.complaint_id = histories.complaint_id)
+    AND histories.complaint_id NOT IN (SELECT complaint_id FROM deleted)
 ORDER BY histories.changes DESC, histories.source, histories.complaint_id""",
         unit="change histories",
         entity=("source", "complaint_id"),

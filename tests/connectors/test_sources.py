@@ -770,3 +770,27 @@ def test_a_date_that_could_be_day_or_month_first_is_not_guessed(tmp_path: Path) 
     ]
     with pytest.raises(SourceConfigError, match="lists both '%d/%m/%Y' and '%m/%d/%Y'"):
         _load(tmp_path, mapping + "\ndate_formats: ['%d/%m/%Y', '%m/%d/%Y']")
+
+
+def test_complaint_source_ties_a_history_to_a_configured_ticket_source(tmp_path: Path) -> None:
+    """complaint_source names the complaints source whose ticket ids a change history's are: it must be one,
+    and only a change history has one."""
+    tickets = "  - {name: desk, kind: complaints, path: 't/*.csv'}\n"
+    history = "  - {name: history, kind: complaint_events, path: 'h/*.csv', complaint_source: %s}\n"
+    [_, tied] = load_sources(_sources_yml(tmp_path, "sources:\n" + tickets + history % "desk"))
+    assert tied.complaint_source == "desk"
+    with pytest.raises(
+        SourceConfigError, match="complaint_source 'dsek' is no source of kind complaints; those are"
+    ):
+        load_sources(_sources_yml(tmp_path, "sources:\n" + tickets + history % "dsek"))
+    with pytest.raises(SourceConfigError, match="ties a change history"):
+        load_sources(
+            _sources_yml(
+                tmp_path, "sources:\n  - {name: desk, kind: complaints, path: 'x', complaint_source: desk}\n"
+            )
+        )
+    # not a reading option: setting it reads no file again
+    [_, untied] = load_sources(
+        _sources_yml(tmp_path, "sources:\n" + tickets + history.replace(", complaint_source: %s", ""))
+    )
+    assert untied.reading_digest == tied.reading_digest

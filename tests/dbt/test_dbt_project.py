@@ -322,8 +322,7 @@ def test_a_deleted_ticket_is_withdrawn_with_its_history(
         [
             "build",
             "--select",
-            "+stg_service__complaints",
-            "+stg_service__complaint_events",
+            "+int_complaint_events_linked",
             "--exclude-resource-type",
             "unit_test",
             "--exclude-resource-type",
@@ -337,6 +336,60 @@ def test_a_deleted_ticket_is_withdrawn_with_its_history(
     assert len(staged) == 8 and not staged & {"1595", "11013"}
     [orphans] = [c for c in checks() if c.name == "F8_orphans__complaint_events"]
     assert [row[1] for row in query(warehouse, orphans.frame_sql(0))] == ["999999"]
+
+
+@pytest.mark.slow
+def test_a_change_history_tied_to_its_ticket_source_keeps_ids_another_desk_reuses(
+    tmp_path: Path, query: Callable[..., list[tuple]]
+) -> None:
+    """A second help desk whose ticket ids Zendesk also uses cut those Zendesk tickets off their own change
+    history (an id two complaint sources hold linked to neither): their reopens and handoffs vanished from
+    the marts. A history tied to its ticket source (complaint_source) links to that source's tickets; an
+    untied one still links only where one source has the id, and F8_orphans says why a history reaches none."""
+    from connectors.ingest import ingest_sources
+    from connectors.sources import load_sources
+    from expectations.suites.validity import checks
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    tickets = "id,created,status\n1,2026-07-01 10:00:00,solved\n2,2026-07-01 10:00:00,open\n"
+    (landing / "desk_a.csv").write_text(tickets + "3,2026-07-01 10:00:00,open\n", encoding="utf-8")
+    (landing / "desk_b.csv").write_text(tickets, encoding="utf-8")  # ids 1 and 2 again
+    history = "id,at,field,old,new\n{0},2026-07-01 11:00:00,status,open,solved\n"
+    (landing / "history_a.csv").write_text(history.format(1) + "9,2026-07-01 11:00:00,status,new,open\n")
+    (landing / "history_c.csv").write_text(history.format(2) + history.format(3).split("\n", 1)[1])
+    ticket_map = "mapping: {complaint_id: id, created_at: created, status: status}"
+    history_map = "mapping: {complaint_id: id, event_at: at, field: field, old_value: old, new_value: new}"
+    sources = tmp_path / "sources.yml"
+    sources.write_text(
+        "sources:\n"
+        f"  - {{name: desk_a, kind: complaints, path: desk_a.csv, {ticket_map}}}\n"
+        f"  - {{name: desk_b, kind: complaints, path: desk_b.csv, {ticket_map}}}\n"
+        f"  - {{name: history_a, kind: complaint_events, path: history_a.csv, complaint_source: desk_a, {history_map}}}\n"
+        f"  - {{name: history_c, kind: complaint_events, path: history_c.csv, {history_map}}}\n",
+        encoding="utf-8",
+    )
+    warehouse = _empty_warehouse(tmp_path)
+    con = duckdb.connect(str(warehouse))
+    ingest_sources(con, load_sources(sources), landing)
+    con.close()
+    built = _dbt(
+        ["build", "--select", "+int_complaint_events_linked", "--exclude-resource-type", "unit_test"],
+        warehouse,
+    )
+    assert built.returncode == 0, built.stdout[-3000:]
+    linked = query(
+        warehouse,
+        "SELECT l.source, l.complaint_id, c.source FROM intermediate.int_complaint_events_linked l "
+        "JOIN staging.stg_service__complaints c ON c.record_key = l.complaint_key ORDER BY 1, 2",
+    )
+    # history_a's ticket 1 is desk_a's although desk_b has a 1 too; history_c's 3 is desk_a's only one
+    assert linked == [("history_a", "1", "desk_a"), ("history_c", "3", "desk_a")]
+    [orphans] = [c for c in checks() if c.name == "F8_orphans__complaint_events"]
+    assert sorted((r[0], r[1], r[-1]) for r in query(warehouse, orphans.frame_sql(0))) == [
+        ("history_a", "9", "no complaint record has the id"),
+        ("history_c", "2", "several complaint sources have the id"),
+    ]
 
 
 @pytest.mark.slow
