@@ -5,10 +5,10 @@ without BOM or big-endian, cp1252, latin-1, any configured Python codec) is tran
 UTF-8 file in streamed blocks. Detection, when no encoding is configured:
   BOM -> that encoding; NUL bytes in the first block -> UTF-16 (byte order from their position);
   valid UTF-8 throughout -> UTF-8;
-  invalid bytes but also valid multi-byte UTF-8 sequences -> UTF-8 with damaged records (DuckDB
-  rejects those records and ingest quarantines them);
-  invalid bytes and no multi-byte sequence -> cp1252 (Windows / Excel exports; its five undefined
-  bytes read as latin-1).
+  invalid bytes, but at least as many valid multi-byte UTF-8 sequences -> UTF-8 with damaged records
+  (DuckDB rejects those records and ingest quarantines them);
+  more invalid bytes than such sequences -> cp1252 (Windows / Excel exports; its five undefined
+  bytes read as latin-1; a cp1252 file can hold a valid UTF-8 pair by accident, CAFÉ’s).
 A gzip file (by its magic bytes, whatever its name) is decompressed to a temporary file; one cut short
 makes the file unreadable, with a message saying so. Only block-wise byte work happens in Python.
 """
@@ -31,6 +31,7 @@ BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 DAMAGED_UTF8 = "utf-8 with invalid bytes"
+COUNTED_BLOCKS = 8  # blocks counted from the first invalid byte on: enough to tell, bounded for large files
 _MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
@@ -80,6 +81,13 @@ def decompress(path: Path, workdir: Path) -> tuple[Path, list[str]]:
     return out, ["gzip decompressed"]
 
 
+def _byte_order_mark(path: Path) -> str | None:
+    """The encoding the file's byte-order mark names, if it starts with one."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    return next((name for bom, name in BOMS if head.startswith(bom)), None)
+
+
 def detect_encoding(path: Path) -> tuple[str, str]:
     """(Python codec name, how it was decided) for an uncompressed text file."""
     with path.open("rb") as handle:
@@ -99,27 +107,32 @@ def detect_encoding(path: Path) -> tuple[str, str]:
                 "check the file and the source's `format`"
             )
         decoder = codecs.getincrementaldecoder("utf-8")("strict")
-        invalid, multibyte = False, False
+        invalid = False
+        # non-ASCII text that reads as UTF-8 sequences, and bytes that do not: which the file mostly holds
+        # decides (a cp1252 file may hold a valid pair by accident: É then ’ is C9 92)
+        sequences, stray = 0, 0
+        blocks_after_invalid = 0
         block = first
-        while block:
+        while block and blocks_after_invalid < COUNTED_BLOCKS:
             if not block.isascii():
-                multibyte = multibyte or bool(_MULTIBYTE.search(block))
-            if not invalid:
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError:
-                    invalid = True
-            if invalid and multibyte:
-                break
+                sequences += len(_MULTIBYTE.findall(block))
+                if not invalid:
+                    try:
+                        decoder.decode(block)
+                    except UnicodeDecodeError:
+                        invalid = True
+                if invalid:
+                    stray += block.decode("utf-8", "replace").count("\ufffd")
+                    blocks_after_invalid += 1
             block = handle.read(BLOCK)
         if not invalid:
             try:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
-                invalid = True
+                invalid, stray = True, stray + 1
     if not invalid:
         return "utf-8", "utf-8"
-    if multibyte:
+    if sequences >= stray:
         return "utf-8", DAMAGED_UTF8
     return "cp1252", "cp1252 (detected: not UTF-8, no byte-order mark)"
 
@@ -151,6 +164,12 @@ def prepare_text(path: Path, configured: str | None, workdir: Path, native_utf16
         raise UnreadableFile("the file is empty (0 bytes): nothing to read; an interrupted export?")
     if configured:
         name, how = codecs.lookup(configured).name, f"{configured} (configured)"
+        marked = _byte_order_mark(plain)
+        if marked and not name.startswith("utf"):  # a BOM is the file's own word: a vendor moved to UTF
+            name, how = (
+                marked,
+                f"{marked} (byte-order mark; the configured {configured} is for files without one)",
+            )
     else:
         name, how = detect_encoding(plain)
     notes.append(f"encoding {how}")

@@ -130,7 +130,32 @@ ENCODINGS = {  # name: (bytes of the file, encoding configured or None, note the
         "utf-16",
         "utf-16 (configured)",
     ),
+    # a vendor whose exports moved from cp1252 to UTF-8 or UTF-16 under the same path: the BOM says so
+    "utf-8 with BOM, cp1252 configured": (
+        codecs.BOM_UTF8 + _csv().replace(b"ana@", "anaïs@".encode()),
+        "cp1252",
+        "utf-8 (byte-order mark; the configured cp1252 is for files without one)",
+    ),
+    "utf-16 with BOM, cp1252 configured": (
+        _csv().decode().replace("ana@", "anaïs@").encode("utf-16"),
+        "cp1252",
+        "(byte-order mark; the configured cp1252 is for files without one)",
+    ),
 }
+
+
+def test_a_cp1252_file_holding_a_utf8_pair_by_accident_is_read_as_cp1252(tmp_path: Path) -> None:
+    """In cp1252, É then ’ (C9 92) is also a valid UTF-8 pair: such a file was taken for damaged UTF-8, its
+    accented records quarantined and the pair loaded as 'ɒ'. Mostly invalid bytes make it cp1252; a UTF-8
+    file with a stray byte among its accents stays UTF-8 (its damaged record quarantined)."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    text = _csv().decode().replace("ana@", "CAFÉ’s.anaïs@").replace("ben@", "benoît@")
+    (landing / "tickets.csv").write_bytes(text.encode("cp1252"))
+    results, got = _ingest(tmp_path, landing, SOURCE)
+    assert [(r.status, r.rows_loaded) for r in results] == [("loaded", 3)], results
+    assert [row[3] for row in got] == ["CAFÉ’s.anaïs@example.com", "benoît@example.com", "chen@example.com"]
+    assert any("cp1252 (detected" in n for n in results[0].notes), results[0].notes
 
 
 @pytest.mark.parametrize("name", list(ENCODINGS))
