@@ -16,6 +16,7 @@ class Column:
     required: bool = False
     description: str = ""
     allowed: tuple[str, ...] = ()  # when set, the only values the column may hold (checked at ingest)
+    non_negative: bool = False  # a count or a duration: below 0 is quarantined (checked at ingest)
 
 
 @dataclass(frozen=True)
@@ -145,13 +146,21 @@ CONTRACTS: dict[str, Contract] = {
             Column("team", "VARCHAR", False, "team as exported"),
             Column("queue", "VARCHAR", False, "queue as exported"),
             Column("channel", "VARCHAR", False, "channel"),
-            Column("contacts_offered", "BIGINT", False, "contacts that reached the queue"),
-            Column("contacts_handled", "BIGINT", False, "contacts answered by an agent"),
-            Column("contacts_abandoned", "BIGINT", False, "contacts that hung up waiting"),
-            Column("backlog", "BIGINT", False, "open work at period end"),
-            Column("avg_wait_seconds", "DOUBLE", False, "mean wait in queue"),
-            Column("avg_handle_seconds", "DOUBLE", False, "mean handle time of handled contacts"),
-            Column("agents_staffed", "BIGINT", False, "distinct agents who handled contacts"),
+            Column("contacts_offered", "BIGINT", False, "contacts that reached the queue", non_negative=True),
+            Column("contacts_handled", "BIGINT", False, "contacts answered by an agent", non_negative=True),
+            Column("contacts_abandoned", "BIGINT", False, "contacts that hung up waiting", non_negative=True),
+            Column("backlog", "BIGINT", False, "open work at period end", non_negative=True),
+            Column("avg_wait_seconds", "DOUBLE", False, "mean wait in queue", non_negative=True),
+            Column(
+                "avg_handle_seconds",
+                "DOUBLE",
+                False,
+                "mean handle time of handled contacts",
+                non_negative=True,
+            ),
+            Column(
+                "agents_staffed", "BIGINT", False, "distinct agents who handled contacts", non_negative=True
+            ),
         ),
     ),
     "contacts": Contract(
@@ -166,8 +175,8 @@ CONTRACTS: dict[str, Contract] = {
             Column("queue", "VARCHAR", False, "queue / service type as exported"),
             Column("channel", "VARCHAR", False, "channel"),
             Column("outcome", "VARCHAR", False, "handled | abandoned | phantom (as exported)"),
-            Column("wait_seconds", "DOUBLE", False, "time waiting in queue"),
-            Column("handle_seconds", "DOUBLE", False, "time with an agent"),
+            Column("wait_seconds", "DOUBLE", False, "time waiting in queue", non_negative=True),
+            Column("handle_seconds", "DOUBLE", False, "time with an agent", non_negative=True),
             Column("agent", "VARCHAR", False, "agent who handled it"),
             *CUSTOMER_ATTRIBUTES,
         ),

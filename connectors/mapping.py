@@ -323,6 +323,11 @@ def _checks(c: CompiledColumn, source: Source) -> list[str]:
             f"{lit(where + ': expected a two-letter country code (ISO 3166: US, DE, GB), got ')} "
             f"|| '''' || left({v}, 80) || '''' END"
         )
+    if c.column.non_negative:
+        reasons.append(
+            f"CASE WHEN {v} < 0 THEN {lit(where + ': expected a count or duration from 0, got ')} "
+            f"|| '''' || left({t}, 80) || '''' END"
+        )
     if c.column.allowed:
         allowed = ", ".join(lit(a) for a in c.column.allowed)
         reasons.append(

@@ -794,3 +794,23 @@ def test_complaint_source_ties_a_history_to_a_configured_ticket_source(tmp_path:
         _sources_yml(tmp_path, "sources:\n" + tickets + history.replace(", complaint_source: %s", ""))
     )
     assert untied.reading_digest == tied.reading_digest
+
+
+def test_a_negative_count_or_duration_is_quarantined(tmp_path: Path) -> None:
+    """A call's wait of -45 s and a queue's -3 abandoned contacts loaded without a word, and staging averaged
+    them. Counts and durations below 0 are quarantined, naming the column."""
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "calls.csv").write_text(
+        "id,start,wait,talk\nC-1,2026-06-11 09:00:00,30,300\nC-2,2026-06-11 09:05:00,-45,0\n"
+    )
+    [source] = _load(
+        tmp_path,
+        "mapping: {contact_id: id, started_at: start, wait_seconds: wait, handle_seconds: talk}",
+        kind="contacts",
+    )
+    con = duckdb.connect()
+    [result] = ingest_sources(con, [source], tmp_path)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1), result
+    assert con.execute('SELECT "row", reason FROM ops.quarantine').fetchall() == [
+        (2, "column 'wait_seconds' (header 'wait'): expected a count or duration from 0, got '-45'")
+    ]
