@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from pipelines.publish.report import build_report
-from pipelines.publish.report.handoffs import bounces, transitions
+from pipelines.publish.report.handoffs import bounces, received_teams, transitions
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -361,6 +361,8 @@ def test_handoff_matrix_counts_each_change_of_team() -> None:
     assert transitions("Billing") == []
     assert bounces("Billing > Accounts > Billing")
     assert not bounces("Billing > Accounts > Claims")
+    # "receives the most handed-over complaints" counts a complaint that came back to a team once
+    assert received_teams("Billing > Claims > Accounts > Claims") == {"Claims", "Accounts"}
 
 
 def test_charts_are_inline_svg_with_titles_and_axes(tmp_path: Path) -> None:
@@ -519,7 +521,7 @@ def test_a_re_executed_night_counts_the_checks_of_the_run_it_continues(tmp_path:
         build_report(analyst, tmp_path / "night.html", "run-resumed", [TONIGHT]).read_text(encoding="utf-8")
     )
     assert "2 of 5 checks failed tonight (1 at ERROR severity, 1 warning)." in text
-    assert "That is 1 more failure than the previous run (1 failed, 2026-10-31 02:05)." in text
+    assert "That is 1 more failure than the previous run (1 failed, 2026-10-31 02:05 UTC)." in text
     checks = text.split("Run run-resumed", 1)[1]
     assert checks.count("F5_ownership__unowned_complaints") == 1 and "F8_validity__complaints" in checks
 

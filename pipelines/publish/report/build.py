@@ -29,7 +29,7 @@ def _as_of(db: AnalystFile) -> str:
         if db.has("marts.complaint_ownership"):
             value = db.one("SELECT max(as_of_at) FROM marts.complaint_ownership")[0]
             if value is not None:
-                return stamp(value)
+                return f"{stamp(value)} UTC"
         if db.has("marts.fragmentation_scorecard"):
             value = db.one("SELECT max(snapshot_date) FROM marts.fragmentation_scorecard")[0]
             if value is not None:

@@ -186,7 +186,7 @@ def section(
         result.findings.append(
             Finding(
                 f"That is {'the same number as' if change == 0 else f'{word} than'} {compared} "
-                f"({num(before[1])} failed, {stamp(before[2])}).",
+                f"({num(before[1])} failed, {stamp(before[2])} UTC).",
                 "bad" if change > 0 else "good" if change < 0 else "info",
                 headline=True,
             )

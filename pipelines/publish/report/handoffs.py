@@ -30,6 +30,11 @@ def bounces(path: str) -> bool:
     return False
 
 
+def received_teams(path: str) -> set[str]:
+    """The teams a complaint was handed to: each once, however often it came back (complaints, not handoffs)."""
+    return {team for _, team in transitions(path)}
+
+
 def section(db: AnalystFile) -> Section:
     result = Section("q5-handoffs", TITLE)
     if not db.has(OWNERSHIP):
@@ -52,7 +57,8 @@ def section(db: AnalystFile) -> Section:
             continue
         for step in steps:
             matrix[step] += count
-            received[step[1]] += count
+        for team in received_teams(path):
+            received[team] += count
         resolved_by[steps[-1][1]] += resolved
         if bounces(path):
             looped += count

@@ -161,7 +161,7 @@ def section(db: AnalystFile) -> Section:
     rows = [
         (c, t, p, o, stamp(at), hours(age), hours(sla), why) for c, t, p, o, at, age, sla, why in attention
     ]
-    waiting = table(["complaint", "team", "priority", "owner", "opened", "age", "SLA", "why"], rows)
+    waiting = table(["complaint", "team", "priority", "owner", "opened (UTC)", "age", "SLA", "why"], rows)
     result.body = (
         key
         + charts(by_changes, resolution)
