@@ -68,6 +68,24 @@ def _settings(
     )
 
 
+def _not_generated(folder: Path) -> list[str]:
+    """The files in `folder` that the generator did not write (its answer key lists those it wrote; a key
+    without that list, from an older generator, vouches for the whole folder)."""
+    if not folder.exists():
+        return []
+    present = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    truth = folder / "ground_truth.json"
+    if not truth.exists():
+        return present
+    try:
+        written = json.loads(truth.read_text(encoding="utf-8")).get("files")
+    except (ValueError, OSError):
+        return present
+    if written is None:
+        return []
+    return [p for p in present if p not in set(written) and p != truth.name]
+
+
 @app.command()
 def generate(
     scale: Annotated[
@@ -89,14 +107,12 @@ def generate(
     from cx_unify.generate import generate as run_generate
 
     target = out.resolve() if out else _settings(home=home).landing
-    if (
-        target.exists()
-        and any(target.iterdir())
-        and not (target / "ground_truth.json").exists()
-        and not force
-    ):
+    foreign = _not_generated(target)
+    if foreign and not force:
         console.print(
-            f"[red]{target} holds files the generator did not write; use another --out or --force[/red]"
+            f"[red]{target} holds files the generator did not write ({', '.join(foreign[:5])}"
+            f"{', …' if len(foreign) > 5 else ''}), which generating again would delete; use another --out, "
+            "or --force[/red]"
         )
         raise typer.Exit(2)
     summary = run_generate(

@@ -555,7 +555,10 @@ def _drop_unlisted(con: duckdb.DuckDBPyConnection, published: set[str]) -> None:
 
 
 def _write_readme(con: duckdb.DuckDBPyConnection, rows: dict[str, int], mask_pii: bool) -> None:
-    """main.readme: every published table, what one row means (its description) and its rows."""
+    """main.readme: every published table, what one row means (its description) and its rows; its own row
+    says whether the file masks PII."""
+    masking = "PII masked" if mask_pii else "PII NOT masked (CX_MASK_PII off): names, emails, phones in clear"
+    about = f"One row per table in this file: what one row of it means. Published by cx-unify; read-only snapshot, {masking}."
     con.execute(
         """
         CREATE TABLE main.readme AS
@@ -565,16 +568,12 @@ def _write_readme(con: duckdb.DuckDBPyConnection, rows: dict[str, int], mask_pii
         INNER JOIN (SELECT unnest($names) AS name, unnest($counts) AS n) AS counted
             ON tables.schema_name || '.' || tables.table_name = counted.name
         WHERE tables.database_name = current_database()
-        ORDER BY tables.schema_name, tables.table_name""",
-        {"names": list(rows), "counts": list(rows.values())},
+        UNION ALL
+        SELECT 'main.readme', $about, NULL
+        ORDER BY table_name""",
+        {"names": list(rows), "counts": list(rows.values()), "about": about},
     )
-    masking = "PII masked" if mask_pii else "PII NOT masked (CX_MASK_PII off): names, emails, phones in clear"
-    con.execute(
-        "COMMENT ON TABLE main.readme IS "
-        + _lit(
-            f"One row per table in this file: what one row of it means. Published by cx-unify; read-only snapshot, {masking}."
-        )
-    )
+    con.execute("COMMENT ON TABLE main.readme IS " + _lit(about))
     for column, text in (
         ("table_name", "schema.table"),
         ("one_row_means", "the table's description: what one row of it means (its columns carry their own)"),

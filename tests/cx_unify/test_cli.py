@@ -54,6 +54,25 @@ def test_the_demo_leaves_a_landing_folder_of_ones_own_exports_alone(cx_env: Path
     assert sorted(p.name for p in (cx_env / "landing").rglob("*") if p.is_file()) == ["tickets_2026-05.csv"]
 
 
+def test_generating_again_keeps_an_export_added_beside_the_generated_ones(cx_env: Path) -> None:
+    """A landing folder the generator made was wiped whole by the next `generate`, with the exports a user
+    had added to it. Such a folder is refused (naming the file) unless --force; one holding only generated
+    files is made again."""
+    landing = cx_env / "landing"
+    again = ["generate", "--home", str(cx_env), "--scale", "0.01", "--days", "5"]
+    assert CliRunner().invoke(app, again).exit_code == 0
+    added = landing / "freshdesk" / "my_export.csv"
+    added.parent.mkdir()
+    added.write_text("id\n1\n", encoding="utf-8")
+    result = CliRunner().invoke(app, again)
+    assert result.exit_code == 2, result.output
+    assert "holds files the generator did not write (freshdesk/my_export.csv)" in result.stderr
+    assert added.exists()
+    added.unlink()
+    assert CliRunner().invoke(app, again).exit_code == 0
+    assert CliRunner().invoke(app, [*again[:-2], "--days", "6"]).exit_code == 0
+
+
 def test_run_with_a_broken_checks_yml_fails_before_any_step(cx_env: Path, tmp_path: Path) -> None:
     checks = tmp_path / "checks.yml"
     checks.write_text('checks:\n  "F8_quarantine__*":\n    severty: ERROR\n', encoding="utf-8")

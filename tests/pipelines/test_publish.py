@@ -52,6 +52,7 @@ def test_pii_is_masked_and_docs_survive(tmp_path: Path) -> None:
         assert "source_fingerprint" not in columns  # incremental builds' bookkeeping, not data
         readme = dict(con.execute("SELECT table_name, one_row_means FROM main.readme").fetchall())
         assert readme["marts.people"] == "One row per person."
+        assert readme["main.readme"].endswith("read-only snapshot, PII masked.")  # its rows say so too
         comment = con.execute(
             "SELECT comment FROM duckdb_columns() WHERE column_name = 'complaints'"
         ).fetchall()
