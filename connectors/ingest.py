@@ -39,7 +39,15 @@ import duckdb
 
 from connectors.contracts import CONTRACTS, LINEAGE, OPS_DDL, TRACKED_FIELDS, ddl
 from connectors.mapping import MappingError, compile_select, duplicates_update, lit, q
-from connectors.readers import UnreadableFile, collect_rejects, drop_temp, first_line, read_file
+from connectors.readers import (
+    ReadResult,
+    UnreadableFile,
+    collect_rejects,
+    detect_format,
+    drop_temp,
+    first_line,
+    read_file,
+)
 from connectors.sources import Source
 
 DERIVED_KINDS = {"contacts": ("workload",)}  # call-level logs also yield workload aggregates
@@ -519,7 +527,18 @@ def _load(
     with tempfile.TemporaryDirectory(prefix="cx-ingest-") as workdir:
         read = read_file(con, path, source, Path(workdir))
         result.notes += read.notes
-        compiled = compile_select(source, read.columns, read.table, read.empty_columns)
+        try:
+            compiled = compile_select(source, read.columns, read.table, read.empty_columns)
+        except MappingError as exc:
+            holders = (
+                _record_lists(con, read) if detect_format(path, source.format) in ("json", "jsonl") else []
+            )
+            if holders and source.json_path is None:
+                raise MappingError(
+                    f"{exc}. The file's records may sit in the list under '{holders[0]}': set json_path: "
+                    f"{holders[0]} for sources.yml source '{source.name}'"
+                ) from exc
+            raise
         try:  # the one full read of the file: parse, map, type and check in a single pass
             created = con.execute(
                 f"CREATE OR REPLACE TEMP TABLE _mapped AS SELECT *, _row AS _g FROM ({compiled.sql})"
@@ -588,6 +607,17 @@ WHERE _mapped._g = l._g AND _mapped._raw_record IS NULL""")
         result.notes += notes
     if source.preset.derive_workload:
         _derive_workload(con, source, rel, sha, now)
+
+
+def _record_lists(con: duckdb.DuckDBPyConnection, read: ReadResult) -> list[str]:
+    """The columns of a JSON file that hold lists of objects: where its records are when the file wraps them
+    in an object ({"responses": [...], "count": 1})."""
+    return [
+        column
+        for column in read.columns
+        if con.execute(f"SELECT bool_or(left(ltrim({q(column)}), 2) = '[{{') FROM {read.table}").fetchone()
+        == (True,)
+    ]
 
 
 def _untracked_fields(con: duckdb.DuckDBPyConnection, loaded: int) -> tuple[list[str], list[str]]:

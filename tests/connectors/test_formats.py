@@ -211,3 +211,19 @@ def test_parquet_nested_columns_are_flattened(tmp_path: Path) -> None:
     assert con.execute(
         "SELECT created_at, channel, customer_email, _extra FROM raw.complaints"
     ).fetchall() == [(datetime(2026, 5, 1, 9, 0), "email", "x@example.com", '{"tags":"[1,2]"}')]
+
+
+def test_json_records_wrapped_in_an_object_fail_with_the_json_path_to_set(tmp_path: Path) -> None:
+    """{"tickets": [...], "count": 2} failed with "required column not found" and its headers, and nothing
+    said where the records were: the message names the list to give as json_path; set, the file loads."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "tickets.json").write_text(json.dumps({"tickets": _records(), "count": len(TICKETS)}))
+    [result], _ = _ingest(tmp_path, landing, SOURCE)
+    assert result.status == "failed"
+    assert result.error is not None and result.error.endswith(
+        "The file's records may sit in the list under 'tickets': set json_path: tickets for sources.yml source "
+        "'tickets'"
+    ), result.error
+    results, got = _ingest(tmp_path, landing, SOURCE + "    json_path: tickets\n")
+    assert [(r.status, r.rows_loaded) for r in results] == [("loaded", 3)], results
