@@ -12,7 +12,8 @@ rows_read = rows_loaded + rows_quarantined holds for every file. Idempotent:
   `reading_digest`): the file's earlier rows are removed and the file loaded again ('replaced');
 - a file that cannot be parsed, or that the path globs of two sources both match: 'failed' with the
   error; the other files still load;
-- a file listed but moved away before it was read: 'gone' (a warning, no manifest row).
+- a file listed but moved away before it was read: 'gone' (a warning, no manifest row);
+- an unchanged file whose latest row is 'failed' (the cause was in sources.yml, since fixed): 'unchanged'.
 A file's rows stay when the file leaves the landing folder (exports are often rotated away once loaded);
 `forget_files` takes them out on request ('removed'), once no configured source would load it again.
 """
@@ -288,9 +289,34 @@ def ingest_sources(
         loaders.shutdown(cancel_futures=True)
         cursors.close()
         con.execute("RESET checkpoint_threshold")
+    _record_failures_past(con, [r for r in results if r.status == "unchanged"], run_id, loaded_at)
     _record_run(con, sorted({*(kinds or []), *(source.kind for source in sources)}), results, run_id)
     con.execute("CHECKPOINT")
     return results
+
+
+def _record_failures_past(
+    con: duckdb.DuckDBPyConnection, unchanged: list[FileResult], run_id: str, now: datetime
+) -> None:
+    """An unchanged file whose latest row says 'failed' (two sources' globs matched it one night, since
+    narrowed) gets an 'unchanged' row: its rows are those it loaded before, and the failure is past. Without
+    it the file read as failed for good, in the analyst file too, while its rows were in every mart."""
+    if not unchanged:
+        return
+    failed = set(
+        con.execute(
+            "SELECT source, file FROM (SELECT source, file, status, row_number() OVER (PARTITION BY source, file "
+            "ORDER BY ingested_at DESC) AS newest FROM ops.ingest_files WHERE source IN (SELECT unnest(?::VARCHAR[]))) "
+            "WHERE newest = 1 AND status = 'failed'",
+            [sorted({r.source for r in unchanged})],
+        ).fetchall()
+    )
+    for result in unchanged:
+        if (result.source, result.file) in failed:
+            result.notes = [
+                "unchanged since it loaded before: its rows are those; the failure recorded after is past"
+            ]
+            _manifest(con, result, run_id, now)
 
 
 def _record_history_sources(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:

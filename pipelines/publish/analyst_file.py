@@ -59,7 +59,8 @@ COLUMN_DESCRIPTIONS = {
         "rows_loaded": "records loaded into the raw table",
         "rows_quarantined": "records that broke the contract: in the warehouse's ops.quarantine with the reason",
         "status": "loaded | replaced (new bytes, or read again after sources.yml changed) | skipped_duplicate "
-        "(bytes loaded under another name) | failed (see error) | removed (cx-unify forget)",
+        "(bytes loaded under another name) | failed (see error) | unchanged (the file failed after it loaded, "
+        "the cause is fixed: its rows are those it loaded before) | removed (cx-unify forget)",
         "error": "why the file could not be loaded at all (status failed)",
         "ingested_at": "when (UTC)",
         "run_id": "the Dagster run that looked at the file",

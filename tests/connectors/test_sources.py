@@ -217,6 +217,34 @@ def test_a_file_two_sources_match_loads_under_neither(tmp_path: Path) -> None:
     ]
 
 
+def test_a_file_that_failed_after_it_loaded_is_not_failed_for_good(tmp_path: Path) -> None:
+    """A file loaded one night, failed the next (a second source's glob matched it too), and the glob was
+    narrowed again: the file is unchanged, so nothing was written, and its latest row said 'failed' for good
+    (in the analyst file too) while its rows were in every mart. It gets an 'unchanged' row."""
+    source = "    kind: complaints\n    mapping: {complaint_id: id, created_at: created, status: status}\n"
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "old_b.csv").write_text("id,created,status\nb,2026-05-01,open\n")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    one = load_sources(_sources_yml(tmp_path, f"sources:\n  - name: tickets\n    path: 'x/*.csv'\n{source}"))
+    two = load_sources(
+        _sources_yml(
+            tmp_path,
+            f"sources:\n  - name: tickets\n    path: 'x/*.csv'\n{source}  - name: old\n    path: 'x/old*'\n{source}",
+        )
+    )
+    statuses = []
+    for configured in (one, two, one, one):
+        [result] = ingest_sources(con, configured[:1], tmp_path, configured=configured)
+        statuses.append(result.status)
+    assert statuses == ["loaded", "failed", "unchanged", "unchanged"]
+    assert con.execute("SELECT status FROM ops.ingest_files ORDER BY ingested_at").fetchall() == [
+        ("loaded",),
+        ("failed",),
+        ("unchanged",),  # once: the next night finds no failure to put behind it
+    ]
+    assert con.execute("SELECT complaint_id FROM raw.complaints").fetchall() == [("b",)]
+
+
 def test_times_before_1900_are_quarantined_and_typed_times_read_whatever_the_formats(tmp_path: Path) -> None:
     """A four-digit-year format takes '26' for the year 26: such a time is quarantined with the text as
     read, not loaded 2,000 years old. ISO text (a Parquet or XLSX cell's own timestamp) reads in any case."""
