@@ -638,12 +638,11 @@ WHERE _mapped._g = l._g AND _mapped._raw_record IS NULL""")
 def _record_lists(con: duckdb.DuckDBPyConnection, read: ReadResult) -> list[str]:
     """The columns of a JSON file that hold lists of objects: where its records are when the file wraps them
     in an object ({"responses": [...], "count": 1})."""
-    return [
-        column
-        for column in read.columns
-        if con.execute(f"SELECT bool_or(left(ltrim({q(column)}), 2) = '[{{') FROM {read.table}").fetchone()
-        == (True,)
-    ]
+    if not read.columns:
+        return []
+    listed = ", ".join(f"coalesce(bool_or(left(ltrim({q(c)}), 2) = '[{{'), false)" for c in read.columns)
+    found = con.execute(f"SELECT {listed} FROM {read.table}").fetchone() or ()
+    return [column for column, holds in zip(read.columns, found, strict=True) if holds]
 
 
 def _untracked_fields(con: duckdb.DuckDBPyConnection, loaded: int) -> tuple[list[str], list[str]]:

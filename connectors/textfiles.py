@@ -90,11 +90,11 @@ def _byte_order_mark(path: Path) -> str | None:
 
 def detect_encoding(path: Path) -> tuple[str, str]:
     """(Python codec name, how it was decided) for an uncompressed text file."""
+    marked = _byte_order_mark(path)
+    if marked:
+        return marked, f"{marked} (byte-order mark)"
     with path.open("rb") as handle:
         first = handle.read(BLOCK)
-        for bom, name in BOMS:
-            if first.startswith(bom):
-                return name, f"{name} (byte-order mark)"
         nuls = first.count(b"\x00")
         if nuls:
             even, odd = first[0::2].count(b"\x00"), first[1::2].count(b"\x00")
