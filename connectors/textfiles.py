@@ -33,6 +33,7 @@ BOMS = (
 DAMAGED_UTF8 = "utf-8 with invalid bytes"
 COUNTED_BLOCKS = 8  # blocks counted from the first invalid byte on: enough to tell, bounded for large files
 _MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_NOT_LEAD_BYTES = bytes(range(0xC2)) + bytes(range(0xF5, 0x100))  # all but UTF-8's lead bytes C2-F4
 
 
 class UnreadableFile(Exception):
@@ -115,13 +116,15 @@ def detect_encoding(path: Path) -> tuple[str, str]:
         block = first
         while block and blocks_after_invalid < COUNTED_BLOCKS:
             if not block.isascii():
-                sequences += len(_MULTIBYTE.findall(block))
                 if not invalid:
                     try:
                         decoder.decode(block)
                     except UnicodeDecodeError:
                         invalid = True
+                    else:  # valid UTF-8: a sequence per lead byte (one C pass; the pattern took ~10 ms a MB)
+                        sequences += len(block.translate(None, _NOT_LEAD_BYTES))
                 if invalid:
+                    sequences += len(_MULTIBYTE.findall(block))
                     stray += block.decode("utf-8", "replace").count("\ufffd")
                     blocks_after_invalid += 1
             block = handle.read(BLOCK)
