@@ -127,10 +127,11 @@ changed_rows as (
     (as text) of a macro that selects the keys and inputs_fingerprint of every row the model should hold
     now: a digest of the row's inputs that starts from its records' own raw rows and keys, so no two
     records share one. A pre-hook stages them, with source_fingerprint (current_fingerprints: the inputs
-    and the model's code), as a temporary table (current_fingerprints_relation), which the model reads
-    through fingerprints_to_build; after the insert, the rows whose fingerprint is not current (records
-    gone, changed, or no longer qualifying) are deleted. The temporary table exists
-    only while dbt builds the model: its compiled SQL does not run on its own (dbt show, by hand). -#}
+    and the model's code), as a temporary table (current_fingerprints_relation), and those not built yet
+    as another (stage_fingerprints_to_build), which the model reads through fingerprints_to_build; after
+    the insert, the rows whose fingerprint is not current (records gone, changed, or no longer
+    qualifying) are deleted. The temporary tables exist only while dbt builds the model: its compiled SQL
+    does not run on its own (dbt show, by hand). -#}
 {% macro incremental_by_fingerprint(keys, fingerprints_call) -%}
     {%- set current = current_fingerprints_relation() -%}
     {{ config(
@@ -140,11 +141,14 @@ changed_rows as (
         on_schema_change='append_new_columns',
         pre_hook=[
             "drop table if exists " ~ current,
+            "drop table if exists " ~ current ~ "_to_build",
             "create temporary table " ~ current ~ " as {{ current_fingerprints(" ~ fingerprints_call ~ ") }}",
+            "{{ stage_fingerprints_to_build() }}",
         ],
         post_hook=[
             "{{ delete_rows_not_current() }}",
             "drop table if exists " ~ current,
+            "drop table if exists " ~ current ~ "_to_build",
         ]
     ) }}
 {%- endmacro %}
@@ -163,18 +167,38 @@ changed_rows as (
 {%- endmacro %}
 
 {#- The current fingerprints not built into this model yet (all of them on a full build, or when this has
-    no source_fingerprint yet). Matched on the fingerprint alone: an integer join, ~5x faster than on
-    text keys, and a fingerprint names one version of one record. The fingerprints are read from the
-    table the pre-hook staged; a unit test runs no hooks, so there `fingerprints_sql` (the select the
-    pre-hook stages) is read instead. -#}
+    no source_fingerprint yet). The fingerprints are read from the tables the pre-hooks staged; a unit
+    test runs no hooks, so there `fingerprints_sql` (the select the pre-hook stages) is read instead. -#}
 {% macro fingerprints_to_build(fingerprints_sql) -%}
-    select current_rows.* from
-    {%- if model.resource_type == 'unit_test' %} ({{ current_fingerprints(fingerprints_sql) }}) {%- else %} {{ current_fingerprints_relation() }} {%- endif %} as current_rows
-    {%- if is_incremental() and relation_has_column(this, 'source_fingerprint') %}
+    {%- if model.resource_type == 'unit_test' -%}
+    select current_rows.* from ({{ current_fingerprints(fingerprints_sql) }}) as current_rows
+    {%- elif builds_only_new_fingerprints() -%}
+    select current_rows.* from {{ current_fingerprints_relation() }}_to_build as current_rows
+    {%- else -%}
+    select current_rows.* from {{ current_fingerprints_relation() }} as current_rows
+    {%- endif %}
+{%- endmacro %}
+
+{#- Whether this build adds only the rows of fingerprints it does not hold (an incremental build of a table
+    that has source_fingerprint), not every current one. -#}
+{% macro builds_only_new_fingerprints() -%}
+    {{ return(is_incremental() and relation_has_column(this, 'source_fingerprint')) }}
+{%- endmacro %}
+
+{#- Pre-hook of models incremental by fingerprint: stages the current fingerprints this model does not hold
+    yet as <current_fingerprints_relation>_to_build (nothing on a full build: every current one is built).
+    Matched on the fingerprint alone: an integer join, ~5x faster than on text keys, and a fingerprint
+    names one version of one record. Staged before the model's query, because inside it DuckDB's optimizer
+    joined every raw row to the current fingerprints first and filtered the built ones out after (SF 10's
+    6.8 M complaint changes, nothing new: 3.1 s; from the staged few: 0.3 s in all). -#}
+{% macro stage_fingerprints_to_build() -%}
+    {%- if builds_only_new_fingerprints() -%}
+    create temporary table {{ current_fingerprints_relation() }}_to_build as
+    select current_rows.* from {{ current_fingerprints_relation() }} as current_rows
     where not exists (
         select 1 from {{ this }} as built where built.source_fingerprint = current_rows.source_fingerprint
     )
-    {%- endif %}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Post-hook of models incremental by fingerprint: delete the rows whose source_fingerprint is not
