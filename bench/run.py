@@ -57,6 +57,8 @@ def _row(name: str, night: Night) -> dict:
         "seconds": round(night.seconds, 1),
         "peak_rss_mb": round(night.peak_rss_mb),
         "startup_seconds": round(night.startup_seconds, 1),
+        "startup_dagster_seconds": round(night.startup_dagster_seconds, 1),
+        "startup_dbt_seconds": round(night.startup_dbt_seconds, 1),
         "stages": {k: round(v, 1) for k, v in sorted(night.stages.items())},
         "identity_seconds": round(
             sum(t for m, t in night.dbt_models.items() if m.startswith(IDENTITY_MODELS)), 1
@@ -164,6 +166,11 @@ def _print(result: dict) -> None:
         print(
             f"slowest models, {row['night']} night: "
             + ", ".join(f"{m} {t}" for m, t in row["slowest_models"].items())
+        )
+    for row in result["nights"]:
+        print(
+            f"start-up, {row['night']} night: {row['startup_seconds']} s = Dagster to the first step "
+            f"{row['startup_dagster_seconds']} s + dbt outside its run {row['startup_dbt_seconds']} s"
         )
     base = result["baselines"]
     print(
