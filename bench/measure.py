@@ -24,13 +24,16 @@ class Night:
     stages: dict[str, float]
     steps: dict[str, float]
     peak_rss_mb: float
-    startup_seconds: float  # the two below, summed
+    # start-up in two parts: process start to the first step (imports, definitions, the run's creation),
+    # and the dbt step's time outside dbt's own run (its start, the events handled after it)
+    startup_dagster_seconds: float
+    startup_dbt_seconds: float
     dbt_models: dict[str, float] = field(default_factory=dict)
     returncode: int = 0
-    # process start to the first step (imports, definitions, the run's creation), and the dbt step's
-    # time outside dbt's own run (dbt's start, the events handled after it)
-    startup_dagster_seconds: float = 0.0
-    startup_dbt_seconds: float = 0.0
+
+    @property
+    def startup_seconds(self) -> float:
+        return self.startup_dagster_seconds + self.startup_dbt_seconds
 
 
 def stage_of(step: str) -> str:
@@ -134,14 +137,4 @@ def run_night(home: Path, memory_limit: str) -> Night:
         }
     dagster_start = first_step_at - started if first_step_at else 0.0
     dbt_start = max(0.0, stages.get("dbt", 0.0) - dbt_elapsed)
-    return Night(
-        seconds,
-        stages,
-        steps,
-        peak[0] / 1024,
-        dagster_start + dbt_start,
-        models,
-        returncode,
-        startup_dagster_seconds=dagster_start,
-        startup_dbt_seconds=dbt_start,
-    )
+    return Night(seconds, stages, steps, peak[0] / 1024, dagster_start, dbt_start, models, returncode)
