@@ -27,7 +27,7 @@ from connectors.csv_reader import CsvReader, csv_relation, rejects_sql
 from connectors.json_reader import load_json
 from connectors.mapping import lit, q
 from connectors.sources import Source
-from connectors.textfiles import UnreadableFile, first_line, prepare_binary, prepare_text
+from connectors.textfiles import UnreadableFile, first_line, prepare_binary, prepare_text, reader_error
 
 __all__ = [
     "ReadResult",
@@ -120,8 +120,7 @@ def read_file(
     except UnreadableFile:
         raise
     except (duckdb.Error, OSError, UnicodeError, ValueError) as exc:
-        message = first_line(exc).replace(str(workdir) + "/", "")  # name no temporary copies
-        raise UnreadableFile(message) from exc
+        raise UnreadableFile(reader_error(exc, workdir, path.name)) from exc
     result.notes += [n for n in prepared.notes if n != "encoding utf-8"]
     if result.numbered:
         columns = [c for c in columns if c != "_row"]

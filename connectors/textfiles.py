@@ -46,6 +46,24 @@ def first_line(exc: BaseException) -> str:
     return re.sub(r"^[A-Z][A-Za-z ]* Error: ", "", text[0]) if text else type(exc).__name__
 
 
+def reader_error(exc: BaseException, workdir: Path, landed: str) -> str:
+    """A reader's error in one line that names the landed file: the first line, and for DuckDB's CSV
+    errors ("CSV Error on Line: 1" alone says nothing) the reason lines after the record it quotes, up to
+    its suggestions and its dump of options. A temporary copy in `workdir` the reader opened
+    (decompressed, transcoded) is named as the landed file, `landed`."""
+    head, *rest = str(exc).strip().splitlines() or [type(exc).__name__]
+    message = re.sub(r"^[A-Z][A-Za-z ]* Error: ", "", head)
+    if message.startswith("CSV Error"):
+        reasons = []
+        for line in rest:
+            if not line.strip() or line.startswith(("Possible Solution", "  ")):
+                break
+            if not line.startswith("Original Line:"):
+                reasons.append(line.strip())
+        message = "; ".join([message, *reasons])
+    return re.sub(re.escape(str(workdir)) + r"/[^\s'\"]+", lambda _: landed, message)
+
+
 @dataclass
 class Prepared:
     path: Path  # what the reader opens: the landed file or a temporary, decompressed / UTF-8 copy

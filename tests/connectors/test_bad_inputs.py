@@ -433,3 +433,25 @@ def test_corpus_is_large_enough_and_every_fixture_is_used() -> None:
     used = {p.name for c in CASES for p in CORPUS.glob(c.path)}
     fixtures = {p.name for p in CORPUS.iterdir() if p.name != "make_fixtures.py"}
     assert fixtures == used
+
+
+def test_a_record_over_the_line_limit_fails_its_file_naming_the_landed_file_and_why(tmp_path: Path) -> None:
+    # cp1252, so the reader opens a transcoded copy in a temporary folder: the error names the landed file
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    header = "id,created,status,email,subject\n"
+    record = "1,2026-01-01 00:00:00,open,a@example.com,Café\n"
+    huge = "2,2026-01-01 00:00:00,open,b@example.com," + "x" * (9 << 20) + "\n"
+    (landing / "tickets.csv").write_bytes((header + record + huge).encode("cp1252"))
+    sources_yml = tmp_path / "sources.yml"
+    body = "\n".join("    " + line for line in TICKETS.splitlines())
+    sources_yml.write_text(f"sources:\n  - name: case\n    path: 'tickets.csv'\n{body}\n", encoding="utf-8")
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    (result,) = ingest_sources(con, load_sources(sources_yml), landing)
+    assert result.status == "failed"
+    assert result.error is not None
+    assert result.error.startswith("tickets.csv: CSV Error on Line: "), result.error
+    assert "Maximum line size of 8388608 bytes exceeded" in result.error
+    assert ".utf8" not in result.error and str(tmp_path) not in result.error
+    assert con.execute("SELECT error FROM ops.ingest_files").fetchall() == [(result.error,)]
+    con.close()
