@@ -1,5 +1,5 @@
-"""`make bench SF=1`: generate (cached), a full night, an incremental night (one more day of files),
-the baselines on the same files, and a table plus bench/results/sf<SF>.json of the figures and ratios.
+"""`make bench SF=1`: generate (cached), a full night, an incremental night (one more day of files), a
+night with nothing new (a night's fixed cost), the baselines on the same files, and a table plus bench/results/sf<SF>.json of the figures and ratios.
 
     python -m bench.run --scale 1 --seed 42 [--memory-limit 2500MB] [--no-splink]
 """
@@ -108,12 +108,20 @@ def main() -> None:
     print(f"incremental night: {len(new_day)} new files")
     _link(new_day, landing_all, home / "landing")
     incremental = run_night(home, args.memory_limit)
+    # the same files again: what a night costs before any new data (a floor under every incremental night)
+    print("night with nothing new")
+    unchanged = run_night(home, args.memory_limit)
 
-    full_row, incr_row = _row("full", full), _row("incremental", incremental)
+    full_row, incr_row, unchanged_row = (
+        _row("full", full),
+        _row("incremental", incremental),
+        _row("nothing new", unchanged),
+    )
     ratios = {
         "ingest_vs_bare_duckdb": round(full.stages.get("ingest", 0) / bare["seconds"], 2),
         "nightly_vs_bare_duckdb": round(full.seconds / bare["seconds"], 2),
         "incremental_vs_full": round(incremental.seconds / full.seconds, 2),
+        "nothing_new_vs_full": round(unchanged.seconds / full.seconds, 2),
         "journey_vs_pandas": round(full_row["journey_seconds"] / journey["seconds"], 2)
         if journey["seconds"]
         else None,
@@ -131,7 +139,7 @@ def main() -> None:
             "platform": platform.platform(),
             "python": platform.python_version(),
         },
-        "nights": [full_row, incr_row],
+        "nights": [full_row, incr_row, unchanged_row],
         "baselines": {
             "bare_duckdb_load": {k: round(v, 2) for k, v in bare.items()},
             "pandas_journey": {k: round(v, 2) for k, v in journey.items()},
