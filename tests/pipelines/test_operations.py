@@ -18,21 +18,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.fixtures.homes import REPO, cli_env
+
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CX_") and k != "DAGSTER_HOME"}
-    env.update(CX_HOME=str(home), DAGSTER_DISABLE_TELEMETRY="1", DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    return env
 
 
 def _start_run(home: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "cx_unify.cli", "run"],
         cwd=REPO,
-        env=_env(home),
+        env=cli_env(home),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -44,7 +39,7 @@ def _run(home: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "cx_unify.cli", "run"],
         cwd=REPO,
-        env=_env(home),
+        env=cli_env(home),
         capture_output=True,
         text=True,
         timeout=900,
@@ -80,19 +75,14 @@ def _assert_published_file_whole(home: Path) -> None:
             con.close()
 
 
-@pytest.fixture
-def two_homes(tmp_path: Path, faulted_landing: Path) -> tuple[Path, Path]:
-    homes = (tmp_path / "killed", tmp_path / "reference")
-    for home in homes:
-        shutil.copytree(faulted_landing, home / "landing")
-    return homes
-
-
 def test_killed_nights_recover_to_the_same_marts(
-    two_homes: tuple[Path, Path], read_marts: Callable[..., dict[str, list]]
+    tmp_path: Path,
+    faulted_landing: Path,
+    faulted_night: Path,
+    read_marts: Callable[..., dict[str, list]],
 ) -> None:
-    killed, reference = two_homes
-    assert _run(reference).returncode == 0
+    killed, reference = tmp_path / "killed", faulted_night  # the reference: one whole night, never killed
+    shutil.copytree(faulted_landing, killed / "landing")
     # kill the night at each stage in turn; each rerun resumes from whatever the last one left
     for marker, delay in (
         ("▶ raw__complaints", 0.5),
@@ -120,9 +110,10 @@ def test_killed_nights_recover_to_the_same_marts(
     assert not differ, differ
 
 
-def test_a_second_run_is_refused_and_readers_are_never_blocked(two_homes: tuple[Path, Path]) -> None:
-    home, _ = two_homes
-    assert _run(home).returncode == 0
+def test_a_second_run_is_refused_and_readers_are_never_blocked(
+    tmp_path: Path, copy_of_faulted_night: Callable[[Path], Path]
+) -> None:
+    home = copy_of_faulted_night(tmp_path / "home")  # a night done: its published file is there
     reader = duckdb.connect(str(home / "published" / "cx.duckdb"), read_only=True)  # an analyst, all night
     try:
         before = reader.execute("SELECT count(*) FROM marts.customer_journey").fetchall()
@@ -161,7 +152,7 @@ def test_dagster_ui_serves_assets_checks_job_schedule_and_sensor(tmp_path: Path)
     proc = subprocess.Popen(
         [str(webserver), "-h", "127.0.0.1", "-p", str(port), "-m", "pipelines.definitions"],
         cwd=REPO,
-        env=_env(tmp_path / "cx"),
+        env=cli_env(tmp_path / "cx"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
