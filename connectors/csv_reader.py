@@ -10,6 +10,7 @@ and what was expected.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,9 @@ from connectors.sources import Source
 from connectors.textfiles import Prepared
 
 MAX_LINE_SIZE = 8 << 20  # a record may hold an 8 MB field (a long e-mail body); a longer one is rejected
+SNIFF_LINE_LIMIT = (
+    256 << 20
+)  # the longest record the dialect sniffer reads past (see _sniff); a longer one fails the file
 
 _EXPECTED = "regexp_extract(error_message, 'Expected Number of Columns: (\\d+)', 1)"
 _FOUND = "regexp_extract(error_message, 'Found: (\\d+)', 1)"
@@ -74,12 +78,7 @@ def csv_relation(
         common.append(f"delim={lit(delimiter)}")
     if skip_rows is not None:
         common.append(f"skip={int(skip_rows)}")
-    sniffed = con.execute(
-        "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, Columns "
-        f"FROM sniff_csv({path}, all_varchar=true, header=true, ignore_errors=true, {', '.join(common)})"
-    ).fetchone()
-    assert sniffed is not None
-    delim, quote, escape, new_line, comment, sniffed_skip, columns = sniffed
+    delim, quote, escape, new_line, comment, sniffed_skip, columns = _sniff(con, path, common)
     skip = int(sniffed_skip if skip_rows is None else skip_rows)
     names = [str(c["name"]) for c in columns]
 
@@ -110,6 +109,33 @@ def csv_relation(
         quoted_names = _header_names(con, head, _option(delim), skip) or names
         return CsvReader(reader('"', '"', quoted_names), skip, quoted_names, unquoted=as_sniffed)
     return as_sniffed
+
+
+def _sniff(con: duckdb.DuckDBPyConnection, path: str, common: list[str]) -> tuple:
+    """sniff_csv's dialect of the file at `path` (a SQL literal). A record over MAX_LINE_SIZE among the
+    records it samples fails the sniffer whole (ignore_errors does not cover it): it sniffs again, allowing
+    that record's length (up to SNIFF_LINE_LIMIT), and the read itself, held to MAX_LINE_SIZE, refuses the
+    record alone (quarantined, the others load). It sniffs on a cursor of its own: a failed statement would
+    abort the transaction the file is loaded in."""
+    limit = MAX_LINE_SIZE
+    with con.cursor() as sniffer:
+        while True:
+            options = [o for o in common if not o.startswith("max_line_size=")] + [f"max_line_size={limit}"]
+            try:
+                sniffed = sniffer.execute(
+                    "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, Columns FROM "
+                    f"sniff_csv({path}, all_varchar=true, header=true, ignore_errors=true, {', '.join(options)})"
+                ).fetchone()
+            except duckdb.InvalidInputException as exc:
+                longer = re.search(
+                    r"Maximum line size of \d+ bytes exceeded\. Actual Size:\s*(\d+)", str(exc)
+                )
+                if longer is None or not limit < int(longer.group(1)) + 2 <= SNIFF_LINE_LIMIT:
+                    raise
+                limit = int(longer.group(1)) + 2  # the size DuckDB reports leaves out the line break
+                continue
+            assert sniffed is not None
+            return sniffed
 
 
 def _head(prepared: Prepared) -> str:

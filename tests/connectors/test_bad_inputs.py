@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from connectors import csv_reader
 from connectors.ingest import ingest_sources
 from connectors.sources import load_sources
 
@@ -435,17 +436,51 @@ def test_corpus_is_large_enough_and_every_fixture_is_used() -> None:
     assert fixtures == used
 
 
-def test_a_record_over_the_line_limit_fails_its_file_naming_the_landed_file_and_why(tmp_path: Path) -> None:
-    # cp1252, so the reader opens a transcoded copy in a temporary folder: the error names the landed file
+def _over_long_record_file(tmp_path: Path) -> tuple[Path, Path]:
+    """A cp1252 ticket file whose second record is 9 MB, over the line limit (so the reader opens a
+    transcoded copy in a temporary folder), and its sources.yml."""
     landing = tmp_path / "landing"
     landing.mkdir()
     header = "id,created,status,email,subject\n"
-    record = "1,2026-01-01 00:00:00,open,a@example.com,Café\n"
+    first = "1,2026-01-01 00:00:00,open,a@example.com,Café\n"
     huge = "2,2026-01-01 00:00:00,open,b@example.com," + "x" * (9 << 20) + "\n"
-    (landing / "tickets.csv").write_bytes((header + record + huge).encode("cp1252"))
+    last = "3,2026-01-02 00:00:00,open,c@example.com,ok\n"
+    (landing / "tickets.csv").write_bytes((header + first + huge + last).encode("cp1252"))
     sources_yml = tmp_path / "sources.yml"
     body = "\n".join("    " + line for line in TICKETS.splitlines())
     sources_yml.write_text(f"sources:\n  - name: case\n    path: 'tickets.csv'\n{body}\n", encoding="utf-8")
+    return landing, sources_yml
+
+
+def test_a_record_over_the_line_limit_is_quarantined_alone_though_the_sniffer_samples_it(
+    tmp_path: Path,
+) -> None:
+    landing, sources_yml = _over_long_record_file(tmp_path)
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    (result,) = ingest_sources(con, load_sources(sources_yml), landing)
+    assert (result.status, result.rows_read, result.rows_loaded, result.rows_quarantined) == (
+        "loaded",
+        3,
+        2,
+        1,
+    )
+    assert con.execute("SELECT complaint_id, subject FROM raw.complaints ORDER BY _row").fetchall() == [
+        ("1", "Café"),
+        ("3", "ok"),
+    ]
+    assert con.execute('SELECT "row", reason FROM ops.quarantine').fetchall() == [
+        (2, "record could not be parsed: expected a record under 8 MB, found a longer one")
+    ]
+    con.close()
+
+
+def test_a_file_the_csv_reader_refuses_whole_fails_naming_the_landed_file_and_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a record longer than the sniffer may read past fails the file; DuckDB's own first line says only
+    # "CSV Error on Line: 1", and names the transcoded copy
+    monkeypatch.setattr(csv_reader, "SNIFF_LINE_LIMIT", 8 << 20)
+    landing, sources_yml = _over_long_record_file(tmp_path)
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     (result,) = ingest_sources(con, load_sources(sources_yml), landing)
     assert result.status == "failed"
