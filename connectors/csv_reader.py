@@ -40,7 +40,9 @@ _REASON = f"""CASE error_type
     || 'invalid bytes (set encoding: in sources.yml if the file is not UTF-8)'
   WHEN 'UNQUOTED VALUE' THEN 'column ''' || coalesce(column_name, '?') || ''': expected a quoted value, found '
     || 'a quote inside an unquoted value'
-  WHEN 'LINE SIZE OVER MAXIMUM' THEN 'expected a record under {MAX_LINE_SIZE >> 20} MB, found a longer one'
+  WHEN 'LINE SIZE OVER MAXIMUM' THEN 'expected a record under {MAX_LINE_SIZE >> 20} MB, found one of '
+    || coalesce(nullif(regexp_extract(error_message, 'Actual Size:\\s*(\\d+)', 1), ''), 'more') || ' bytes '
+    || '(raw_record holds its start; the whole record is in the landed file)'
   ELSE coalesce('column ''' || column_name || ''': ', '') || error_message
 END"""
 
