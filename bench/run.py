@@ -1,5 +1,6 @@
 """`make bench SF=1`: generate (cached), a full night, an incremental night (one more day of files), a
-night with nothing new (a night's fixed cost), the baselines on the same files, and a table plus bench/results/sf<SF>.json of the figures and ratios.
+night with nothing new (a night's fixed cost), the baselines on the same files, and a table plus
+bench/results/sf<SF>.json of the figures and ratios.
 
     python -m bench.run --scale 1 --seed 42 [--memory-limit 2500MB] [--no-splink]
 """

@@ -22,9 +22,8 @@ from connectors.sources import Source
 from connectors.textfiles import Prepared
 
 MAX_LINE_SIZE = 8 << 20  # a record may hold an 8 MB field (a long e-mail body); a longer one is rejected
-SNIFF_LINE_LIMIT = (
-    256 << 20
-)  # the longest record the dialect sniffer reads past (see _sniff); a longer one fails the file
+# the longest record the dialect sniffer reads past (see _sniff); a longer one fails the file
+SNIFF_LINE_LIMIT = 256 << 20
 
 _EXPECTED = "regexp_extract(error_message, 'Expected Number of Columns: (\\d+)', 1)"
 _FOUND = "regexp_extract(error_message, 'Found: (\\d+)', 1)"

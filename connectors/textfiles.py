@@ -51,11 +51,10 @@ def reader_error(exc: BaseException, workdir: Path, landed: str) -> str:
     errors ("CSV Error on Line: 1" alone says nothing) the reason lines after the record it quotes, up to
     its suggestions and its dump of options. A temporary copy in `workdir` the reader opened
     (decompressed, transcoded) is named as the landed file, `landed`."""
-    head, *rest = str(exc).strip().splitlines() or [type(exc).__name__]
-    message = re.sub(r"^[A-Z][A-Za-z ]* Error: ", "", head)
+    message = first_line(exc)
     if message.startswith("CSV Error"):
         reasons = []
-        for line in rest:
+        for line in str(exc).strip().splitlines()[1:]:
             if not line.strip() or line.startswith(("Possible Solution", "  ")):
                 break
             if not line.startswith("Original Line:"):

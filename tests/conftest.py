@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 
 from cx_unify.generate import generate
 from pipelines.publish.analyst_file import UNPUBLISHED_COLUMNS
-from tests.fixtures.homes import REPO, cli_env
+from tests.fixtures.homes import run_cli
 
 TEST_SCALE = 0.01
 CX_VARS = (
@@ -44,14 +42,7 @@ def faulted_night(tmp_path_factory: pytest.TempPathFactory, faulted_landing: Pat
     phases)."""
     home = tmp_path_factory.mktemp("faulted_night") / "home"
     shutil.copytree(faulted_landing, home / "landing")
-    done = subprocess.run(
-        [sys.executable, "-m", "cx_unify.cli", "run"],
-        cwd=REPO,
-        env=cli_env(home),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    done = run_cli(home)
     assert done.returncode == 0, done.stderr[-3000:]
     return home
 

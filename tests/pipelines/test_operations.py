@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.fixtures.homes import REPO, cli_env
+from tests.fixtures.homes import REPO, cli_env, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -32,17 +32,6 @@ def _start_run(home: Path) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-    )
-
-
-def _run(home: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "cx_unify.cli", "run"],
-        cwd=REPO,
-        env=cli_env(home),
-        capture_output=True,
-        text=True,
-        timeout=900,
     )
 
 
@@ -96,7 +85,7 @@ def test_killed_nights_recover_to_the_same_marts(
         _kill(proc)
         _assert_published_file_whole(killed)
         assert not list((killed / "published").glob("*.wal")) if (killed / "published").exists() else True
-    final = _run(killed)
+    final = run_cli(killed)
     assert final.returncode == 0, final.stderr[-3000:]
     _assert_published_file_whole(killed)
     assert [p.name for p in (killed / "published").iterdir() if p.name.startswith(".")] == []
@@ -119,7 +108,7 @@ def test_a_second_run_is_refused_and_readers_are_never_blocked(
         before = reader.execute("SELECT count(*) FROM marts.customer_journey").fetchall()
         first = _start_run(home)
         _wait_for(first, "▶ raw__")
-        second = _run(home)
+        second = run_cli(home)
         assert second.returncode == 75
         assert "another cx-unify run holds" in second.stderr
         assert first.stderr is not None
