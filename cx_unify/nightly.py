@@ -15,6 +15,7 @@ import duckdb
 from connectors.sources import load_sources
 from cx_unify.runlock import run_lock
 from cx_unify.settings import Settings
+from expectations import gx_worker
 from expectations.config import load_check_settings
 from expectations.suites import all_checks
 from pipelines.nightly.abandoned import CLI_TAG, fail_abandoned_runs
@@ -87,7 +88,8 @@ def run_nightly(
     log_dir = settings.home / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    with run_lock(settings.home, warehouse=settings.warehouse):
+    with run_lock(settings.home, warehouse=settings.warehouse), gx_worker.running_worker():
+        # the checks' Great Expectations imports in its own process while Dagster starts in this one
         import dagster as dg
 
         from pipelines.definitions import build_definitions

@@ -9,12 +9,14 @@ import json
 import logging
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import duckdb
 
+from expectations import gx_worker
 from expectations.spec import CheckSpec
 
 SAMPLE_ROWS = 10
@@ -68,7 +70,10 @@ _WARMING = threading.Event()
 
 def warm_up_in_background() -> None:
     """warm_up() in a daemon thread, once per process: call it where this process waits on another
-    (dbt), so the import (~5 s) overlaps that wait instead of delaying a check."""
+    (dbt), so the import (~5 s) overlaps that wait instead of delaying a check. Not while the night's
+    worker process validates (expectations/gx_worker.py): this process then never needs it."""
+    if gx_worker.running():
+        return
     if not _WARMING.is_set():
         _WARMING.set()
         threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
@@ -86,25 +91,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def run_check(
-    con: duckdb.DuckDBPyConnection,
-    spec: CheckSpec,
-    severity: str | None = None,
-    threshold: float | None = None,
-    params: dict[str, Any] | None = None,
-) -> CheckOutcome:
-    threshold = spec.threshold if threshold is None else threshold
-    severity = (severity or spec.severity).upper()
-    sql = spec.frame_sql(threshold, params)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _check_frame AS {sql}")
-        frame = con.execute("SELECT * FROM _check_frame").df()
-        observed_row = con.execute(f"SELECT {spec.observed} FROM _check_frame f").fetchone()
-    except duckdb.Error as exc:
-        return CheckOutcome(spec, False, None, threshold, severity, 0, error=str(exc).splitlines()[0])
-    observed = _plain(observed_row[0]) if observed_row else None
+def validate(
+    frame: Any, name: str, expectations: Callable[[float], list[Any]], threshold: float
+) -> tuple[bool, list[dict[str, Any]], list[int]]:
+    """GX validation of a check's frame against `expectations(threshold)`: whether it passed, each
+    expectation's result (plain values), and the frame's rows GX found unexpected. In the night's
+    worker process when one runs (expectations/gx_worker.py: GX imported there, beside this process's
+    start), else here."""
+    answer = gx_worker.validate(frame, name, expectations, threshold)
+    if answer is not None:
+        return answer
+    return validate_here(frame, name, expectations, threshold)
+
+
+def validate_here(
+    frame: Any, name: str, expectations: Callable[[float], list[Any]], threshold: float
+) -> tuple[bool, list[dict[str, Any]], list[int]]:
+    """validate() in this process."""
     gx, batch_definition = _gx()
-    suite = gx.ExpectationSuite(name=spec.name, expectations=spec.expectations(threshold))
+    suite = gx.ExpectationSuite(name=name, expectations=expectations(threshold))
     result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
         suite, result_format={"result_format": "COMPLETE"}
     )
@@ -125,13 +130,34 @@ def run_check(
             if isinstance(item, dict):
                 continue
             unexpected_rows.add(int(item))
-    failing = frame.loc[sorted(unexpected_rows)] if unexpected_rows else frame.iloc[0:0]
-    if failing.empty and not result.success:
+    return bool(result.success), details, sorted(unexpected_rows)
+
+
+def run_check(
+    con: duckdb.DuckDBPyConnection,
+    spec: CheckSpec,
+    severity: str | None = None,
+    threshold: float | None = None,
+    params: dict[str, Any] | None = None,
+) -> CheckOutcome:
+    threshold = spec.threshold if threshold is None else threshold
+    severity = (severity or spec.severity).upper()
+    sql = spec.frame_sql(threshold, params)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _check_frame AS {sql}")
+        frame = con.execute("SELECT * FROM _check_frame").df()
+        observed_row = con.execute(f"SELECT {spec.observed} FROM _check_frame f").fetchone()
+    except duckdb.Error as exc:
+        return CheckOutcome(spec, False, None, threshold, severity, 0, error=str(exc).splitlines()[0])
+    observed = _plain(observed_row[0]) if observed_row else None
+    success, details, unexpected_rows = validate(frame, spec.name, spec.expectations, threshold)
+    failing = frame.loc[unexpected_rows] if unexpected_rows else frame.iloc[0:0]
+    if failing.empty and not success:
         failing = frame
     sample = [{k: _plain(v) for k, v in row.items()} for row in failing.head(SAMPLE_ROWS).to_dict("records")]
     return CheckOutcome(
         spec,
-        bool(result.success),
+        success,
         observed,
         threshold,
         severity,

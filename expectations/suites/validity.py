@@ -15,6 +15,7 @@ ticket deleted in the service system is withdrawn with its history: not an orpha
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from connectors.contracts import CONTRACTS, SCALES, Contract
@@ -74,7 +75,7 @@ def checks() -> list[CheckSpec]:
                 severity="ERROR",
                 threshold=0,
                 sql=_rules_sql(contract),
-                expectations=lambda threshold: _violations("violations", threshold),
+                expectations=partial(_violations, "violations"),
                 observed="coalesce(sum(violations), 0)",
                 unit="rows breaking a rule",
             )
@@ -88,7 +89,7 @@ def checks() -> list[CheckSpec]:
                 threshold=0,
                 sql=f'SELECT source, file, count(*) AS quarantined, min("row") AS first_row, any_value(reason) AS reason '
                 f"FROM ops.quarantine WHERE kind = '{contract.table}' GROUP BY ALL ORDER BY source, file",
-                expectations=lambda threshold: _violations("quarantined", threshold),
+                expectations=partial(_violations, "quarantined"),
                 observed="coalesce(sum(quarantined), 0)",
                 unit="quarantined records",
             )
