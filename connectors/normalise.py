@@ -11,14 +11,13 @@ import contextlib
 import os
 import pickle
 import queue
-import subprocess
-import sys
 import threading
 
 import duckdb
 import pyarrow as pa
 
 from connectors.phones import e164_list
+from cx_unify.worker_process import WorkerProcess
 
 # phonenumbers is pure Python (~31 us a number): past this many numbers in one process (a first night
 # of a large history), the batches are shared with one worker process per core (SF 10: 550,000
@@ -30,7 +29,6 @@ from connectors.phones import e164_list
 # answer, which the next call would take for its own.
 PARALLEL_AFTER = 20_000
 IDLE_SECONDS = 2.0
-CLOSE_SECONDS = 5.0
 _numbers_seen = 0
 _started = False  # whether workers run (every one of them is in _idle whenever no call is busy)
 _idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()  # the workers no call is using
@@ -43,28 +41,21 @@ class WorkerError(RuntimeError):
     """A phone normalising worker process ended or answered nothing readable."""
 
 
-class _Worker:
-    """One worker process: a batch (texts, regions) pickled in, its E.164 forms pickled out."""
+class _Worker(WorkerProcess):
+    """One worker process: a batch (texts, regions) in, its E.164 forms out."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "connectors.normalise_worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
+        super().__init__("connectors.normalise_worker")
 
-    def send(self, values: list[str | None], regions: list[str | None]) -> None:
-        assert self.process.stdin is not None
+    def send(self, values: list[str | None], regions: list[str | None]) -> None:  # type: ignore[override]
         try:
-            pickle.dump((values, regions), self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.process.stdin.flush()
+            super().send((values, regions))
         except OSError as exc:
             raise self._ended(exc) from exc
 
     def receive(self) -> list[str | None]:
-        assert self.process.stdout is not None
         try:
-            result: list[str | None] = pickle.load(self.process.stdout)
+            result: list[str | None] = super().receive()
         except (EOFError, OSError, pickle.UnpicklingError) as exc:
             raise self._ended(exc) from exc
         return result
@@ -75,24 +66,6 @@ class _Worker:
         return WorkerError(
             f"a phone normalising worker process {state} ({type(exc).__name__}): see its error above"
         )
-
-    def close(self) -> None:
-        """Ends the worker at the end of its input; kills it if it does not end within CLOSE_SECONDS."""
-        with contextlib.suppress(OSError):  # a broken pipe: it has ended already
-            assert self.process.stdin is not None
-            self.process.stdin.close()
-        try:
-            self.process.wait(CLOSE_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait()
-        for pipe in (self.process.stdin, self.process.stdout):
-            with contextlib.suppress(OSError):
-                if pipe is not None:
-                    pipe.close()
 
 
 def _take_workers(cores: int) -> list[_Worker]:

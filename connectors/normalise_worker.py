@@ -1,21 +1,21 @@
-"""A worker process of connectors.normalise: reads pickled batches (texts, regions) from stdin and writes
-each batch's E.164 forms to stdout, until its input ends. Imports connectors/phones.py only."""
+"""A worker process of connectors.normalise: reads batches (texts, regions) from stdin and writes each
+batch's E.164 forms to stdout (messages of cx_unify/worker_process.py), until its input ends. Imports
+connectors/phones.py and that module only."""
 
-import pickle
 import sys
 
 from connectors.phones import e164_list
+from cx_unify.worker_process import read_message, write_message
 
 
 def main() -> None:
     batches, answers = sys.stdin.buffer, sys.stdout.buffer
     while True:
         try:
-            values, regions = pickle.load(batches)
+            values, regions = read_message(batches)
         except EOFError:
             return
-        pickle.dump(e164_list(values, regions), answers, protocol=pickle.HIGHEST_PROTOCOL)
-        answers.flush()
+        write_message(answers, e164_list(values, regions))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ runs in this process that would not run without it: when no worker runs, the wor
 expectation cannot be pickled (a lambda), `validate` returns None and the caller validates in its
 own process (expectations/runner.validate_here).
 
-Protocol: each message is its length (8 bytes) and a pickle. A request (frame, check name, expectations
+Protocol (messages of cx_unify/worker_process.py): a request (frame, check name, expectations
 callable, threshold) goes to the worker's stdin; its reply, ("ok", (success, details, unexpected rows)),
 ("error", text) when the validation raised, or ("unreadable", text) when the request could not be
 unpickled there (a function of a module the worker cannot import), comes back on the pipe that was
@@ -21,18 +21,17 @@ import contextlib
 import logging
 import os
 import pickle
-import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
+from cx_unify.worker_process import WorkerProcess, read_message_bytes, write_message
+
 log = logging.getLogger(__name__)
 
-CLOSE_SECONDS = 5.0
-
 _lock = threading.Lock()
-_process: subprocess.Popen[bytes] | None = None
+_worker: WorkerProcess | None = None
 
 
 class WorkerError(RuntimeError):
@@ -41,33 +40,19 @@ class WorkerError(RuntimeError):
 
 def start() -> None:
     """Starts the worker (once); it imports GX at once."""
-    global _process
+    global _worker
     with _lock:
-        if _process is None or _process.poll() is not None:
-            _process = subprocess.Popen(
-                [sys.executable, "-m", "expectations.gx_worker"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-            )
+        if _worker is None or not _worker.alive():
+            _worker = WorkerProcess("expectations.gx_worker")
 
 
 def stop() -> None:
-    """Ends the worker at the end of its input; kills it if it does not end within CLOSE_SECONDS."""
-    global _process
+    """Ends the worker (WorkerProcess.close)."""
+    global _worker
     with _lock:
-        process, _process = _process, None
-    if process is None:
-        return
-    with contextlib.suppress(OSError):
-        assert process.stdin is not None
-        process.stdin.close()
-    try:
-        process.wait(CLOSE_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    if process.stdout is not None:
-        process.stdout.close()
+        worker, _worker = _worker, None
+    if worker is not None:
+        worker.close()
 
 
 @contextlib.contextmanager
@@ -81,33 +66,31 @@ def running_worker() -> Iterator[None]:
 
 
 def running() -> bool:
-    return _process is not None and _process.poll() is None
+    return _worker is not None and _worker.alive()
 
 
 def validate(
     frame: Any, name: str, expectations: Callable[[float], list[Any]], threshold: float
 ) -> tuple[bool, list[dict[str, Any]], list[int]] | None:
     """The worker's validation of a frame (expectations/runner.validate_here there), or None when no
-    worker can answer: no worker, it ended, or the request cannot be pickled. An error raised by the
-    validation itself is raised here (WorkerError), as it would be in this process."""
-    global _process
-    try:
-        request = pickle.dumps((frame, name, expectations, threshold), protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        return None  # e.g. a lambda: validated in this process
+    worker can answer: no worker, it ended, or the request cannot be pickled here or unpickled there.
+    An error raised by the validation itself is raised here (WorkerError), as it would be in this
+    process."""
+    global _worker
     with _lock:
-        process = _process
-        if process is None or process.poll() is not None:
+        worker = _worker
+        if worker is None or not worker.alive():
             return None
-        assert process.stdin is not None and process.stdout is not None
         try:
-            _send(process.stdin, request)
-            status, answer = pickle.loads(_receive(process.stdout))
+            worker.send((frame, name, expectations, threshold))
+        except (pickle.PicklingError, AttributeError, TypeError):
+            return None  # e.g. a lambda (nothing was written): validated in this process
+        except OSError as exc:
+            return _lost(worker, exc)
+        try:
+            status, answer = worker.receive()
         except (OSError, EOFError, pickle.UnpicklingError) as exc:
-            log.warning("the Great Expectations worker ended (%s): checks validate in this process", exc)
-            process.kill()
-            _process = None
-            return None
+            return _lost(worker, exc)
     if status == "unreadable":
         return None
     if status != "ok":
@@ -115,21 +98,12 @@ def validate(
     return answer  # type: ignore[no-any-return]
 
 
-def _send(pipe: BinaryIO, message: bytes) -> None:
-    pipe.write(len(message).to_bytes(8, "little") + message)
-    pipe.flush()
-
-
-def _receive(pipe: BinaryIO) -> bytes:
-    """One message; EOFError when the pipe ends before it does."""
-    header = pipe.read(8)
-    if len(header) < 8:
-        raise EOFError("the pipe ended")
-    size = int.from_bytes(header, "little")
-    message = pipe.read(size)
-    if len(message) < size:
-        raise EOFError("the pipe ended inside a message")
-    return message
+def _lost(worker: WorkerProcess, exc: BaseException) -> None:
+    """Lets an ended worker go (under _lock): the checks validate in this process from now on."""
+    global _worker
+    log.warning("the Great Expectations worker ended (%s): checks validate in this process", exc)
+    worker.kill()
+    _worker = None
 
 
 def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
@@ -138,7 +112,7 @@ def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
     warm_up()
     while True:
         try:
-            message = _receive(requests)
+            message = read_message_bytes(requests)
         except EOFError:
             return
         reply: tuple[str, Any]
@@ -151,7 +125,7 @@ def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
                 reply = ("ok", validate_here(frame, name, expectations, threshold))
             except Exception as exc:  # the parent raises it as its own validation would
                 reply = ("error", f"{type(exc).__name__}: {exc}")
-        _send(replies, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+        write_message(replies, reply)
 
 
 if __name__ == "__main__":

@@ -94,9 +94,9 @@ def test_what_the_worker_cannot_take_is_validated_in_this_process(
 def test_a_worker_that_ended_hands_the_checks_back_to_this_process(
     worker: None, con: duckdb.DuckDBPyConnection
 ) -> None:
-    assert gx_worker._process is not None
-    gx_worker._process.kill()
-    gx_worker._process.wait()
+    assert gx_worker._worker is not None
+    gx_worker._worker.process.kill()
+    gx_worker._worker.process.wait()
     outcome = run_check(con, _unowned())
     assert not outcome.passed and outcome.observed_value == 5
     assert not gx_worker.running()
