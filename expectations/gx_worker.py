@@ -2,8 +2,10 @@
 
 GX's import costs ~2.5-5 s of Python. In the run's own process it either delays the first check or,
 imported from a thread, shares the GIL with Dagster's start and costs as much there. A worker
-started as the night begins (`start()`) imports it on the other core while Dagster starts; the checks
-then send it their frames (pickled, small: SQL aggregates them) and get back plain results. Nothing
+started as the night begins (`start()`) imports it on the other core while Dagster starts; the raw
+layer's checks then send it their frames (pickled, small: SQL aggregates them) and get back plain
+results. The dbt step ends it (`stop()`) before dbt's peak memory, and the run's own process, idle
+while dbt works, imports GX for the checks after dbt (expectations/runner.warm_up_in_background). Nothing
 runs in this process that would not run without it: when no worker runs, the worker ended, or an
 expectation cannot be pickled (a lambda), `validate` returns None and the caller validates in its
 own process (expectations/runner.validate_here).
