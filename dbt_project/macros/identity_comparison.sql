@@ -181,3 +181,61 @@ compared as (
     {{ return(local_md5((rendered | replace(adapter.quote(target.database) ~ '.', ''))
         ~ code_digest(['model.' ~ project_name ~ '.int_identity_pair_comparisons']))) }}
 {%- endmacro %}
+
+{#- The columns a kept comparison stores from identity_compare's `compared`: every feature's level, the values
+    behind exact agreements (with_values: what int_identity_pairs_scored weighs by how common they are),
+    the comparison_version given and compared_at (the build's start). -#}
+{% macro compared_columns(comparison_version, with_values) -%}
+    {%- set columns = ['first_name_level', 'last_name_level', 'email_level', 'phone_level', 'birth_date_level',
+        'postcode_level', 'city_level', 'crm_id_level'] -%}
+    {%- if with_values -%}
+        {%- do columns.extend(['first_name_value', 'last_name_value', 'postcode_value', 'city_value']) -%}
+    {%- endif -%}
+    {%- for column in columns %}
+        {{ column }},
+    {%- endfor %}
+        cast('{{ comparison_version }}' as {{ dbt.type_string() }}) as comparison_version,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as compared_at
+{%- endmacro %}
+
+{#- A select of the pseudo-random pairs of deterministic clusters u is measured on (int_identity_u_probabilities):
+    each profile against the ones 1, 7 and 31 places further in a hash order of the profiles that carry a
+    name, an email or a phone (up to 300,000 pairs: plenty for u, bounded at any scale; equi-joins, so the
+    cost stays linear). One row per pair: pair_id, cluster_a < cluster_b, and profile_a / profile_b, the
+    two clusters' profile_fingerprint (what the comparison reads of each). -#}
+{% macro identity_u_sample_pairs() -%}
+with
+
+profiles as (
+    select * from {{ ref('int_identity_profiles') }}
+),
+
+shuffled as (
+    -- the id breaks ties in the hash (they occur: a few hundred in a million ids), so the sample is the
+    -- same on every run
+    select cluster_node_id, row_number() over (order by {{ hash_order('cluster_node_id') }}, cluster_node_id) as position
+    from profiles
+    where has_name or {{ array_length('emails') }} > 0 or {{ array_length('phones') }} > 0
+),
+
+random_pairs as (
+    select
+        row_number() over (order by a.position, steps.step) as pair_id,
+        least(a.cluster_node_id, b.cluster_node_id) as cluster_a,
+        greatest(a.cluster_node_id, b.cluster_node_id) as cluster_b
+    from shuffled as a
+    inner join (select 1 as step union all select 7 union all select 31) as steps on true
+    inner join shuffled as b on b.position = a.position + steps.step
+    where a.position <= 100000
+)
+
+select
+    random_pairs.pair_id,
+    random_pairs.cluster_a,
+    random_pairs.cluster_b,
+    side_a.profile_fingerprint as profile_a,
+    side_b.profile_fingerprint as profile_b
+from random_pairs
+inner join profiles as side_a on random_pairs.cluster_a = side_a.cluster_node_id
+inner join profiles as side_b on random_pairs.cluster_b = side_b.cluster_node_id
+{%- endmacro %}

@@ -39,13 +39,7 @@ final as (
     select
         profile_a,
         profile_b,
-        {%- for column in ['first_name_level', 'last_name_level', 'email_level', 'phone_level',
-            'birth_date_level', 'postcode_level', 'city_level', 'crm_id_level', 'first_name_value',
-            'last_name_value', 'postcode_value', 'city_value'] %}
-        {{ column }},
-        {%- endfor %}
-        cast('{{ comparison_version }}' as {{ dbt.type_string() }}) as comparison_version,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as compared_at
+        {{ compared_columns(comparison_version, with_values=true) }}
     from compared
 )
 
