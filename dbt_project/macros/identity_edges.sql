@@ -23,28 +23,39 @@
     mistyped birth date, or a married name, still links. In two steps each: only an email with two first
     (or last) names at all (few) has them compared. -#}
 {% macro shared_emails(nodes) -%}
-    select spread.email_norm
-    from (
-        select email_norm, min(birth_date) as first_birth_date, max(birth_date) as last_birth_date
+    with
+
+    spread as (
+        -- the addresses whose records disagree on the last or the first name at all (one pass over the nodes)
+        select
+            email_norm,
+            min(last_name) <> max(last_name) as two_last_names,
+            min(birth_date) <> max(birth_date) as two_birth_dates,
+            min(first_name_canon) <> max(first_name_canon) as two_first_names
         from {{ nodes }}
         where email_norm is not null
         group by email_norm
-        having count(*) > 1 and min(last_name) <> max(last_name)
-    ) as spread
+        having count(*) > 1 and (min(last_name) <> max(last_name) or min(first_name_canon) <> max(first_name_canon))
+    ),
+
+    names as (
+        -- the distinct names of the addresses with two first names (few), compared pair by pair below
+        select distinct nodes.email_norm, nodes.first_name, nodes.first_name_canon, nodes.last_name, nodes.last_name_canon
+        from {{ nodes }} as nodes
+        inner join spread on nodes.email_norm = spread.email_norm and spread.two_first_names
+        where nodes.first_name is not null
+    )
+
+    select spread.email_norm
+    from spread
     inner join {{ nodes }} as nodes on nodes.email_norm = spread.email_norm
-    group by spread.email_norm, spread.first_birth_date, spread.last_birth_date
-    having spread.first_birth_date <> spread.last_birth_date or count(distinct nodes.last_name) > 2
+    where spread.two_last_names
+    group by spread.email_norm, spread.two_birth_dates
+    having spread.two_birth_dates or count(distinct nodes.last_name) > 2
     union
     select names_a.email_norm
-    from (
-        select email_norm
-        from {{ nodes }}
-        where email_norm is not null
-        group by email_norm
-        having min(first_name_canon) <> max(first_name_canon)
-    ) as spread
-    inner join ({{ _email_names(nodes) }}) as names_a on names_a.email_norm = spread.email_norm
-    inner join ({{ _email_names(nodes) }}) as names_b on names_b.email_norm = names_a.email_norm and names_a.first_name < names_b.first_name
+    from names as names_a
+    inner join names as names_b on names_b.email_norm = names_a.email_norm and names_a.first_name < names_b.first_name
     left join (
         -- names the nickname seed relates, whichever formal name a nickname resolves to (Ted: Edward or Theodore)
         select nickname as name_a, formal as name_b from {{ ref('nicknames') }}
@@ -99,11 +110,4 @@
         when mod({{ link_rules }}, 8) >= 4 then 'ticket_link'
         when {{ link_rules }} >= 8 then 'email'
     end
-{%- endmacro %}
-
-{#- Each email's distinct names (first, last and their nickname-resolved forms), for shared_emails. -#}
-{% macro _email_names(nodes) -%}
-    select distinct email_norm, first_name, first_name_canon, last_name, last_name_canon
-    from {{ nodes }}
-    where email_norm is not null and first_name is not null
 {%- endmacro %}
