@@ -514,36 +514,62 @@ def _patch(
 ) -> tuple[pa.Table, pa.Table]:
     """Rewrites the keys whose fingerprints differ from those recorded for the live file (new keys, gone
     keys, keys rebuilt from changed inputs). Returns them, and the (row_key, source_fingerprint) the
-    warehouse holds for them (the record's new rows)."""
+    warehouse holds for them (the record's new rows).
+
+    The fingerprints are compared first, as integers: a fingerprint names one version of one key's rows
+    (it digests the key), so the keys to rewrite are those of the fingerprints new to the warehouse (read
+    there) and of those gone from it (read from the record). Comparing (key text, fingerprint) pairs
+    instead took 0.8 s a night for customer_identity_map's 2.5 M records at SF 10, when nothing changed."""
     source = f"wh.{_relation(name)}"
-    # the warehouse's keys and fingerprints, keyed once (the mart is read here and for the rows rewritten)
+    recorded = f"(SELECT row_key, source_fingerprint FROM wh.{FINGERPRINTS_TABLE} WHERE table_name = $name)"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _cx_now AS SELECT DISTINCT {_key(keys)} AS row_key, source_fingerprint "
-        f"FROM {source}"
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _cx_recorded AS
-        SELECT row_key, source_fingerprint FROM wh.{FINGERPRINTS_TABLE} WHERE table_name = $name""",
+        f"CREATE OR REPLACE TEMP TABLE _cx_recorded AS SELECT source_fingerprint FROM {recorded}",
         {"name": name},
     )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _cx_now AS SELECT DISTINCT source_fingerprint FROM {source}")
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _cx_changed AS
-        SELECT DISTINCT row_key FROM (
-            (SELECT * FROM _cx_now EXCEPT SELECT * FROM _cx_recorded)
-            UNION ALL
-            (SELECT * FROM _cx_recorded EXCEPT SELECT * FROM _cx_now))"""
+        "CREATE OR REPLACE TEMP TABLE _cx_new AS SELECT source_fingerprint FROM _cx_now "
+        "EXCEPT SELECT source_fingerprint FROM _cx_recorded"
     )
-    here = _relation(name)
-    con.execute(f"DELETE FROM {here} WHERE {_key(keys)} IN (SELECT row_key FROM _cx_changed)")
     con.execute(
-        f"INSERT INTO {here} SELECT {select} FROM {source} WHERE {_key(keys)} IN (SELECT row_key FROM _cx_changed)"
+        "CREATE OR REPLACE TEMP TABLE _cx_gone AS SELECT source_fingerprint FROM _cx_recorded "
+        "EXCEPT SELECT source_fingerprint FROM _cx_now"
     )
-    changed = con.sql("SELECT row_key FROM _cx_changed").to_arrow_table()
+    con.execute("CREATE OR REPLACE TEMP TABLE _cx_changed (row_key VARCHAR)")
+    # each side's keys only when it has fingerprints: a semi-join with nothing to match still reads every key
+    if _count(con, "_cx_new"):
+        con.execute(
+            f"INSERT INTO _cx_changed SELECT {_key(keys)} FROM {source} "
+            "WHERE source_fingerprint IN (SELECT source_fingerprint FROM _cx_new)"
+        )
+    if _count(con, "_cx_gone"):
+        con.execute(
+            f"INSERT INTO _cx_changed SELECT row_key FROM {recorded} "
+            "WHERE source_fingerprint IN (SELECT source_fingerprint FROM _cx_gone)",
+            {"name": name},
+        )
+    changed = con.sql("SELECT DISTINCT row_key FROM _cx_changed").to_arrow_table()
+    if changed.num_rows:
+        here = _relation(name)
+        con.execute(f"DELETE FROM {here} WHERE {_key(keys)} IN (SELECT row_key FROM _cx_changed)")
+        con.execute(
+            f"INSERT INTO {here} SELECT {select} FROM {source} WHERE {_key(keys)} IN (SELECT row_key FROM _cx_changed)"
+        )
     fingerprints = con.sql(
-        "SELECT row_key, source_fingerprint FROM _cx_now WHERE row_key IN (SELECT row_key FROM _cx_changed)"
+        f"SELECT DISTINCT {_key(keys)} AS row_key, source_fingerprint FROM {source} "
+        f"WHERE {_key(keys)} IN (SELECT row_key FROM _cx_changed)"
+        if changed.num_rows
+        else "SELECT NULL::VARCHAR AS row_key, NULL::UBIGINT AS source_fingerprint LIMIT 0"
     ).to_arrow_table()
-    con.execute("DROP TABLE _cx_now; DROP TABLE _cx_recorded; DROP TABLE _cx_changed")
+    con.execute(
+        "DROP TABLE _cx_now; DROP TABLE _cx_recorded; DROP TABLE _cx_new; DROP TABLE _cx_gone; DROP TABLE _cx_changed"
+    )
     return changed, fingerprints
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    [(rows,)] = con.execute(f"SELECT count(*) FROM {table}").fetchall()
+    return int(rows)
 
 
 def _drop_unlisted(con: duckdb.DuckDBPyConnection, published: set[str]) -> None:
