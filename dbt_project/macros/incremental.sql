@@ -75,12 +75,93 @@ changed_rows as (
 {#- Configures a model incremental by record over raw.<raw_table> (keys: [(column here, column of raw),
     ...]; seeds and vars: what else its rows are built from, see record_fingerprints): incremental by
     fingerprint, the fingerprints being the records' (record_fingerprints). The model reads the records
-    to build through changed_records; records gone from raw are deleted after the insert. -#}
+    to build through changed_records; records gone from raw are deleted after the insert.
+    A night that only added file versions to raw fingerprints only the records those versions touch
+    (record_delta_applies); the model keeps, beside itself, the file versions it was built from
+    (<model>__built_versions). -#}
 {% macro incremental_by_record(raw_table, keys, seeds={}, vars=[]) -%}
     {%- set unique_key = [] -%}
     {%- for mine, _ in keys %}{% do unique_key.append(mine) %}{% endfor -%}
-    {{ incremental_by_fingerprint(unique_key, "record_fingerprints(source('raw', '" ~ raw_table ~ "'), "
-        ~ keys ~ ", " ~ seeds ~ ", " ~ vars ~ ")") }}
+    {%- set record_args = "source('raw', '" ~ raw_table ~ "'), " ~ keys ~ ", " ~ seeds ~ ", " ~ vars -%}
+    {{ incremental_by_fingerprint(unique_key, "record_fingerprints(" ~ record_args ~ ")",
+        ["source('raw', '" ~ raw_table ~ "')", keys, seeds, vars]) }}
+{%- endmacro %}
+
+{#- The file versions of `raw` (path, SHA-256) with their rows and latest load time: what the records of
+    a model incremental by record are built from. Staged by its pre-hook as <current>_versions. -#}
+{% macro raw_file_versions(raw) -%}
+    select _file, _file_sha256, count(*) as loaded_rows, max(_ingested_at) as loaded_at
+    from {{ raw }}
+    group by _file, _file_sha256
+{%- endmacro %}
+
+{#- A scalar SQL expression: the digest of everything but raw rows a record's rows are built from (the
+    model's code, its seeds' rows, its variables), as record_fingerprints mixes them in. -#}
+{% macro record_context_digest(seeds, vars) -%}
+    {%- set inputs = ["'" ~ code_digest([model.unique_id]) ~ "'"] -%}
+    {%- for seed, columns in seeds.items() | sort -%}{% do inputs.append(seed_digest(seed, columns)) %}{%- endfor -%}
+    {%- for name in vars | sort -%}{% do inputs.append("'" ~ name ~ "=" ~ var(name) ~ "'") %}{%- endfor -%}
+    cast({{ digest(inputs | join(" || '|' || ")) }} as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{#- The table of the file versions a model incremental by record was last built from. -#}
+{% macro built_versions_relation() -%}
+    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__built_versions'})) }}
+{%- endmacro %}
+
+{#- Whether tonight's build of a model incremental by record needs only the records that tonight's new
+    file versions touch: it holds its rows by fingerprint, was last built by the same code, seeds and
+    variables, and every file version it was built from is still in raw, with the same rows and load
+    time (none replaced, withdrawn, forgotten or loaded again). Then no other record's raw rows changed,
+    so no other record's fingerprint did. Otherwise every record is fingerprinted, as on a full build. -#}
+{% macro record_delta_applies(seeds, vars) -%}
+    {%- if not execute or model.resource_type == 'unit_test' or not builds_only_new_fingerprints() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set built = built_versions_relation() -%}
+    {%- if adapter.get_relation(built.database, built.schema, built.identifier) is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select count(*) as versions, count(case when built.context <> " ~ record_context_digest(seeds, vars)
+        ~ " or now_versions._file is null then 1 end) as stale from " ~ built ~ " as built left join "
+        ~ current_fingerprints_relation() ~ "_versions as now_versions on now_versions._file = built._file"
+        ~ " and now_versions._file_sha256 = built._file_sha256 and now_versions.loaded_rows = built.loaded_rows"
+        ~ " and now_versions.loaded_at = built.loaded_at") -%}
+    {%- set counts = found.rows | first -%}
+    {{ return(counts['versions'] > 0 and counts['stale'] == 0) }}
+{%- endmacro %}
+
+{#- A select of the current fingerprints (current_fingerprints) of a model incremental by record: of the
+    records tonight's new file versions touch when record_delta_applies, of every record otherwise. -#}
+{% macro current_record_fingerprints(raw, keys, seeds, vars) -%}
+    {%- if record_delta_applies(seeds, vars) -%}
+        {%- set touched -%}
+        (select raw_rows.* from {{ raw }} as raw_rows
+        where exists (
+            select 1 from {{ raw }} as new_rows
+            inner join (
+                select _file, _file_sha256 from {{ current_fingerprints_relation() }}_versions
+                except
+                select _file, _file_sha256 from {{ built_versions_relation() }}
+            ) as new_versions on new_rows._file = new_versions._file and new_rows._file_sha256 = new_versions._file_sha256
+            where {% for mine, theirs in keys -%}
+                new_rows.{{ theirs }} is not distinct from raw_rows.{{ theirs }}{% if not loop.last %} and {% endif %}
+            {%- endfor %}
+        ))
+        {%- endset -%}
+    {{ current_fingerprints(record_fingerprints(touched, keys, seeds, vars)) }}
+    {%- else -%}
+    {{ current_fingerprints(record_fingerprints(raw, keys, seeds, vars)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of a model incremental by record: the file versions it is now built from, and the context
+    digest of the code, seeds and variables they were built with (record_delta_applies). -#}
+{% macro record_built_versions(seeds, vars) -%}
+    create or replace table {{ built_versions_relation() }} as
+    select versions.*, {{ record_context_digest(seeds, vars) }} as context
+    from {{ current_fingerprints_relation() }}_versions as versions
 {%- endmacro %}
 
 {#- md5 of the code of the given nodes (unique ids) and of every macro of this project they call, directly,
@@ -132,8 +213,28 @@ changed_rows as (
     the insert, the rows whose fingerprint is not current (records gone, changed, or no longer
     qualifying) are deleted. The temporary tables exist only while dbt builds the model: its compiled SQL
     does not run on its own (dbt show, by hand). -#}
-{% macro incremental_by_fingerprint(keys, fingerprints_call) -%}
+{% macro incremental_by_fingerprint(keys, fingerprints_call, record=none) -%}
     {%- set current = current_fingerprints_relation() -%}
+    {%- if record is none -%}
+        {%- set stage_current = ["create temporary table " ~ current ~ " as {{ current_fingerprints(" ~ fingerprints_call ~ ") }}"] -%}
+        {%- set delete_call = "delete_rows_not_current()" -%}
+        {%- set record_hooks = [] -%}
+    {%- else -%}
+        {#- record: (raw relation call, keys, seeds, vars) of a model incremental by record -#}
+        {%- set raw_call, record_keys, seeds, vars = record -%}
+        {%- set inputs = seeds ~ ", " ~ vars -%}
+        {%- set stage_current = [
+            "drop table if exists " ~ current ~ "_versions",
+            "create temporary table " ~ current ~ "_versions as {{ raw_file_versions(" ~ raw_call ~ ") }}",
+            "create temporary table " ~ current ~ " as {{ current_record_fingerprints(" ~ raw_call ~ ", "
+                ~ record_keys ~ ", " ~ inputs ~ ") }}",
+        ] -%}
+        {%- set delete_call = "delete_rows_not_current(" ~ record_keys ~ ", " ~ inputs ~ ")" -%}
+        {%- set record_hooks = [
+            "{{ record_built_versions(" ~ inputs ~ ") }}",
+            "drop table if exists " ~ current ~ "_versions",
+        ] -%}
+    {%- endif -%}
     {{ config(
         materialized='incremental',
         unique_key=keys,
@@ -142,11 +243,12 @@ changed_rows as (
         pre_hook=[
             "drop table if exists " ~ current,
             "drop table if exists " ~ current ~ "_to_build",
-            "create temporary table " ~ current ~ " as {{ current_fingerprints(" ~ fingerprints_call ~ ") }}",
+        ] + stage_current + [
             "{{ stage_fingerprints_to_build() }}",
         ],
         post_hook=[
-            "{{ delete_rows_not_current() }}",
+            "{{ " ~ delete_call ~ " }}",
+        ] + record_hooks + [
             "drop table if exists " ~ current,
             "drop table if exists " ~ current ~ "_to_build",
         ]
@@ -202,14 +304,24 @@ changed_rows as (
 {%- endmacro %}
 
 {#- Post-hook of models incremental by fingerprint: delete the rows whose source_fingerprint is not
-    current. A no-op on a full build. -#}
-{% macro delete_rows_not_current() -%}
+    current. A no-op on a full build. A model incremental by record (record_keys, seeds, vars given) whose
+    current fingerprints are only the records tonight's new file versions touch (record_delta_applies)
+    deletes only among those records: no other record changed. -#}
+{% macro delete_rows_not_current(record_keys=none, seeds={}, vars=[]) -%}
     {%- if is_incremental() -%}
     delete from {{ this }}
     where not exists (
         select 1 from {{ current_fingerprints_relation() }} as current_rows
         where current_rows.source_fingerprint = {{ this }}.source_fingerprint
     )
+    {%- if record_keys is not none and record_delta_applies(seeds, vars) %}
+        and exists (
+            select 1 from {{ current_fingerprints_relation() }} as touched
+            where {% for mine, _ in record_keys -%}
+                touched.{{ mine }} is not distinct from {{ this }}.{{ mine }}{% if not loop.last %} and {% endif %}
+            {%- endfor %}
+        )
+    {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 

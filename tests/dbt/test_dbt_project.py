@@ -206,10 +206,38 @@ def test_incremental_nights_equal_a_full_refresh(
             query(warehouse, "SELECT DISTINCT customer_key, source_fingerprint FROM marts.customer_journey")
         )
 
+    def fingerprints_of(complaints: list[tuple]) -> dict[tuple, int]:
+        rows = query(
+            warehouse, "SELECT source, complaint_id, source_fingerprint FROM staging.stg_service__complaints"
+        )
+        return {(source, cid): fp for source, cid, fp in rows if (source, cid) in set(complaints)}
+
     first = night()
     journey_before = journey_customers()
+    # twenty complaints' fingerprints spoiled: a night that only adds files fingerprints only the records
+    # those files touch, so the untouched keep the spoiled value; a night that replaces a file (below)
+    # fingerprints every record again and rebuilds them
+    spoiled = query(
+        warehouse,
+        "SELECT source, complaint_id FROM staging.stg_service__complaints ORDER BY created_at LIMIT 20",
+    )
+    con = duckdb.connect(str(warehouse))
+    con.executemany(
+        "UPDATE staging.stg_service__complaints SET source_fingerprint = 0 WHERE source = ? AND complaint_id = ?",
+        spoiled,
+    )
+    con.close()
     _copy_files(last_month, faulted_landing, landing)
     second = night()
+    touched = set(
+        query(
+            warehouse,
+            "SELECT DISTINCT _source, complaint_id FROM raw.complaints WHERE _file LIKE '%2026-10%'",
+        )
+    )
+    kept_spoiled = fingerprints_of([key for key in spoiled if key not in touched])
+    assert kept_spoiled and set(kept_spoiled.values()) == {0}, kept_spoiled
+    assert 0 not in fingerprints_of([key for key in spoiled if key in touched]).values()
     assert len(second["customer_journey"]) > len(first["customer_journey"])
     # the journey rebuilt only the customers whose inputs changed: most kept their rows (fingerprint)
     journey_after = journey_customers()
@@ -240,6 +268,7 @@ def test_incremental_nights_equal_a_full_refresh(
         path.write_text("".join(lines[: len(lines) * 2 // 3]), encoding="utf-8")
     third = night()
     assert len(third["complaint_ownership"]) < len(second["complaint_ownership"])
+    assert 0 not in fingerprints_of(spoiled).values()
     kept = _kept_tables(warehouse)
     # three incremental builds of the Python models leave none of dbt-duckdb's staging tables behind
     assert query(warehouse, "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%dbt_tmp%'") == []
