@@ -28,9 +28,7 @@
     with the mapping seeds the rows are built with (seeds: {seed: [columns]}) and the variables they
     depend on (vars: [names]). Staged by incremental_by_record's pre-hook. -#}
 {% macro record_fingerprints(raw, keys, seeds={}, vars=[]) -%}
-    {%- set inputs = ["''"] -%}
-    {%- for seed, columns in seeds.items() | sort -%}{% do inputs.append(seed_digest(seed, columns)) %}{%- endfor -%}
-    {%- for name in vars | sort -%}{% do inputs.append("'" ~ name ~ "=" ~ var(name) ~ "'") %}{%- endfor -%}
+    {%- set inputs = ["''"] + record_input_parts(seeds, vars) -%}
     {%- set key_text = [] -%}
     {%- for mine, theirs in keys %}{% do key_text.append("coalesce(cast(" ~ theirs ~ " as " ~ dbt.type_string() ~ "), '~')") %}{% endfor %}
     select
@@ -82,9 +80,10 @@ changed_rows as (
 {% macro incremental_by_record(raw_table, keys, seeds={}, vars=[]) -%}
     {%- set unique_key = [] -%}
     {%- for mine, _ in keys %}{% do unique_key.append(mine) %}{% endfor -%}
-    {%- set record_args = "source('raw', '" ~ raw_table ~ "'), " ~ keys ~ ", " ~ seeds ~ ", " ~ vars -%}
-    {{ incremental_by_fingerprint(unique_key, "record_fingerprints(" ~ record_args ~ ")",
-        ["source('raw', '" ~ raw_table ~ "')", keys, seeds, vars]) }}
+    {%- set raw_call = "source('raw', '" ~ raw_table ~ "')" -%}
+    {{ incremental_by_fingerprint(unique_key,
+        "record_fingerprints(" ~ raw_call ~ ", " ~ keys ~ ", " ~ seeds ~ ", " ~ vars ~ ")",
+        [raw_call, keys, seeds, vars]) }}
 {%- endmacro %}
 
 {#- The file versions of `raw` (path, SHA-256) with their rows and latest load time: what the records of
@@ -95,12 +94,19 @@ changed_rows as (
     group by _file, _file_sha256
 {%- endmacro %}
 
+{#- SQL scalar expressions of what else than its raw rows a record is built from: each seed's digest (the
+    columns named), each variable as name=value; in a fixed order. -#}
+{% macro record_input_parts(seeds, vars) -%}
+    {%- set parts = [] -%}
+    {%- for seed, columns in seeds.items() | sort -%}{% do parts.append(seed_digest(seed, columns)) %}{%- endfor -%}
+    {%- for name in vars | sort -%}{% do parts.append("'" ~ name ~ "=" ~ var(name) ~ "'") %}{%- endfor -%}
+    {{ return(parts) }}
+{%- endmacro %}
+
 {#- A scalar SQL expression: the digest of everything but raw rows a record's rows are built from (the
     model's code, its seeds' rows, its variables), as record_fingerprints mixes them in. -#}
 {% macro record_context_digest(seeds, vars) -%}
-    {%- set inputs = ["'" ~ code_digest([model.unique_id]) ~ "'"] -%}
-    {%- for seed, columns in seeds.items() | sort -%}{% do inputs.append(seed_digest(seed, columns)) %}{%- endfor -%}
-    {%- for name in vars | sort -%}{% do inputs.append("'" ~ name ~ "=" ~ var(name) ~ "'") %}{%- endfor -%}
+    {%- set inputs = ["'" ~ code_digest([model.unique_id]) ~ "'"] + record_input_parts(seeds, vars) -%}
     cast({{ digest(inputs | join(" || '|' || ")) }} as {{ dbt.type_string() }})
 {%- endmacro %}
 
