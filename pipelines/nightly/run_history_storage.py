@@ -23,6 +23,7 @@ from typing import Any
 from dagster import Field
 from dagster._config import StringSource
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME,
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
 )
@@ -35,12 +36,23 @@ from dagster._core.storage.sqlite_storage import (
     _schedule_directory,
 )
 from dagster._serdes import ConfigurableClassData
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
 # Databases whose engines stay open: the index, the running run's and a few a reader looks at.
 OPEN_DATABASES = 8
+
+
+def _commit_without_sync_in_wal_mode(dbapi_connection: Any, _record: Any) -> None:
+    """synchronous=NORMAL on a database in WAL mode (Dagster puts its event logs in it): a commit no
+    longer waits for the disk. The database stays consistent; a crash of the process loses nothing, a
+    crash of the machine or a power cut may lose the last events written before it. Nothing here reads the event log to
+    decide anything (the warehouse keeps its own state), and a run cut short that way is failed as
+    abandoned at the next run. A database in another mode keeps synchronous=FULL."""
+    (mode,) = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
+    if str(mode).lower() == "wal":
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
@@ -49,6 +61,7 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._engines_lock = threading.Lock()
+        self._tables_found: set[str] = set()
         super().__init__(base_dir, inst_data=inst_data)
 
     def _engine(self, shard: str) -> Engine:
@@ -63,6 +76,7 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
                     max_overflow=4,
                     connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
                 )
+                event.listen(engine, "connect", _commit_without_sync_in_wal_mode)
             self._engines[shard] = engine
             while len(self._engines) > OPEN_DATABASES:
                 _, evicted = self._engines.popitem(last=False)
@@ -76,8 +90,20 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
+                engine.dispose()  # a new database is in WAL mode now: connect again (synchronous)
             with engine.connect() as conn, conn.begin():
                 yield conn
+
+    def has_table(self, table_name: str) -> bool:
+        """Whether the index has the table (Dagster asks before every asset and check event); a table
+        found stays (migrations add tables)."""
+        if table_name in self._tables_found:
+            return True
+        with self._engine(INDEX_SHARD_NAME).connect() as conn:
+            found = bool(conn.dialect.has_table(conn, table_name))
+        if found:
+            self._tables_found.add(table_name)
+        return found
 
     def _dispose_engines(self) -> None:
         with self._engines_lock:
@@ -87,6 +113,7 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
 
     def wipe(self) -> None:
         self._dispose_engines()  # before the runs' database files go
+        self._tables_found = set()
         super().wipe()
 
     def dispose(self) -> None:

@@ -32,6 +32,15 @@ def _instance(home: Path, yaml: str | None) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(home))
 
 
+def test_a_database_not_in_wal_mode_keeps_waiting_for_the_disk(tmp_path: Path) -> None:
+    storage = KeptOpenSqliteEventLogStorage(str(tmp_path))
+    engine = storage._engine("other")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    storage.dispose()
+
+
 def _materialised(instance: dg.DagsterInstance) -> int:
     return len(instance.fetch_materializations(dg.AssetKey("signals"), limit=100).records)
 
@@ -68,6 +77,10 @@ def test_open_databases_are_bounded_and_wipe_lets_them_go(
         assert len(storage._engines) == OPEN_DATABASES  # the index and the latest runs' databases
         assert all(instance.all_logs(run_id) for run_id in runs)  # evicted ones open again
         assert _materialised(instance) == len(runs)
+        for shard in ("index", runs[-1]):  # in WAL mode, commits do not wait for the disk
+            with storage.run_connection(shard) as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         instance.wipe()
         assert set(storage._engines) <= {"index"}  # the runs' databases were let go before their files
         assert not list((home / "history" / "runs").glob("[!i]*.db"))
