@@ -1,5 +1,6 @@
 """The Dagster instance's storage (dagster.yaml `storage: custom:`): Dagster's own SQLite storage, same
-files (runs in $DAGSTER_HOME/history/runs.db, each run's events in history/runs/<run id>.db), with the event log's SQLite connections kept open between events.
+files (runs in $DAGSTER_HOME/history/runs.db, each run's events in history/runs/<run id>.db), with the
+event log's SQLite connections kept open between events.
 
 Dagster's SqliteEventLogStorage creates an SQLAlchemy engine, opens the database file, writes and
 closes it again for every event it stores, twice for an asset event (the run's database and the
@@ -27,14 +28,7 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
 )
-from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
-from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
-from dagster._core.storage.sqlite_storage import (
-    DagsterSqliteStorage,
-    _event_logs_directory,
-    _runs_directory,
-    _schedule_directory,
-)
+from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
@@ -47,9 +41,9 @@ OPEN_DATABASES = 8
 def _commit_without_sync_in_wal_mode(dbapi_connection: Any, _record: Any) -> None:
     """synchronous=NORMAL on a database in WAL mode (Dagster puts its event logs in it): a commit no
     longer waits for the disk. The database stays consistent; a crash of the process loses nothing, a
-    crash of the machine or a power cut may lose the last events written before it. Nothing here reads the event log to
-    decide anything (the warehouse keeps its own state), and a run cut short that way is failed as
-    abandoned at the next run. A database in another mode keeps synchronous=FULL."""
+    crash of the machine or a power cut may lose the last events written before it. Nothing here reads
+    the event log to decide anything (the warehouse keeps its own state), and a run cut short that way
+    is failed as abandoned at the next run. A database in another mode keeps synchronous=FULL."""
     (mode,) = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
     if str(mode).lower() == "wal":
         dbapi_connection.execute("PRAGMA synchronous=NORMAL")
@@ -65,11 +59,12 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
         super().__init__(base_dir, inst_data=inst_data)
 
     def _engine(self, shard: str) -> Engine:
-        """The shard's engine, made (and its database initialised) on first use."""
+        """The shard's engine, made on first use (the least recently used one beyond OPEN_DATABASES is
+        disposed of); _connect initialises its database."""
         with self._engines_lock:
-            engine = self._engines.pop(shard, None)
+            engine = self._engines.get(shard)
             if engine is None:
-                engine = create_engine(
+                engine = self._engines[shard] = create_engine(
                     self.conn_string_for_shard(shard),
                     poolclass=QueuePool,
                     pool_size=1,
@@ -77,7 +72,8 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
                     connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
                 )
                 event.listen(engine, "connect", _commit_without_sync_in_wal_mode)
-            self._engines[shard] = engine
+            else:
+                self._engines.move_to_end(shard)
             while len(self._engines) > OPEN_DATABASES:
                 _, evicted = self._engines.popitem(last=False)
                 evicted.dispose()
@@ -129,13 +125,10 @@ class RunHistoryStorage(DagsterSqliteStorage):
     folder that it removes at exit; the storage then goes to a temporary folder too, removed at exit."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
-        # DagsterSqliteStorage.__init__ with the event log storage replaced
-        self.base_dir = base_dir
-        self._run_storage = SqliteRunStorage.from_local(_runs_directory(base_dir))
+        super().__init__(base_dir, inst_data=inst_data)
+        # Dagster's event log storage has only made sure its index exists (the same check follows)
+        self._event_log_storage.dispose()
         self._event_log_storage = KeptOpenSqliteEventLogStorage(_event_logs_directory(base_dir))
-        self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
-        self._inst_data = inst_data
-        super(DagsterSqliteStorage, self).__init__()  # past DagsterSqliteStorage.__init__
 
     @classmethod
     def config_type(cls) -> Any:
