@@ -82,7 +82,7 @@ def cluster_representatives_kept(
     changed for both). Nodes are matched on their fingerprints: integers, where node ids are long text.
     """
     run = uuid.uuid4().hex[:8]
-    digests, redo, found = f"_cx_links_{run}", f"_cx_redo_{run}", f"_cx_found_{run}"
+    digests, compared, redo, found = (f"_cx_{name}_{run}" for name in ("links", "compared", "redo", "found"))
     edge_rows = edges.sql_query()
     now = f"""
         SELECT nodes.node_id, nodes.source_fingerprint AS node_fingerprint,
@@ -106,19 +106,26 @@ def cluster_representatives_kept(
             GROUP BY node_fingerprint""")
         if _built_by_this_version(con, kept):
             assert kept is not None
+            # every node beside what the last build kept of it, in one pass: a full join on the node's
+            # fingerprint (a node gone has no id, a new one no kept cluster), then its links now
+            con.execute(f"""
+                CREATE TEMPORARY TABLE {compared} AS
+                SELECT nodes.node_id, coalesce(nodes.source_fingerprint, kept.node_fingerprint) AS node_fingerprint,
+                    coalesce(digests.links_digest, 0) AS links_digest, coalesce(digests.link_rules, 0) AS link_rules,
+                    kept.cluster_node_id AS kept_cluster, kept.links_digest AS kept_links_digest
+                FROM ({nodes.project("node_id, source_fingerprint").sql_query()}) AS nodes
+                FULL JOIN (SELECT node_fingerprint, cluster_node_id, links_digest FROM ({kept.sql_query()})) AS kept
+                    ON nodes.source_fingerprint = kept.node_fingerprint
+                LEFT JOIN {digests} AS digests ON nodes.source_fingerprint = digests.node_fingerprint""")
+            # the kept clusters with a node gone or whose groups changed are found again, with the new nodes
             con.execute(f"""
                 CREATE TEMPORARY TABLE {redo} AS
-                WITH kept AS (SELECT node_fingerprint, cluster_node_id, links_digest FROM ({kept.sql_query()})),
-                now AS ({now}),
-                changed AS (
-                    SELECT DISTINCT kept.cluster_node_id
-                    FROM kept LEFT JOIN now ON kept.node_fingerprint = now.node_fingerprint
-                    WHERE now.node_fingerprint IS NULL OR now.links_digest <> kept.links_digest
-                )
-                SELECT now.*
-                FROM now LEFT JOIN kept ON now.node_fingerprint = kept.node_fingerprint
-                WHERE kept.node_fingerprint IS NULL
-                    OR kept.cluster_node_id IN (SELECT cluster_node_id FROM changed)""")
+                SELECT node_id, node_fingerprint, links_digest, link_rules
+                FROM {compared}
+                WHERE node_id IS NOT NULL AND (kept_cluster IS NULL OR kept_cluster IN (
+                    SELECT kept_cluster FROM {compared}
+                    WHERE kept_cluster IS NOT NULL AND (node_id IS NULL OR links_digest <> kept_links_digest)
+                ))""")
             redo_edges = con.sql(
                 f"SELECT node_a, node_b FROM ({edge_rows}) "
                 f"WHERE node_a_fingerprint IN (SELECT node_fingerprint FROM {redo}) "
@@ -144,6 +151,7 @@ def cluster_representatives_kept(
         ).to_arrow_table()
     finally:
         con.execute(f"DROP TABLE IF EXISTS {digests}")
+        con.execute(f"DROP TABLE IF EXISTS {compared}")
         con.execute(f"DROP TABLE IF EXISTS {redo}")
         con.unregister(found)
 

@@ -60,6 +60,28 @@
 {% macro duckdb__log2(expr) -%}log2({{ expr }}){%- endmacro %}
 {% macro default__log2(expr) -%}(ln({{ expr }}) / ln(2.0)){%- endmacro %}
 
+{#- A select of every row of `left` with `right_value` of the first row of `right` whose `right_key` is at or
+    after the row's `left_key` (as `alias`); rows with none after them are left out. `right_key` must be
+    unique in `right`. -#}
+{% macro first_at_or_after(left, left_key, right, right_key, right_value, alias) -%}
+    {{ return(adapter.dispatch('first_at_or_after', 'cx_unify')(left, left_key, right, right_key, right_value, alias)) }}
+{%- endmacro %}
+{% macro duckdb__first_at_or_after(left, left_key, right, right_key, right_value, alias) -%}
+    select {{ left }}.*, {{ right }}.{{ right_value }} as {{ alias }}
+    from {{ left }} asof join {{ right }} on {{ left }}.{{ left_key }} <= {{ right }}.{{ right_key }}
+{%- endmacro %}
+{% macro default__first_at_or_after(left, left_key, right, right_key, right_value, alias) -%}
+    select found.*, {{ right }}.{{ right_value }} as {{ alias }}
+    from (
+        select {{ left }}.*, (
+            select min(candidates.{{ right_key }}) from {{ right }} as candidates
+            where candidates.{{ right_key }} >= {{ left }}.{{ left_key }}
+        ) as found_key
+        from {{ left }}
+    ) as found
+    inner join {{ right }} on {{ right }}.{{ right_key }} = found.found_key
+{%- endmacro %}
+
 {#- A fast, stable pseudo-random order key for a value (not a cryptographic hash). -#}
 {% macro hash_order(expr) -%}{{ return(adapter.dispatch('hash_order', 'cx_unify')(expr)) }}{%- endmacro %}
 {% macro duckdb__hash_order(expr) -%}hash({{ expr }}){%- endmacro %}

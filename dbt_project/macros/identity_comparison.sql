@@ -199,10 +199,13 @@ compared as (
 {%- endmacro %}
 
 {#- A select of the pseudo-random pairs of deterministic clusters u is measured on (int_identity_u_probabilities):
-    each profile against the ones 1, 7 and 31 places further in a hash order of the profiles that carry a
-    name, an email or a phone (up to 300,000 pairs: plenty for u, bounded at any scale; equi-joins, so the
-    cost stays linear). One row per pair: pair_id, cluster_a < cluster_b, and profile_a / profile_b, the
-    two clusters' profile_fingerprint (what the comparison reads of each). -#}
+    the first 100,000 profiles, in a hash order, of those that carry a name, an email or a phone, each
+    against three partners drawn by hash: for each draw, the first profile at or after the hash of (its id,
+    the draw) in that order (up to 300,000 pairs: plenty for u, bounded at any scale). A profile added or
+    removed changes only the draws that land on it (about three), not every pair around it in the order,
+    so a night of new files compares few of the sample's pairs again. One row per pair: pair_id,
+    cluster_a < cluster_b, and profile_a / profile_b, the two clusters' profile_fingerprint (what the
+    comparison reads of each). -#}
 {% macro identity_u_sample_pairs() -%}
 with
 
@@ -210,27 +213,44 @@ profiles as (
     select * from {{ ref('int_identity_profiles') }}
 ),
 
-shuffled as (
-    -- the id breaks ties in the hash (they occur: a few hundred in a million ids), so the sample is the
-    -- same on every run
-    select cluster_node_id, row_number() over (order by {{ hash_order('cluster_node_id') }}, cluster_node_id) as position
+drawable as (
+    select cluster_node_id, {{ hash_order('cluster_node_id') }} as position
     from profiles
     where has_name or {{ array_length('emails') }} > 0 or {{ array_length('phones') }} > 0
 ),
 
+sampled as (
+    -- the id breaks ties in the hash (they occur: a few hundred in a million ids), so the sample is the
+    -- same on every run
+    select cluster_node_id
+    from drawable
+    order by position, cluster_node_id
+    limit 100000
+),
+
+draws as (
+    select sampled.cluster_node_id, {{ hash_order("sampled.cluster_node_id || '|u' || draws.draw") }} as target
+    from sampled
+    cross join (select '1' as draw union all select '2' union all select '3') as draws
+),
+
+partners as (
+    -- one profile per position: of two with the same hash, the lower id
+    select position, min(cluster_node_id) as cluster_node_id
+    from drawable
+    group by position
+),
+
 random_pairs as (
-    select
-        row_number() over (order by a.position, steps.step) as pair_id,
-        least(a.cluster_node_id, b.cluster_node_id) as cluster_a,
-        greatest(a.cluster_node_id, b.cluster_node_id) as cluster_b
-    from shuffled as a
-    inner join (select 1 as step union all select 7 union all select 31) as steps on true
-    inner join shuffled as b on b.position = a.position + steps.step
-    where a.position <= 100000
+    select distinct
+        least(drawn.cluster_node_id, drawn.partner) as cluster_a,
+        greatest(drawn.cluster_node_id, drawn.partner) as cluster_b
+    from ({{ first_at_or_after('draws', 'target', 'partners', 'position', 'cluster_node_id', 'partner') }}) as drawn
+    where drawn.cluster_node_id <> drawn.partner
 )
 
 select
-    random_pairs.pair_id,
+    row_number() over () as pair_id,  -- any unique number: the comparison joins on it
     random_pairs.cluster_a,
     random_pairs.cluster_b,
     side_a.profile_fingerprint as profile_a,

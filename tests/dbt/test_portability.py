@@ -38,6 +38,7 @@ DUCKDB_ONLY = {
     r"\bunion\s+(all\s+)?by\s+name\b": "columns in the same order",
     r"\[\s*-?\d*\s*\]": "arrays_common_element / last_word",
     r"\bcx_e164\s*\(": "normalize_phone",
+    r"\basof\s+join\b": "first_at_or_after",
 }
 
 MACRO = re.compile(r"{%-?\s*macro\s+(\w+)\s*\(.*?{%-?\s*endmacro\s*-?%}", re.S)

@@ -1,6 +1,6 @@
 -- One row per comparison level: how often the profiles of two different people agree at that level
--- (u), measured on pairs of deterministic clusters drawn pseudo-randomly (identity_u_sample_pairs: hash
--- order, fixed offsets) and compared in int_identity_u_sample_comparisons.
+-- (u), measured on pairs of deterministic clusters drawn pseudo-randomly (identity_u_sample_pairs: the
+-- first profiles in a hash order, partners drawn by hash) and compared in int_identity_u_sample_comparisons.
 with
 
 compared as (

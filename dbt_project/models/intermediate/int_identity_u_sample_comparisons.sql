@@ -18,8 +18,8 @@
 -- compares a candidate pair. int_identity_u_probabilities counts them.
 -- Incremental: a level depends on the two profiles only (profile_a, profile_b: their fingerprints), so a
 -- night compares only the sample's pairs it does not hold with these two fingerprints (a profile that
--- gained or lost a record, a pair the night's new profiles made in the hash order: a fifth of the sample
--- on a night of new files at SF 10) and deletes, after the insert, the pairs that left the sample.
+-- gained or lost a record, a draw that lands on a new profile: 6 % of the sample on a night of new files
+-- at SF 10) and deletes, after the insert, the pairs that left the sample.
 -- comparison_version as in int_identity_pair_comparisons: other comparison rules compare every pair again.
 {%- set comparison_version = identity_comparison_version() %}
 with
