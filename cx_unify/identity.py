@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import uuid
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -59,11 +60,23 @@ def cluster_representatives(
     return pa.table({"node_id": node_ids, "cluster_node_id": node_ids.take(pa.array(first[labels]))})
 
 
+@dataclass(frozen=True)
+class NodeChanges:
+    """What changed upstream since the kept clusters were built (int_identity_nodes__changes and
+    int_identity_edges_deterministic__changes, macros/deltas.sql): the nodes removed and added (node_id,
+    source_fingerprint, is_current) and the links removed and added (node_a_fingerprint,
+    node_b_fingerprint)."""
+
+    nodes: duckdb.DuckDBPyRelation
+    edges: duckdb.DuckDBPyRelation
+
+
 def cluster_representatives_kept(
     con: duckdb.DuckDBPyConnection,
     nodes: duckdb.DuckDBPyRelation,
     edges: duckdb.DuckDBPyRelation,
     kept: duckdb.DuckDBPyRelation | None,
+    changes: NodeChanges | None = None,
 ) -> pa.Table:
     """cluster_representatives kept between builds. `kept` is what the last build wrote (none on a first
     build); the result holds the rows (node_id, cluster_node_id, node_fingerprint, links_digest,
@@ -80,32 +93,52 @@ def cluster_representatives_kept(
     itself or in its groups, has the same groups, so the same links (a group's star depends on its nodes
     only), and no link joins it to a node found again (the two would share a group, which would have
     changed for both). Nodes are matched on their fingerprints: integers, where node ids are long text.
+
+    With `changes` (everything that changed upstream since `kept` was built) those nodes are read from
+    the changes instead of comparing every node's digest: the nodes removed or added, and both ends of
+    every link removed or added (a group that changed had all its links replaced).
     """
     run = uuid.uuid4().hex[:8]
     digests, compared, redo, found = (f"_cx_{name}_{run}" for name in ("links", "compared", "redo", "found"))
     edge_rows = edges.sql_query()
-    now = f"""
-        SELECT nodes.node_id, nodes.source_fingerprint AS node_fingerprint,
-            coalesce(digests.links_digest, 0) AS links_digest, coalesce(digests.link_rules, 0) AS link_rules
-        FROM ({nodes.project("node_id, source_fingerprint").sql_query()}) AS nodes
-        LEFT JOIN {digests} AS digests ON nodes.source_fingerprint = digests.node_fingerprint"""
+    node_rows = nodes.project("node_id, source_fingerprint").sql_query()
+    kept_now = _built_by_this_version(con, kept)
     try:
-        con.execute(f"""
-            CREATE TEMPORARY TABLE {digests} AS
-            SELECT node_fingerprint, hash(sum(source_fingerprint)) AS links_digest,
-                -- the sum of the distinct bits is their OR (a DISTINCT aggregate keeps a hash table per node:
-                -- twice the time); HUGEINT is the type sum() gave: kept tables keep their columns
-                CAST(coalesce(bit_or(rule_bit), 0) AS HUGEINT) AS link_rules
-            FROM (
-                -- a node's groups: one link from each group it is in, and each group it centres
-                SELECT node_a_fingerprint AS node_fingerprint, source_fingerprint, rule_bit FROM ({edge_rows})
-                UNION ALL
-                SELECT any_value(node_b_fingerprint), source_fingerprint, any_value(rule_bit) FROM ({edge_rows})
-                GROUP BY source_fingerprint
-            )
-            GROUP BY node_fingerprint""")
-        if _built_by_this_version(con, kept):
+        if kept_now and changes is not None:
             assert kept is not None
+            # the kept clusters a changed node or link touches are found again, over their nodes still
+            # there and the nodes added
+            con.execute(f"""
+                CREATE TEMPORARY TABLE {redo} AS
+                WITH node_changes AS (
+                    SELECT node_id, source_fingerprint, is_current FROM ({changes.nodes.sql_query()})
+                ),
+                touched AS (
+                    SELECT source_fingerprint AS node_fingerprint FROM node_changes
+                    UNION
+                    SELECT node_a_fingerprint FROM ({changes.edges.sql_query()})
+                    UNION
+                    SELECT node_b_fingerprint FROM ({changes.edges.sql_query()})
+                ),
+                kept AS (SELECT node_id, node_fingerprint, cluster_node_id FROM ({kept.sql_query()}))
+                SELECT DISTINCT node_id, node_fingerprint FROM (
+                    SELECT kept.node_id, kept.node_fingerprint FROM kept
+                    WHERE kept.cluster_node_id IN (
+                        SELECT kept.cluster_node_id FROM kept
+                        WHERE kept.node_fingerprint IN (SELECT node_fingerprint FROM touched)
+                    )
+                    AND kept.node_fingerprint NOT IN (
+                        SELECT source_fingerprint FROM node_changes WHERE NOT is_current
+                    )
+                    UNION ALL
+                    SELECT node_id, source_fingerprint FROM node_changes WHERE is_current
+                )""")
+            con.execute(f"CREATE TEMPORARY TABLE {digests} AS {_links_digests(edge_rows, redo)}")
+            clusters = _clusters_again(con, redo, edge_rows)
+            rows = f"({_with_digests(f'SELECT node_id, node_fingerprint FROM {redo}', digests)})"
+        elif kept_now:
+            assert kept is not None
+            con.execute(f"CREATE TEMPORARY TABLE {digests} AS {_links_digests(edge_rows)}")
             # every node beside what the last build kept of it, in one pass: a full join on the node's
             # fingerprint (a node gone has no id, a new one no kept cluster), then its links now
             con.execute(f"""
@@ -113,7 +146,7 @@ def cluster_representatives_kept(
                 SELECT nodes.node_id, coalesce(nodes.source_fingerprint, kept.node_fingerprint) AS node_fingerprint,
                     coalesce(digests.links_digest, 0) AS links_digest, coalesce(digests.link_rules, 0) AS link_rules,
                     kept.cluster_node_id AS kept_cluster, kept.links_digest AS kept_links_digest
-                FROM ({nodes.project("node_id, source_fingerprint").sql_query()}) AS nodes
+                FROM ({node_rows}) AS nodes
                 FULL JOIN (SELECT node_fingerprint, cluster_node_id, links_digest FROM ({kept.sql_query()})) AS kept
                     ON nodes.source_fingerprint = kept.node_fingerprint
                 LEFT JOIN {digests} AS digests ON nodes.source_fingerprint = digests.node_fingerprint""")
@@ -126,22 +159,12 @@ def cluster_representatives_kept(
                     SELECT kept_cluster FROM {compared}
                     WHERE kept_cluster IS NOT NULL AND (node_id IS NULL OR links_digest <> kept_links_digest)
                 ))""")
-            redo_edges = con.sql(
-                f"SELECT node_a, node_b FROM ({edge_rows}) "
-                f"WHERE node_a_fingerprint IN (SELECT node_fingerprint FROM {redo}) "
-                f"OR node_b_fingerprint IN (SELECT node_fingerprint FROM {redo})"
-            )
-            try:
-                clusters = cluster_representatives(con, con.table(redo), redo_edges)
-            except ValueError as error:
-                raise ValueError(
-                    "a link joins a node clustered again to a kept cluster that did not change: the kept "
-                    "clusters are not what these nodes and links give; rebuild with cx-unify run --full-refresh"
-                ) from error
+            clusters = _clusters_again(con, redo, edge_rows)
             rows = redo
         else:
+            con.execute(f"CREATE TEMPORARY TABLE {digests} AS {_links_digests(edge_rows)}")
             clusters = cluster_representatives(con, nodes, edges)
-            rows = f"({now})"
+            rows = f"({_with_digests(f'SELECT node_id, source_fingerprint AS node_fingerprint FROM ({node_rows})', digests)})"
         con.register(found, clusters)
         return con.sql(
             f"SELECT found.node_id, found.cluster_node_id, rows.node_fingerprint, rows.links_digest, rows.link_rules, "
@@ -156,6 +179,54 @@ def cluster_representatives_kept(
         con.unregister(found)
 
 
+def _links_digests(edge_rows: str, only: str | None = None) -> str:
+    """A select of each node's links_digest and link_rules (node_fingerprint; nodes without links have
+    none) from the edges, of the nodes in table `only` (node_fingerprint) when given."""
+    a_only = b_only = ""
+    if only is not None:
+        a_only = f"WHERE node_a_fingerprint IN (SELECT node_fingerprint FROM {only})"
+        # a group's links all share its centre (node_b): the group's row is kept or dropped whole
+        b_only = f"WHERE node_b_fingerprint IN (SELECT node_fingerprint FROM {only})"
+    return f"""
+        SELECT node_fingerprint, hash(sum(source_fingerprint)) AS links_digest,
+            -- the sum of the distinct bits is their OR (a DISTINCT aggregate keeps a hash table per node:
+            -- twice the time); HUGEINT is the type sum() gave: kept tables keep their columns
+            CAST(coalesce(bit_or(rule_bit), 0) AS HUGEINT) AS link_rules
+        FROM (
+            -- a node's groups: one link from each group it is in, and each group it centres
+            SELECT node_a_fingerprint AS node_fingerprint, source_fingerprint, rule_bit FROM ({edge_rows}) {a_only}
+            UNION ALL
+            SELECT any_value(node_b_fingerprint), source_fingerprint, any_value(rule_bit) FROM ({edge_rows}) {b_only}
+            GROUP BY source_fingerprint
+        )
+        GROUP BY node_fingerprint"""
+
+
+def _with_digests(node_rows: str, digests: str) -> str:
+    """node_rows (node_id, node_fingerprint) with their links_digest and link_rules (0 without links)."""
+    return f"""
+        SELECT nodes.node_id, nodes.node_fingerprint,
+            coalesce(digests.links_digest, 0) AS links_digest, coalesce(digests.link_rules, 0) AS link_rules
+        FROM ({node_rows}) AS nodes
+        LEFT JOIN {digests} AS digests ON nodes.node_fingerprint = digests.node_fingerprint"""
+
+
+def _clusters_again(con: duckdb.DuckDBPyConnection, redo: str, edge_rows: str) -> pa.Table:
+    """cluster_representatives of the nodes in table `redo` (node_id, node_fingerprint) over their links."""
+    redo_edges = con.sql(
+        f"SELECT node_a, node_b FROM ({edge_rows}) "
+        f"WHERE node_a_fingerprint IN (SELECT node_fingerprint FROM {redo}) "
+        f"OR node_b_fingerprint IN (SELECT node_fingerprint FROM {redo})"
+    )
+    try:
+        return cluster_representatives(con, con.table(redo), redo_edges)
+    except ValueError as error:
+        raise ValueError(
+            "a link joins a node clustered again to a kept cluster that did not change: the kept "
+            "clusters are not what these nodes and links give; rebuild with cx-unify run --full-refresh"
+        ) from error
+
+
 def _built_by_this_version(con: duckdb.DuckDBPyConnection, kept: duckdb.DuckDBPyRelation | None) -> bool:
     if kept is None or not {"node_fingerprint", "links_digest", "clustering_version"} <= set(kept.columns):
         return False
@@ -168,7 +239,10 @@ def _built_by_this_version(con: duckdb.DuckDBPyConnection, kept: duckdb.DuckDBPy
 
 # kept clusters built by other clustering code are found again
 CLUSTERING_VERSION = hashlib.md5(
-    (inspect.getsource(cluster_representatives) + inspect.getsource(cluster_representatives_kept)).encode()
+    "".join(
+        inspect.getsource(function)
+        for function in (cluster_representatives, cluster_representatives_kept, _links_digests, _with_digests)
+    ).encode()
 ).hexdigest()[:16]
 
 

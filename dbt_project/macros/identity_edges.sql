@@ -82,18 +82,39 @@
     share it (an email only when several people do not: shared_emails); a ticket links when exactly one
     complaint carries its id and a survey response names it.
     int_identity_edges_deterministic rebuilds the groups whose fingerprint changed and deletes the links
-    of the others that are no longer current. -#}
-{% macro identity_edge_fingerprints() -%}
+    of the others that are no longer current. With `delta` (macros/deltas.sql) and its candidates staged,
+    only the candidate groups, and the shared emails among theirs. -#}
+{% macro identity_edge_fingerprints(delta=none) -%}
+    {%- set candidates = delta_candidates(delta) -%}
+    {%- set nodes = ref('int_identity_nodes') -%}
+    {%- if candidates is none -%}
+        {%- set email_nodes = nodes -%}
+    {%- else -%}
+        {%- set email_nodes = "(select * from " ~ nodes ~ " where email_norm in (select match_key from " ~ candidates
+            ~ " where match_rule = 'email'))" -%}
+    {%- endif %}
     select
         match_rule,
         match_key,
         {{ mix_digest(fingerprint_set_digest('source_fingerprint'), hash_order("match_rule || '|' || match_key")) }}
             as inputs_fingerprint
-    from ({{ identity_node_keys(ref('int_identity_nodes')) }}) as node_keys
-    where match_rule <> 'email' or match_key not in ({{ shared_emails(ref('int_identity_nodes')) }})
+    from ({{ identity_node_keys(nodes) }}) as node_keys
+    where (match_rule <> 'email' or match_key not in ({{ shared_emails(email_nodes) }}))
+    {%- if candidates is not none %}
+        and exists (
+            select 1 from {{ candidates }} as candidates
+            where candidates.match_rule = node_keys.match_rule and candidates.match_key = node_keys.match_key
+        )
+    {%- endif %}
     group by match_rule, match_key
     having count(*) > 1
         and (match_rule <> 'ticket_link' or count(case when is_ticket_complaint then 1 end) = 1)
+{%- endmacro %}
+
+{#- The key groups (match_rule, match_key) the nodes of `changes` (int_identity_nodes__changes: nodes
+    removed and added) were or are in: the only groups whose links may have changed. -#}
+{% macro identity_edge_candidates(changes) -%}
+    select distinct match_rule, match_key from ({{ identity_node_keys(changes) }}) as changed_keys
 {%- endmacro %}
 
 {#- The bit of a deterministic rule in a node's link_rules (the sum of the bits of the rules that link

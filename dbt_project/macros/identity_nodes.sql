@@ -26,3 +26,10 @@
 {% macro name_titles() -%}
     {{ return('(mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev|herr|frau|mme|mlle|sr|sra|srta)') }}
 {%- endmacro %}
+
+{#- The columns of int_identity_nodes__changes: the node and the keys identity_node_keys reads, so the key
+    groups a node left or joined are found (macros/deltas.sql). -#}
+{% macro identity_node_change_columns() -%}
+    {{ return(['node_id', 'source_fingerprint', 'system_id_key', 'crm_id', 'email_norm', 'record_kind', 'record_id',
+        'linked_complaint_id']) }}
+{%- endmacro %}

@@ -219,7 +219,7 @@ changed_rows as (
     the insert, the rows whose fingerprint is not current (records gone, changed, or no longer
     qualifying) are deleted. The temporary tables exist only while dbt builds the model: its compiled SQL
     does not run on its own (dbt show, by hand). -#}
-{% macro incremental_by_fingerprint(keys, fingerprints_call, record=none) -%}
+{% macro incremental_by_fingerprint(keys, fingerprints_call, record=none, changes=none, delta=none) -%}
     {%- set current = current_fingerprints_relation() -%}
     {%- if record is none -%}
         {%- set stage_current = ["create temporary table " ~ current ~ " as {{ current_fingerprints(" ~ fingerprints_call ~ ") }}"] -%}
@@ -241,23 +241,31 @@ changed_rows as (
             "drop table if exists " ~ current ~ "_versions",
         ] -%}
     {%- endif -%}
+    {#- changes (columns) / delta: changes carried downstream, macros/deltas.sql -#}
+    {%- set delta_hooks = {'stage': [], 'record': []} -%}
+    {%- if delta is not none -%}
+        {%- do delta_hooks.stage.append("{{ stage_delta_candidates(" ~ delta ~ ") }}") -%}
+        {%- do delta_hooks.record.append("{{ record_consumed(['" ~ delta.upstream ~ "'], " ~ delta.get('seeds', {}) ~ ") }}") -%}
+    {%- endif -%}
+    {%- if changes is not none -%}
+        {%- set delete_hooks = ["{{ delete_rows_leaving() }}", "{{ record_changes(" ~ changes ~ ") }}"] -%}
+        {%- set leaving_hooks = ["{{ stage_rows_leaving(" ~ keys ~ ", " ~ delta ~ ") }}"] -%}
+    {%- else -%}
+        {%- set delete_hooks = ["{{ " ~ delete_call ~ " }}"] -%}
+        {%- set leaving_hooks = [] -%}
+    {%- endif -%}
+    {%- set side_tables = ["", "_to_build", "_candidates", "_leaving"] -%}
+    {%- set drops = [] -%}
+    {%- for suffix in side_tables %}{% do drops.append("drop table if exists " ~ current ~ suffix) %}{% endfor -%}
     {{ config(
         materialized='incremental',
         unique_key=keys,
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        pre_hook=[
-            "drop table if exists " ~ current,
-            "drop table if exists " ~ current ~ "_to_build",
-        ] + stage_current + [
+        pre_hook=drops + delta_hooks.stage + stage_current + [
             "{{ stage_fingerprints_to_build() }}",
-        ],
-        post_hook=[
-            "{{ " ~ delete_call ~ " }}",
-        ] + record_hooks + [
-            "drop table if exists " ~ current,
-            "drop table if exists " ~ current ~ "_to_build",
-        ]
+        ] + leaving_hooks,
+        post_hook=delete_hooks + record_hooks + delta_hooks.record + drops
     ) }}
 {%- endmacro %}
 

@@ -3,7 +3,7 @@ import random
 import duckdb
 import pytest
 
-from cx_unify.identity import cluster_representatives, cluster_representatives_kept
+from cx_unify.identity import NodeChanges, cluster_representatives, cluster_representatives_kept
 
 
 def _clusters(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, str]:
@@ -133,7 +133,24 @@ def _load(con: duckdb.DuckDBPyConnection, node_keys: dict[str, tuple[int, set[st
         con.executemany("INSERT INTO edges VALUES (?, ?, ?, ?, ?, ?)", [list(e) for e in edges])
 
 
-def test_kept_clusters_equal_a_full_build_night_after_night() -> None:
+def _changes(con: duckdb.DuckDBPyConnection) -> NodeChanges:
+    """The nodes and links removed and added since nodes_before / edges_before, as the upstream models
+    keep them (macros/deltas.sql)."""
+    con.execute("""
+        CREATE OR REPLACE TABLE node_changes AS
+        SELECT *, false AS is_current FROM (SELECT * FROM nodes_before EXCEPT SELECT * FROM nodes)
+        UNION ALL
+        SELECT *, true FROM (SELECT * FROM nodes EXCEPT SELECT * FROM nodes_before)""")
+    con.execute("""
+        CREATE OR REPLACE TABLE edge_changes AS
+        SELECT *, false AS is_current FROM (SELECT * FROM edges_before EXCEPT SELECT * FROM edges)
+        UNION ALL
+        SELECT *, true FROM (SELECT * FROM edges EXCEPT SELECT * FROM edges_before)""")
+    return NodeChanges(nodes=con.table("node_changes"), edges=con.table("edge_changes"))
+
+
+@pytest.mark.parametrize("from_changes", [False, True], ids=["digests compared", "upstream changes read"])
+def test_kept_clusters_equal_a_full_build_night_after_night(from_changes: bool) -> None:
     rng = random.Random(11)
     pool = [f"k{i}" for i in range(160)]
     serial = iter(range(10**6))
@@ -159,8 +176,13 @@ def test_kept_clusters_equal_a_full_build_night_after_night() -> None:
             node_keys[touched] = (next(serial), node_keys[touched][1])  # same keys, other content
         for i in range(15):
             node_keys[f"m{night}{i:03d}"] = new_node()
+        con.execute("CREATE OR REPLACE TABLE nodes_before AS SELECT * FROM nodes")
+        con.execute("CREATE OR REPLACE TABLE edges_before AS SELECT * FROM edges")
         _load(con, node_keys)
-        rows = cluster_representatives_kept(con, con.table("nodes"), con.table("edges"), con.table("kept"))
+        changes = _changes(con) if from_changes else None
+        rows = cluster_representatives_kept(
+            con, con.table("nodes"), con.table("edges"), con.table("kept"), changes
+        )
         assert len(rows) < len(node_keys), "a night finds again only what changed"
         con.register("found", rows)
         con.execute("DELETE FROM kept WHERE node_id IN (SELECT node_id FROM found)")

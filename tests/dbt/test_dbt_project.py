@@ -226,9 +226,39 @@ def test_incremental_nights_equal_a_full_refresh(
         "UPDATE staging.stg_service__complaints SET source_fingerprint = 0 WHERE source = ? AND complaint_id = ?",
         spoiled,
     )
+    # a key group no node carries, planted among the links, and twenty nodes' kept links_digest spoiled: a
+    # night whose upstream changes reach back to the last build looks only at what they touch (the keys
+    # of the nodes changed, the nodes of the links changed: macros/deltas.sql), so the plant and the
+    # untouched nodes stay; a night that looks at everything deletes the one and mends the others
+    con.execute(
+        "INSERT INTO intermediate.int_identity_edges_deterministic (node_a, node_b, match_rule, match_probability, "
+        "match_key, rule_bit, node_a_fingerprint, node_b_fingerprint, source_fingerprint) "
+        "VALUES ('planted-a', 'planted-b', 'email', 1.0, 'nobody@planted.invalid', 8, 0, 0, 0)"
+    )
+    spoiled_digests = con.execute(
+        "SELECT node_id, links_digest FROM intermediate.int_identity_clusters_deterministic ORDER BY node_id LIMIT 20"
+    ).fetchall()
+    con.executemany(
+        "UPDATE intermediate.int_identity_clusters_deterministic SET links_digest = 0 WHERE node_id = ?",
+        [(node,) for node, _ in spoiled_digests],
+    )
     con.close()
     _copy_files(last_month, faulted_landing, landing)
     second = night()
+    planted = "FROM intermediate.int_identity_edges_deterministic WHERE match_key = 'nobody@planted.invalid'"
+    assert query(warehouse, f"SELECT count(*) {planted}") == [(1,)]
+    digests_now = dict(
+        query(warehouse, "SELECT node_id, links_digest FROM intermediate.int_identity_clusters_deterministic")
+    )
+    assert any(digests_now.get(node) == 0 for node, _ in spoiled_digests), "no untouched node kept its digest"
+    con = duckdb.connect(str(warehouse))  # mended for the comparison with a full refresh below
+    con.execute(f"DELETE {planted}")
+    con.executemany(
+        "UPDATE intermediate.int_identity_clusters_deterministic SET links_digest = ? "
+        "WHERE node_id = ? AND links_digest = 0",
+        [(digest, node) for node, digest in spoiled_digests],
+    )
+    con.close()
     touched = set(
         query(
             warehouse,

@@ -3,12 +3,18 @@
 The probabilistic stage compares records across these clusters (never inside one). Algorithm in
 cx_unify/identity.py (tested in pytest).
 
-Incremental: a night finds again only the clusters of nodes changed, gone, or whose key groups changed
-(links_digest, the digest of the groups a node is in), over their nodes and the new ones; rows of nodes
-gone are deleted after the insert. Clusters built by other clustering code are all found again.
+Incremental: a night finds again only the clusters of nodes changed, gone, or whose key groups changed,
+over their nodes and the new ones; rows of nodes gone are deleted after the insert. Those nodes are read
+from the changes int_identity_nodes and int_identity_edges_deterministic kept of their builds since this
+model's last one (macros/deltas.sql, cx_unify/deltas.py), or, when those do not reach back to it, by
+comparing every node's key groups (links_digest, the digest of the groups a node is in) with the kept
+ones. Clusters built by other clustering code are all found again.
 """
 
-from cx_unify.identity import cluster_representatives_kept
+from cx_unify.deltas import upstream_changes
+from cx_unify.identity import NodeChanges, cluster_representatives_kept
+
+UPSTREAMS = ["int_identity_nodes", "int_identity_edges_deterministic"]
 
 
 def model(dbt, session):
@@ -17,8 +23,15 @@ def model(dbt, session):
         unique_key="node_id",
         incremental_strategy="delete+insert",
         on_schema_change="append_new_columns",
-    )  # the post-hook that deletes the rows of nodes gone is in _intermediate.yml (no Jinja here)
+    )  # the post-hooks (rows of nodes gone deleted, the upstream builds recorded) are in _intermediate.yml
     kept = session.sql(f"SELECT * FROM {dbt.this!r}") if dbt.is_incremental else None
+    changes = None
+    if kept is not None:
+        found = upstream_changes(session, dbt.this.database, dbt.this.schema, dbt.this.identifier, UPSTREAMS)
+        if found is not None:
+            changes = NodeChanges(
+                nodes=found["int_identity_nodes"], edges=found["int_identity_edges_deterministic"]
+            )
     return cluster_representatives_kept(
-        session, dbt.ref("int_identity_nodes"), dbt.ref("int_identity_edges_deterministic"), kept
+        session, dbt.ref("int_identity_nodes"), dbt.ref("int_identity_edges_deterministic"), kept, changes
     )

@@ -1,4 +1,9 @@
-{{ incremental_by_fingerprint(['match_rule', 'match_key'], 'identity_edge_fingerprints()') }}
+{%- set delta = {'upstream': 'int_identity_nodes', 'candidates': 'identity_edge_candidates',
+    'seeds': {'nicknames': ['nickname', 'formal']}} -%}
+{{ incremental_by_fingerprint(['match_rule', 'match_key'], 'identity_edge_fingerprints(' ~ delta ~ ')',
+    changes=['match_rule', 'match_key', 'node_a', 'node_b', 'node_a_fingerprint', 'node_b_fingerprint', 'rule_bit',
+        'source_fingerprint'],
+    delta=delta) }}
 -- One row per deterministic link between two identity nodes: same system customer id (within one
 -- source), same CRM number, same normalised email, or a survey sent for a ticket (a complaint id that
 -- appears in one complaint source only, so the link is unambiguous). (A shared phone with the same
@@ -7,6 +12,9 @@
 -- complaint.
 -- Incremental by key group: a night builds the groups a new, changed or removed node belongs to
 -- (source_fingerprint, macros/identity_edges.sql) and deletes the links of groups no longer current.
+-- Only the groups of the nodes int_identity_nodes changed are looked at (their keys: delta,
+-- macros/deltas.sql), unless its changes do not reach back to this model's last build; the links it
+-- removed and added are kept for int_identity_clusters_deterministic.
 with
 
 to_build as (

@@ -1,9 +1,11 @@
-{{ incremental_by_fingerprint(['node_id'], 'identity_node_fingerprints()') }}
+{{ incremental_by_fingerprint(['node_id'], 'identity_node_fingerprints()', changes=identity_node_change_columns()) }}
 -- One row per record that names a customer (complaint, survey response, identified contact): the
 -- identity graph's nodes, with every identifier the record carries, normalised for matching (a stand-in
 -- such as noemail@... is no identifier: seeds/identity_placeholders.csv).
 -- Incremental by record: a night builds the nodes whose staged record, nickname or placeholder seed or this SQL
--- changed (source_fingerprint, macros/identity_nodes.sql) and deletes the nodes no longer current.
+-- changed (source_fingerprint, macros/identity_nodes.sql) and deletes the nodes no longer current. The
+-- nodes it removed and added, with their keys, are kept in int_identity_nodes__changes
+-- (macros/deltas.sql): int_identity_edges_deterministic finds again only the key groups they are in.
 {%- set _titles = name_titles() %}
 with
 

@@ -1,0 +1,159 @@
+{#- Changes carried downstream. A model incremental by fingerprint with `changes` (a list of its columns)
+    keeps two tables beside itself:
+    - <model>__changes: those columns of the rows its latest build removed (is_current false: the old
+      version of a key built again, a key gone) and added (is_current true);
+    - <model>__delta, one row: the build that made them (built_by, dbt's invocation id) and the build
+      they are counted from (since: the one before it; null after a full build, whose changes are not
+      listed).
+    A model downstream with `delta` builds from them: it finds again only the keys the changed rows touch
+    (its candidates), when it was last built from the upstream build they are counted from, or from the
+    upstream's latest build itself (nothing changed since), and by the same code and seeds. It records
+    which upstream build it is now built from in <model>__consumed. Otherwise it finds every key again,
+    as on a full build. -#}
+
+{% macro side_relation(relation, suffix) -%}
+    {{ return(relation.incorporate(path={'identifier': relation.identifier ~ '__' ~ suffix})) }}
+{%- endmacro %}
+
+{#- Whether a table exists, asked of the database: side tables are made by hooks, which dbt's cache of
+    relations (adapter.get_relation) does not see within the run that made them. -#}
+{% macro table_exists(relation) -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set found = run_query(
+        "select count(*) from information_schema.tables where lower(table_catalog) = lower('" ~ relation.database
+        ~ "') and lower(table_schema) = lower('" ~ relation.schema ~ "') and lower(table_name) = lower('"
+        ~ relation.identifier ~ "')") -%}
+    {{ return(found.columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+{#- The one row of an upstream's <model>__delta (built_by, since), or none when it has none. -#}
+{% macro delta_state(upstream_relation) -%}
+    {%- set state = side_relation(upstream_relation, 'delta') -%}
+    {%- if not table_exists(state) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set rows = run_query("select built_by, since from " ~ state).rows -%}
+    {{ return(rows | first if rows | length == 1 else none) }}
+{%- endmacro %}
+
+{#- The upstream build (built_by) and context digest this model was last built from, or none. -#}
+{% macro consumed_state(upstream_name) -%}
+    {%- set consumed = side_relation(this, 'consumed') -%}
+    {%- if not table_exists(consumed) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set rows = run_query("select built_by, context from " ~ consumed ~ " where upstream = '" ~ upstream_name ~ "'").rows -%}
+    {{ return(rows | first if rows | length == 1 else none) }}
+{%- endmacro %}
+
+{#- The changes of `delta.upstream` this build applies, as a relation to select from: the upstream's
+    <model>__changes when this model was built from the build they are counted from; no rows when it was
+    built from the upstream's latest build; none when neither (or the code or seeds changed, or this is
+    a full build): every key is found again. `delta`: {'upstream': model name, 'seeds': {seed: [columns]}}. -#}
+{% macro delta_changes(delta) -%}
+    {%- if not execute or model.resource_type == 'unit_test' or delta is none or not builds_only_new_fingerprints() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set upstream = ref(delta.upstream) -%}
+    {%- set state = delta_state(upstream) -%}
+    {%- set consumed = consumed_state(delta.upstream) -%}
+    {%- if state is none or consumed is none or consumed['built_by'] is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set context = run_query("select " ~ record_context_digest(delta.get('seeds', {}), [])).columns[0].values()[0] -%}
+    {%- if consumed['context'] != context -%}
+        {{ return(none) }}
+    {%- elif state['built_by'] == consumed['built_by'] -%}
+        {{ return("(select * from " ~ side_relation(upstream, 'changes') ~ " where 1 = 0)") }}
+    {%- elif state['since'] == consumed['built_by'] -%}
+        {{ return(side_relation(upstream, 'changes')) }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{#- The temporary table of this build's candidate keys (staged by the pre-hook in delta mode), or none
+    when every key is found again. -#}
+{% macro delta_candidates(delta) -%}
+    {%- if delta_changes(delta) is none -%}{{ return(none) }}{%- endif -%}
+    {{ return(current_fingerprints_relation() ~ '_candidates') }}
+{%- endmacro %}
+
+{#- Pre-hook: stages the candidate keys (delta.candidates: the name of a macro that selects them from a
+    changes relation) in delta mode; nothing otherwise. -#}
+{% macro stage_delta_candidates(delta) -%}
+    {%- set changes = delta_changes(delta) -%}
+    {%- if changes is not none -%}
+    create temporary table {{ current_fingerprints_relation() }}_candidates as
+    {{ context.get(delta.candidates)(changes) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of a model with `changes`: stages the rows this build removes, with its current fingerprints
+    staged: those whose fingerprint is not current, among the candidate keys in delta mode. Nothing on a
+    full build (or of a table built without fingerprints). -#}
+{% macro stage_rows_leaving(keys, delta) -%}
+    {%- if builds_only_new_fingerprints() -%}
+    {%- set candidates = delta_candidates(delta) -%}
+    create temporary table {{ current_fingerprints_relation() }}_leaving as
+    select * from {{ this }} as built
+    where not exists (
+        select 1 from {{ current_fingerprints_relation() }} as current_rows
+        where current_rows.source_fingerprint = built.source_fingerprint
+    )
+    {%- if candidates is not none %}
+        and exists (
+            select 1 from {{ candidates }} as candidates
+            where {% for key in keys -%}
+                candidates.{{ key }} is not distinct from built.{{ key }}{% if not loop.last %} and {% endif %}
+            {%- endfor %}
+        )
+    {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of a model with `changes`, after the insert: deletes the rows staged as leaving (those of
+    keys built again are gone already, replaced by the insert). -#}
+{% macro delete_rows_leaving() -%}
+    {%- if builds_only_new_fingerprints() -%}
+    delete from {{ this }}
+    where source_fingerprint in (select source_fingerprint from {{ current_fingerprints_relation() }}_leaving)
+    {%- else -%}
+    {{ delete_rows_not_current() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of a model with `changes`: writes <model>__changes (`columns` of the rows removed and added)
+    and <model>__delta. -#}
+{% macro record_changes(columns) -%}
+    {%- set delta_built = builds_only_new_fingerprints() -%}
+    {%- set previous = delta_state(this) if delta_built else none -%}
+    {%- set listed = columns | join(', ') -%}
+    create or replace table {{ side_relation(this, 'changes') }} as
+    {%- if delta_built %}
+    select {{ listed }}, false as is_current from {{ current_fingerprints_relation() }}_leaving
+    union all
+    select {{ listed }}, true as is_current from {{ this }}
+    where source_fingerprint in (select source_fingerprint from {{ current_fingerprints_relation() }}_to_build)
+    {%- else %}
+    select {{ listed }}, true as is_current from {{ this }} where 1 = 0
+    {%- endif %};
+    create or replace table {{ side_relation(this, 'delta') }} as
+    select cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as built_by,
+        cast({{ "'" ~ previous['built_by'] ~ "'" if previous is not none else 'null' }} as {{ dbt.type_string() }}) as since
+{%- endmacro %}
+
+{#- Post-hook of a model built from upstream changes (`delta`, or a Python model reading them through
+    cx_unify/deltas.py): records, per upstream model, the build it is now built from, and the context
+    (code, seeds) it was built with. -#}
+{% macro record_consumed(upstreams, seeds={}) -%}
+    create or replace table {{ side_relation(this, 'consumed') }} as
+    {%- for upstream in upstreams %}
+    {%- set state = delta_state(ref(upstream)) %}
+    select cast('{{ upstream }}' as {{ dbt.type_string() }}) as upstream,
+        cast({{ "'" ~ state['built_by'] ~ "'" if state is not none else 'null' }} as {{ dbt.type_string() }}) as built_by,
+        {{ record_context_digest(seeds, []) }} as context
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
