@@ -23,7 +23,7 @@
         "select count(*) from information_schema.tables where lower(table_catalog) = lower('" ~ relation.database
         ~ "') and lower(table_schema) = lower('" ~ relation.schema ~ "') and lower(table_name) = lower('"
         ~ relation.identifier ~ "')") -%}
-    {{ return(found.columns[0].values()[0] > 0) }}
+    {{ return((found.rows | first | first) > 0) }}
 {%- endmacro %}
 
 {#- The one row of an upstream's <model>__delta (built_by, since), or none when it has none. -#}
@@ -60,7 +60,7 @@
     {%- if state is none or consumed is none or consumed['built_by'] is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set context = run_query("select " ~ record_context_digest(delta.get('seeds', {}), [])).columns[0].values()[0] -%}
+    {%- set context = run_query("select " ~ record_context_digest(delta.get("seeds", {}), ())).rows | first | first -%}
     {%- if consumed['context'] != context -%}
         {{ return(none) }}
     {%- elif state['built_by'] == consumed['built_by'] -%}
@@ -151,7 +151,7 @@
     {%- set state = delta_state(ref(upstream)) %}
     select cast('{{ upstream }}' as {{ dbt.type_string() }}) as upstream,
         cast({{ "'" ~ state['built_by'] ~ "'" if state is not none else 'null' }} as {{ dbt.type_string() }}) as built_by,
-        {{ record_context_digest(seeds, []) }} as context
+        {{ record_context_digest(seeds, ()) }} as context
     {%- if not loop.last %}
     union all
     {%- endif %}
