@@ -1,8 +1,10 @@
-"""Changes carried downstream, read from a dbt Python model: the twin of delta_changes in
-dbt_project/macros/deltas.sql (which documents the side tables <model>__changes, <model>__delta and
-<model>__consumed).
+"""Changes carried downstream, read from a dbt Python model (macros/deltas.sql documents the side tables
+<model>__changes, <model>__delta and <model>__consumed, and holds the rule of when a build may use them).
 
-Kept here, outside dbt, so that it is tested directly in pytest.
+The model's pre-hook stage_upstream_changes decides, per upstream, and stages the answer as the temporary
+table <model>__upstream_changes (upstream, applies: 'changes' or 'nothing'; no row when every row is to
+be found again). This reads it on the same connection (dbt-duckdb runs a Python model on the cursor its
+hooks ran on). Kept here, outside dbt, so that it is tested directly in pytest.
 """
 
 from __future__ import annotations
@@ -14,42 +16,24 @@ def _quoted(database: str, schema: str, table: str) -> str:
     return ".".join('"' + part.replace('"', '""') + '"' for part in (database, schema, table))
 
 
-def _exists(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
-        [database, schema, table],
-    ).fetchall()
-    return rows[0][0] > 0
-
-
 def upstream_changes(
     con: duckdb.DuckDBPyConnection, database: str, schema: str, model: str, upstreams: list[str]
 ) -> dict[str, duckdb.DuckDBPyRelation] | None:
-    """For each upstream model (in `schema`), the relation of its changes since `model` was last built
-    from it: its <upstream>__changes when `model` was built from the build they are counted from, no rows
-    when it was built from the upstream's latest build; None when that holds for not every upstream
-    (then every row is found again)."""
-    consumed_table = f"{model}__consumed"
-    if not _exists(con, database, schema, consumed_table):
+    """For each upstream model (in `schema`), the relation of its changes this build applies, as staged
+    by stage_upstream_changes: its <upstream>__changes ('changes'), or no rows ('nothing'); None when
+    that was not staged (a full build) or does not hold for every upstream (then every row is found
+    again)."""
+    staged = f"{model}__upstream_changes"
+    found_staged = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [staged]
+    ).fetchall()
+    if found_staged[0][0] == 0:
         return None
-    consumed = dict(
-        con.execute(f"SELECT upstream, built_by FROM {_quoted(database, schema, consumed_table)}").fetchall()
-    )
+    applies = dict(con.execute(f'SELECT upstream, applies FROM temp.main."{staged}"').fetchall())
+    if any(applies.get(upstream) not in ("changes", "nothing") for upstream in upstreams):
+        return None
     found: dict[str, duckdb.DuckDBPyRelation] = {}
     for upstream in upstreams:
-        if not _exists(con, database, schema, f"{upstream}__delta") or consumed.get(upstream) is None:
-            return None
-        states = con.execute(
-            f"SELECT built_by, since FROM {_quoted(database, schema, upstream + '__delta')}"
-        ).fetchall()
-        if len(states) != 1:
-            return None
-        built_by, since = states[0]
         changes = con.sql(f"SELECT * FROM {_quoted(database, schema, upstream + '__changes')}")
-        if built_by == consumed[upstream]:
-            found[upstream] = changes.limit(0)
-        elif since is not None and since == consumed[upstream]:
-            found[upstream] = changes
-        else:
-            return None
+        found[upstream] = changes if applies[upstream] == "changes" else changes.limit(0)
     return found

@@ -46,56 +46,95 @@
     {{ return(rows | first if rows | length == 1 else none) }}
 {%- endmacro %}
 
-{#- The changes of `delta.upstream` this build applies, as a relation to select from: the upstream's
-    <model>__changes when this model was built from the build they are counted from; no rows when it was
-    built from the upstream's latest build; none when neither (or the code or seeds changed, or this is
-    a full build): every key is found again. `delta`: {'upstream': model name, 'seeds': {seed: [columns]}}. -#}
-{% macro delta_changes(delta) -%}
-    {%- if not execute or model.resource_type == 'unit_test' or delta is none or not builds_only_new_fingerprints() -%}
+{#- How this build may use `upstream`'s changes (the one rule; a Python model has it staged by
+    stage_upstream_changes): 'changes' when this model was last built from the build they are counted
+    from; 'nothing' when it was built from the upstream's latest build (nothing changed since); none when
+    neither, when the code or `seeds` changed since, or on a full build: every key is found again. -#}
+{% macro upstream_delta(upstream_name, seeds) -%}
+    {%- if not execute or model.resource_type == 'unit_test' or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set upstream = ref(delta.upstream) -%}
-    {%- set state = delta_state(upstream) -%}
-    {%- set consumed = consumed_state(delta.upstream) -%}
+    {%- set state = delta_state(ref(upstream_name)) -%}
+    {%- set consumed = consumed_state(upstream_name) -%}
     {%- if state is none or consumed is none or consumed['built_by'] is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set context = run_query("select " ~ record_context_digest(delta.get("seeds", {}), ())).rows | first | first -%}
+    {%- set context = run_query("select " ~ record_context_digest(seeds, ())).rows | first | first -%}
     {%- if consumed['context'] != context -%}
         {{ return(none) }}
     {%- elif state['built_by'] == consumed['built_by'] -%}
-        {{ return("(select * from " ~ side_relation(upstream, 'changes') ~ " where 1 = 0)") }}
+        {{ return('nothing') }}
     {%- elif state['since'] == consumed['built_by'] -%}
-        {{ return(side_relation(upstream, 'changes')) }}
+        {{ return('changes') }}
     {%- endif -%}
     {{ return(none) }}
 {%- endmacro %}
 
-{#- The temporary table of this build's candidate keys (staged by the pre-hook in delta mode), or none
-    when every key is found again. -#}
-{% macro delta_candidates(delta) -%}
-    {%- if delta_changes(delta) is none -%}{{ return(none) }}{%- endif -%}
-    {{ return(current_fingerprints_relation() ~ '_candidates') }}
+{#- Whether this session holds a temporary table of that name (one a pre-hook staged). -#}
+{% macro temporary_table_exists(name) -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set found = run_query(
+        "select count(*) from information_schema.tables where table_type = 'LOCAL TEMPORARY'"
+        ~ " and lower(table_name) = lower('" ~ name ~ "')") -%}
+    {{ return((found.rows | first | first) > 0) }}
 {%- endmacro %}
 
-{#- Pre-hook: stages the candidate keys (delta.candidates: the name of a macro that selects them from a
-    changes relation) in delta mode; nothing otherwise. -#}
+{#- The temporary table of this build's candidate keys, staged by the pre-hook stage_delta_candidates
+    when the build applies the upstream's changes (which it decides once), or none when every key is
+    found again. -#}
+{% macro delta_candidates(delta) -%}
+    {%- if delta is none or not execute or model.resource_type == 'unit_test' or not builds_only_new_fingerprints() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set candidates = current_fingerprints_relation() ~ '_candidates' -%}
+    {{ return(candidates if temporary_table_exists(candidates) else none) }}
+{%- endmacro %}
+
+{#- Pre-hook of a model with `delta` ({'upstream': model name, 'candidates': the name of a macro that selects
+    the candidate keys from a changes relation, 'seeds': {seed: [columns]}}): stages the candidate keys
+    when the build applies the upstream's changes (upstream_delta); nothing otherwise. -#}
 {% macro stage_delta_candidates(delta) -%}
-    {%- set changes = delta_changes(delta) -%}
-    {%- if changes is not none -%}
+    {%- if builds_only_new_fingerprints() -%}
+    {%- set applies = upstream_delta(delta.upstream, delta.get('seeds', {})) -%}
+    {%- if applies is not none -%}
+    {%- set changes = side_relation(ref(delta.upstream), 'changes') -%}
     create temporary table {{ current_fingerprints_relation() }}_candidates as
-    {{ context.get(delta.candidates)(changes) }}
+    {{ context.get(delta.candidates)("(select * from " ~ changes ~ (" where 1 = 0" if applies == 'nothing' else "") ~ ")") }}
+    {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of a model with `changes`: stages the rows this build removes, with its current fingerprints
-    staged: those whose fingerprint is not current, among the candidate keys in delta mode. Nothing on a
-    full build (or of a table built without fingerprints). -#}
-{% macro stage_rows_leaving(keys, delta) -%}
+{#- Pre-hook of a Python model built from upstream changes (cx_unify/deltas.py reads it): stages, as the
+    temporary table <model>__upstream_changes (upstream, applies), how the build may use each upstream's
+    changes (upstream_delta); upstreams whose changes do not apply have no row. A post-hook drops it.
+    Nothing on a full build: there dbt-duckdb's Python materialization fails to find the table it made
+    when a pre-hook ran DDL in the same transaction. -#}
+{% macro stage_upstream_changes(upstreams, seeds={}) -%}
+    {%- if is_incremental() -%}
+    create or replace temporary table {{ model.name }}__upstream_changes as
+    select * from (values
+    {%- for upstream in upstreams %}
+        {%- set applies = upstream_delta(upstream, seeds) %}
+        ({{ "'" ~ upstream ~ "'" }}, {{ "'" ~ applies ~ "'" if applies is not none else 'null' }}){% if not loop.last %},{% endif %}
+    {%- endfor %}
+    ) as staged (upstream, applies)
+    where applies is not null
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of a model with `changes`, with its current fingerprints staged: stages the rows this build
+    removes (their `columns`, keys and source_fingerprint): those whose fingerprint is not current, among
+    the candidate keys in delta mode. Nothing on a full build (or of a table built without fingerprints). -#}
+{% macro stage_rows_leaving(keys, columns, delta) -%}
     {%- if builds_only_new_fingerprints() -%}
     {%- set candidates = delta_candidates(delta) -%}
+    {%- set staged = [] -%}
+    {%- for column in keys + columns + ['source_fingerprint'] -%}
+        {%- if column not in staged %}{% do staged.append(column) %}{% endif -%}
+    {%- endfor -%}
     create temporary table {{ current_fingerprints_relation() }}_leaving as
-    select * from {{ this }} as built
+    select {% for column in staged %}built.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+    from {{ this }} as built
     where not exists (
         select 1 from {{ current_fingerprints_relation() }} as current_rows
         where current_rows.source_fingerprint = built.source_fingerprint

@@ -249,7 +249,7 @@ changed_rows as (
     {%- endif -%}
     {%- if changes is not none -%}
         {%- set delete_hooks = ["{{ delete_rows_leaving() }}", "{{ record_changes(" ~ changes ~ ") }}"] -%}
-        {%- set leaving_hooks = ["{{ stage_rows_leaving(" ~ keys ~ ", " ~ delta ~ ") }}"] -%}
+        {%- set leaving_hooks = ["{{ stage_rows_leaving(" ~ keys ~ ", " ~ changes ~ ", " ~ delta ~ ") }}"] -%}
     {%- else -%}
         {%- set delete_hooks = ["{{ " ~ delete_call ~ " }}"] -%}
         {%- set leaving_hooks = [] -%}

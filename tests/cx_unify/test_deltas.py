@@ -1,5 +1,7 @@
-"""upstream_changes: which upstream changes a Python model may build from (cx_unify/deltas.py), on a real
-DuckDB file laid out as the dbt models leave it (macros/deltas.sql)."""
+"""upstream_changes: the upstream changes a Python model builds from (cx_unify/deltas.py), read from what its
+pre-hook staged (stage_upstream_changes, macros/deltas.sql), on a real DuckDB file laid out as the dbt
+models leave it. The rule itself (when changes apply) is tested on a real dbt build in
+tests/dbt/test_dbt_project.py."""
 
 from pathlib import Path
 
@@ -19,18 +21,9 @@ def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _state(con: duckdb.DuckDBPyConnection, upstream: str, built_by: str, since: str | None) -> None:
-    con.execute(
-        f"CREATE OR REPLACE TABLE intermediate.{upstream}__delta AS SELECT ? AS built_by, ? AS since",
-        [built_by, since],
-    )
-
-
-def _consumed(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str | None]]) -> None:
-    con.execute(
-        "CREATE OR REPLACE TABLE intermediate.model__consumed (upstream VARCHAR, built_by VARCHAR, context VARCHAR)"
-    )
-    con.executemany("INSERT INTO intermediate.model__consumed VALUES (?, ?, 'c')", rows)
+def _staged(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str]]) -> None:
+    con.execute("CREATE TEMPORARY TABLE model__upstream_changes (upstream VARCHAR, applies VARCHAR)")
+    con.executemany("INSERT INTO model__upstream_changes VALUES (?, ?)", rows)
 
 
 def _ask(con: duckdb.DuckDBPyConnection) -> dict[str, list] | None:
@@ -39,40 +32,24 @@ def _ask(con: duckdb.DuckDBPyConnection) -> dict[str, list] | None:
     return None if found is None else {name: rel.fetchall() for name, rel in found.items()}
 
 
-def test_changes_since_the_build_the_model_was_built_from(con: duckdb.DuckDBPyConnection) -> None:
-    _state(con, "up_a", "run2", "run1")
-    _state(con, "up_b", "run1", None)  # not built again since the model was: nothing to apply
-    _consumed(con, [("up_a", "run1"), ("up_b", "run1")])
+def test_the_staged_changes_of_each_upstream(con: duckdb.DuckDBPyConnection) -> None:
+    # up_b not built again since the model was: nothing to apply
+    _staged(con, [("up_a", "changes"), ("up_b", "nothing")])
     assert _ask(con) == {"up_a": [("up_a-1", True)], "up_b": []}
 
 
-@pytest.mark.parametrize(
-    "states, consumed",
-    [
-        (
-            {"up_a": ("run3", "run2"), "up_b": ("run1", None)},
-            [("up_a", "run1"), ("up_b", "run1")],
-        ),  # a build missed
-        (
-            {"up_a": ("run2", None), "up_b": ("run1", None)},
-            [("up_a", "run1"), ("up_b", "run1")],
-        ),  # a full build
-        ({"up_a": ("run2", "run1"), "up_b": ("run1", None)}, [("up_a", "run1")]),  # up_b never recorded
-        ({"up_a": ("run2", "run1"), "up_b": ("run1", None)}, [("up_a", "run1"), ("up_b", None)]),
-        ({"up_a": ("run2", "run1")}, [("up_a", "run1"), ("up_b", "run1")]),  # up_b keeps no changes
-    ],
-    ids=["missed build", "full build", "upstream not recorded", "recorded without a build", "no delta table"],
-)
-def test_every_row_is_found_again_when_the_changes_do_not_reach_back(
-    con: duckdb.DuckDBPyConnection, states: dict[str, tuple[str, str | None]], consumed: list
-) -> None:
-    for upstream, (built_by, since) in states.items():
-        _state(con, upstream, built_by, since)
-    _consumed(con, consumed)
+def test_every_row_is_found_again_when_one_upstream_does_not_apply(con: duckdb.DuckDBPyConnection) -> None:
+    _staged(con, [("up_a", "changes")])  # up_b's changes do not reach back to the model's last build
     assert _ask(con) is None
 
 
-def test_a_first_build_has_nothing_recorded(con: duckdb.DuckDBPyConnection) -> None:
-    _state(con, "up_a", "run1", None)
-    _state(con, "up_b", "run1", None)
+def test_a_full_build_stages_nothing(con: duckdb.DuckDBPyConnection) -> None:
+    assert _ask(con) is None
+
+
+def test_only_this_sessions_staging_counts(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    """The staging is a temporary table: a table of that name in the warehouse (left by hand) is not it."""
+    con.execute(
+        "CREATE TABLE main.model__upstream_changes AS SELECT 'up_a' AS upstream, 'changes' AS applies"
+    )
     assert _ask(con) is None

@@ -314,6 +314,82 @@ def test_incremental_nights_equal_a_full_refresh(
         assert third[name] == rows, f"{name}: the incremental nights differ from a full refresh"
 
 
+IDENTITY_CHAIN = "int_identity_nodes int_identity_edges_deterministic int_identity_clusters_deterministic"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "tamper, applies",
+    [
+        ([], True),
+        # the nodes were built once more than the links and clusters saw (a night stopped between them)
+        (["UPDATE intermediate.int_identity_nodes__delta SET built_by = 'a-build-not-consumed'"], False),
+        # the links and clusters were last built by other code or seeds
+        (
+            [
+                f"UPDATE intermediate.{model}__consumed SET context = 'other code'"
+                for model in ("int_identity_edges_deterministic", "int_identity_clusters_deterministic")
+            ],
+            False,
+        ),
+        # no record of what they were built from (built before changes were kept)
+        (
+            [
+                f"DROP TABLE intermediate.{model}__consumed"
+                for model in ("int_identity_edges_deterministic", "int_identity_clusters_deterministic")
+            ],
+            False,
+        ),
+    ],
+    ids=["changes reach back", "a build missed", "other code or seeds", "nothing recorded"],
+)
+def test_a_build_looks_only_at_upstream_changes_when_they_reach_back_to_its_last(
+    tmp_path: Path, faulted_night: Path, query: Callable[..., list[tuple]], tamper: list[str], applies: bool
+) -> None:
+    """The rule of macros/deltas.sql on a real build of the identity chain (nothing new since the night):
+    a link planted in a key group no node carries and twenty nodes' kept links_digest spoiled survive a
+    build that looks only at what changed upstream (the links: candidate key groups; the clusters: the
+    nodes of changed nodes and links), and are deleted and mended by one that looks at everything, which
+    is what a build does when the upstream changes do not reach back to its last."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(faulted_night / "warehouse.duckdb", warehouse)
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "INSERT INTO intermediate.int_identity_edges_deterministic (node_a, node_b, match_rule, match_probability, "
+        "match_key, rule_bit, node_a_fingerprint, node_b_fingerprint, source_fingerprint) "
+        "VALUES ('planted-a', 'planted-b', 'email', 1.0, 'nobody@planted.invalid', 8, 0, 0, 0)"
+    )
+    spoiled = con.execute(
+        "SELECT node_id, links_digest FROM intermediate.int_identity_clusters_deterministic "
+        "WHERE links_digest <> 0 ORDER BY node_id LIMIT 20"
+    ).fetchall()
+    assert len(spoiled) == 20
+    con.executemany(
+        "UPDATE intermediate.int_identity_clusters_deterministic SET links_digest = 0 WHERE node_id = ?",
+        [(node,) for node, _ in spoiled],
+    )
+    for sql in tamper:
+        con.execute(sql)
+    con.close()
+
+    built = _dbt(["run", "--select", IDENTITY_CHAIN], warehouse)
+    assert built.returncode == 0, built.stdout[-3000:]
+
+    planted = query(
+        warehouse,
+        "SELECT count(*) FROM intermediate.int_identity_edges_deterministic WHERE match_key = 'nobody@planted.invalid'",
+    )
+    digests = dict(
+        query(warehouse, "SELECT node_id, links_digest FROM intermediate.int_identity_clusters_deterministic")
+    )
+    if applies:
+        assert planted == [(1,)]
+        assert all(digests[node] == 0 for node, _ in spoiled)
+    else:
+        assert planted == [(0,)]
+        assert all(digests[node] == digest for node, digest in spoiled)
+
+
 @pytest.mark.slow
 def test_a_call_log_exported_twice_counts_each_call_once(
     tmp_path: Path, faulted_landing: Path, query: Callable[..., list[tuple]]
