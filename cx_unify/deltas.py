@@ -4,12 +4,16 @@
 The model's pre-hook stage_upstream_changes decides, per upstream, and stages the answer as the temporary
 table <model>__upstream_changes (upstream, applies: 'changes' or 'nothing'; no row when every row is to
 be found again). This reads it on the same connection (dbt-duckdb runs a Python model on the cursor its
-hooks ran on). Kept here, outside dbt, so that it is tested directly in pytest.
+hooks ran on). A Python model that keeps its own changes stages them with stage_changes. Kept here,
+outside dbt, so that it is tested directly in pytest.
 """
 
 from __future__ import annotations
 
+import uuid
+
 import duckdb
+import pyarrow as pa
 
 
 def _quoted(database: str, schema: str, table: str) -> str:
@@ -37,3 +41,29 @@ def upstream_changes(
         changes = con.sql(f"SELECT * FROM {_quoted(database, schema, upstream + '__changes')}")
         found[upstream] = changes if applies[upstream] == "changes" else changes.limit(0)
     return found
+
+
+def stage_changes(
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    kept: duckdb.DuckDBPyRelation,
+    built: pa.Table,
+    key: str,
+    gone: str,
+) -> None:
+    """Stages what a Python model's build incremental by `key` changes, for its post-hooks
+    (delete_python_rows_leaving, record_python_changes in macros/deltas.sql): the temporary tables
+    <model>__arriving, the keys it builds (`built`), and <model>__leaving, the kept rows it removes:
+    those of the keys it builds again, and those `gone` (a condition on the kept rows) selects."""
+    built_keys = f"_cx_built_{uuid.uuid4().hex[:8]}"
+    con.register(built_keys, built.select([key]))
+    try:
+        con.execute(
+            f'CREATE OR REPLACE TEMPORARY TABLE "{model}__arriving" AS SELECT DISTINCT {key} FROM {built_keys}'
+        )
+        con.execute(
+            f'CREATE OR REPLACE TEMPORARY TABLE "{model}__leaving" AS SELECT * FROM ({kept.sql_query()}) AS kept '
+            f'WHERE {key} IN (SELECT {key} FROM "{model}__arriving") OR ({gone})'
+        )
+    finally:
+        con.unregister(built_keys)

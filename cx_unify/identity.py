@@ -102,7 +102,7 @@ def cluster_representatives_kept(
     digests, compared, redo, found = (f"_cx_{name}_{run}" for name in ("links", "compared", "redo", "found"))
     edge_rows = edges.sql_query()
     node_rows = nodes.project("node_id, source_fingerprint").sql_query()
-    kept_now = _built_by_this_version(con, kept)
+    kept_now = built_by_this_version(con, kept)
     try:
         if kept_now and changes is not None:
             assert kept is not None
@@ -227,7 +227,9 @@ def _clusters_again(con: duckdb.DuckDBPyConnection, redo: str, edge_rows: str) -
         ) from error
 
 
-def _built_by_this_version(con: duckdb.DuckDBPyConnection, kept: duckdb.DuckDBPyRelation | None) -> bool:
+def built_by_this_version(con: duckdb.DuckDBPyConnection, kept: duckdb.DuckDBPyRelation | None) -> bool:
+    """Whether every kept cluster was built by this clustering code (CLUSTERING_VERSION), with the columns
+    it keeps: then cluster_representatives_kept finds again only what changed."""
     if kept is None or not {"node_fingerprint", "links_digest", "clustering_version"} <= set(kept.columns):
         return False
     rows = con.execute(

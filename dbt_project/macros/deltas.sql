@@ -164,21 +164,65 @@
 {#- Post-hook of a model with `changes`: writes <model>__changes (`columns` of the rows removed and added)
     and <model>__delta. -#}
 {% macro record_changes(columns) -%}
-    {%- set delta_built = builds_only_new_fingerprints() -%}
-    {%- set previous = delta_state(this) if delta_built else none -%}
+    {%- if builds_only_new_fingerprints() -%}
+    {{ write_changes(columns,
+        current_fingerprints_relation() ~ '_leaving',
+        "(select * from " ~ this ~ " where source_fingerprint in (select source_fingerprint from "
+            ~ current_fingerprints_relation() ~ "_to_build))") }}
+    {%- else -%}
+    {{ write_changes(columns, none, none) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Writes <model>__changes, `columns` of the rows removed (`removed`, a relation: is_current false) and
+    added (`added`: true), and <model>__delta counted from the build before it; with none, no rows and
+    no build counted from (what a full build, which lists no changes, writes). -#}
+{% macro write_changes(columns, removed, added) -%}
     {%- set listed = columns | join(', ') -%}
+    {%- set previous = delta_state(this) if removed is not none else none -%}
     create or replace table {{ side_relation(this, 'changes') }} as
-    {%- if delta_built %}
-    select {{ listed }}, false as is_current from {{ current_fingerprints_relation() }}_leaving
+    {%- if removed is not none %}
+    select {{ listed }}, false as is_current from {{ removed }} as removed
     union all
-    select {{ listed }}, true as is_current from {{ this }}
-    where source_fingerprint in (select source_fingerprint from {{ current_fingerprints_relation() }}_to_build)
+    select {{ listed }}, true as is_current from {{ added }} as added
     {%- else %}
     select {{ listed }}, true as is_current from {{ this }} where 1 = 0
     {%- endif %};
     create or replace table {{ side_relation(this, 'delta') }} as
     select cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as built_by,
         cast({{ "'" ~ previous['built_by'] ~ "'" if previous is not none else 'null' }} as {{ dbt.type_string() }}) as since
+{%- endmacro %}
+
+{#- The temporary tables a Python model stages of its build's changes (cx_unify/deltas.py,
+    stage_python_changes): <model>__leaving, the rows its build removes; <model>__arriving, the keys of
+    the rows it adds. -#}
+{% macro python_changes_relation(suffix) -%}
+    {{ return(model.name ~ '__' ~ suffix) }}
+{%- endmacro %}
+
+{#- Post-hooks of a Python model incremental by `key` that stages its changes (stage_python_changes):
+    deletes the rows its build removed and that it did not build again, when staged (otherwise
+    `otherwise`, the SQL of a delete that finds them); writes <model>__changes (`columns`) and __delta,
+    no rows when not staged (a full build, or one that looked at everything). -#}
+{% macro delete_python_rows_leaving(key, otherwise) -%}
+    {%- if is_incremental() and temporary_table_exists(python_changes_relation('leaving')) -%}
+    delete from {{ this }}
+    where {{ key }} in (select {{ key }} from {{ python_changes_relation('leaving') }})
+        and {{ key }} not in (select {{ key }} from {{ python_changes_relation('arriving') }})
+    {%- else -%}
+    {{ otherwise }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro record_python_changes(key, columns) -%}
+    {%- if is_incremental() and temporary_table_exists(python_changes_relation('leaving')) -%}
+    {{ write_changes(columns, python_changes_relation('leaving'),
+        "(select * from " ~ this ~ " where " ~ key ~ " in (select " ~ key ~ " from " ~ python_changes_relation('arriving') ~ "))") }};
+    drop table if exists {{ python_changes_relation('leaving') }};
+    drop table if exists {{ python_changes_relation('arriving') }}
+    {%- else -%}
+    {{ write_changes(columns, none, none) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Post-hook of a model built from upstream changes (`delta`, or a Python model reading them through

@@ -242,6 +242,9 @@ changed_rows as (
         ] -%}
     {%- endif -%}
     {#- changes (columns) / delta: changes carried downstream, macros/deltas.sql -#}
+    {%- if delta is not none and changes is none -%}
+        {{ exceptions.raise_compiler_error(model.name ~ ": incremental_by_fingerprint with delta needs changes (the rows leaving are found among the candidates)") }}
+    {%- endif -%}
     {%- set delta_hooks = {'stage': [], 'record': []} -%}
     {%- if delta is not none -%}
         {%- do delta_hooks.stage.append("{{ stage_delta_candidates(" ~ delta ~ ") }}") -%}

@@ -6,9 +6,10 @@ tests/dbt/test_dbt_project.py."""
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
-from cx_unify.deltas import upstream_changes
+from cx_unify.deltas import stage_changes, upstream_changes
 
 
 @pytest.fixture
@@ -53,3 +54,20 @@ def test_only_this_sessions_staging_counts(con: duckdb.DuckDBPyConnection, tmp_p
         "CREATE TABLE main.model__upstream_changes AS SELECT 'up_a' AS upstream, 'changes' AS applies"
     )
     assert _ask(con) is None
+
+
+def test_a_python_models_changes_are_the_kept_rows_it_replaces_or_loses(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    con.execute(
+        "CREATE TABLE intermediate.model AS SELECT * FROM (VALUES ('n1', 'c1', 1), ('n2', 'c1', 2), "
+        "('n3', 'c3', 3)) AS kept (node_id, cluster_node_id, node_fingerprint)"
+    )
+    built = pa.table({"node_id": ["n2", "n4"], "cluster_node_id": ["n2", "n4"]})  # n2 found again, n4 new
+    stage_changes(con, "model", con.table("intermediate.model"), built, "node_id", "node_fingerprint IN (3)")
+    assert sorted(con.execute("SELECT node_id FROM model__arriving").fetchall()) == [("n2",), ("n4",)]
+    # n2's old row (replaced) and n3's (its fingerprint removed upstream: gone); n1 untouched
+    assert sorted(con.execute("SELECT node_id, cluster_node_id FROM model__leaving").fetchall()) == [
+        ("n2", "c1"),
+        ("n3", "c3"),
+    ]

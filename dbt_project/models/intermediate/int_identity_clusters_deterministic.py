@@ -8,11 +8,12 @@ over their nodes and the new ones; rows of nodes gone are deleted after the inse
 from the changes int_identity_nodes and int_identity_edges_deterministic kept of their builds since this
 model's last one (macros/deltas.sql, cx_unify/deltas.py), or, when those do not reach back to it, by
 comparing every node's key groups (links_digest, the digest of the groups a node is in) with the kept
-ones. Clusters built by other clustering code are all found again.
+ones. Clusters built by other clustering code are all found again. A build from the changes keeps its
+own (the rows it removed and added) for int_identity_profiles.
 """
 
-from cx_unify.deltas import upstream_changes
-from cx_unify.identity import NodeChanges, cluster_representatives_kept
+from cx_unify.deltas import stage_changes, upstream_changes
+from cx_unify.identity import NodeChanges, built_by_this_version, cluster_representatives_kept
 
 UPSTREAMS = ["int_identity_nodes", "int_identity_edges_deterministic"]
 
@@ -32,6 +33,16 @@ def model(dbt, session):
             changes = NodeChanges(
                 nodes=found["int_identity_nodes"], edges=found["int_identity_edges_deterministic"]
             )
-    return cluster_representatives_kept(
+    built = cluster_representatives_kept(
         session, dbt.ref("int_identity_nodes"), dbt.ref("int_identity_edges_deterministic"), kept, changes
     )
+    if changes is not None and built_by_this_version(session, kept):
+        # found from the changes: its own changes are kept for int_identity_profiles (the rows of nodes
+        # found again, and of nodes gone: their fingerprints removed upstream)
+        removed = f"SELECT source_fingerprint FROM ({changes.nodes.sql_query()}) WHERE NOT is_current"
+        stage_changes(
+            session, dbt.this.identifier, kept, built, "node_id", f"node_fingerprint IN ({removed})"
+        )
+    # a relation: dbt-duckdb writes it on this connection (an Arrow table it writes through another
+    # cursor, after which the post-hooks no longer see the tables staged here)
+    return session.from_arrow(built)

@@ -1,4 +1,6 @@
-{{ incremental_by_fingerprint(['cluster_node_id'], 'identity_profile_fingerprints()') }}
+{%- set delta = {'upstream': 'int_identity_clusters_deterministic', 'candidates': 'identity_profile_candidates'} -%}
+{{ incremental_by_fingerprint(['cluster_node_id'], 'identity_profile_fingerprints(' ~ delta ~ ')',
+    changes=['cluster_node_id', 'profile_fingerprint', 'source_fingerprint'], delta=delta) }}
 -- One row per deterministic cluster: everything its records say about the person (emails, phones,
 -- birth dates, postcodes, cities, CRM numbers). The probabilistic stage compares these profiles, so a
 -- person's attributes scattered over several records all count as evidence.
@@ -6,7 +8,9 @@
 -- its name readings, the rows of int_identity_profile_names). Two profiles with equal fingerprints
 -- compare alike, so int_identity_pair_comparisons keeps a comparison while both last.
 -- Incremental by cluster: a night builds the clusters whose records changed (source_fingerprint,
--- macros/identity_profiles.sql) and deletes the clusters no longer current.
+-- macros/identity_profiles.sql) and deletes the clusters no longer current. Only the clusters
+-- int_identity_clusters_deterministic changed are looked at (delta, macros/deltas.sql), unless its changes
+-- do not reach back to this model's last build.
 {%- set arrays = ['emails', 'phones', 'birth_dates', 'postcodes', 'postcode_outwards', 'cities', 'crm_ids'] %}
 with
 
