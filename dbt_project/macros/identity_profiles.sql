@@ -2,8 +2,9 @@
     fingerprints (int_identity_nodes.source_fingerprint: which records it holds, and what they say). int_identity_profiles rebuilds the clusters whose fingerprint
     changed (a record joined, left or changed; a cluster now named by a smaller node id) and deletes the
     others that are no longer current. With `delta` (macros/deltas.sql) and its candidates staged, only
-    the candidate clusters. -#}
-{% macro identity_profile_fingerprints(delta=none) -%}
+    the candidate clusters; with `named_only`, only the clusters a record names with a first name
+    (int_identity_profile_names holds no rows of the others). -#}
+{% macro identity_profile_fingerprints(delta=none, named_only=false) -%}
     {%- set candidates = delta_candidates(delta) %}
     select
         clusters.cluster_node_id,
@@ -14,6 +15,9 @@
     where clusters.cluster_node_id in (select cluster_node_id from {{ candidates }})
     {%- endif %}
     group by clusters.cluster_node_id
+    {%- if named_only %}
+    having count(nodes.first_name) > 0
+    {%- endif %}
 {%- endmacro %}
 
 {#- The clusters the rows of `changes` (int_identity_clusters_deterministic__changes: nodes clustered

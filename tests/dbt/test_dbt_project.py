@@ -140,6 +140,7 @@ def _kept_tables(warehouse: Path) -> dict[str, list]:
                 "int_identity_clusters_deterministic",
                 "int_complaint_events_linked",
                 "int_identity_profiles",
+                "int_identity_profile_names",
                 "int_complaint_histories",
             )
         },
@@ -314,7 +315,10 @@ def test_incremental_nights_equal_a_full_refresh(
         assert third[name] == rows, f"{name}: the incremental nights differ from a full refresh"
 
 
-IDENTITY_CHAIN = "int_identity_nodes int_identity_edges_deterministic int_identity_clusters_deterministic int_identity_profiles"
+IDENTITY_CHAIN = (
+    "int_identity_nodes int_identity_edges_deterministic int_identity_clusters_deterministic int_identity_profiles "
+    "int_identity_profile_names"
+)
 
 
 @pytest.mark.slow
@@ -347,10 +351,10 @@ def test_a_build_looks_only_at_upstream_changes_when_they_reach_back_to_its_last
     tmp_path: Path, faulted_night: Path, query: Callable[..., list[tuple]], tamper: list[str], applies: bool
 ) -> None:
     """The rule of macros/deltas.sql on a real build of the identity chain (nothing new since the night):
-    a link planted in a key group no node carries, twenty nodes' kept links_digest spoiled and a profile
-    planted for a cluster that does not exist survive a build that looks only at what changed upstream
-    (the links: candidate key groups; the clusters: the nodes of changed nodes and links; the profiles:
-    the clusters whose rows changed), and are deleted and mended by one that looks at everything, which
+    a link planted in a key group no node carries, twenty nodes' kept links_digest spoiled and a profile and
+    a name planted for a cluster that does not exist survive a build that looks only at what changed upstream
+    (the links: candidate key groups; the clusters: the nodes of changed nodes and links; the profiles and
+    their names: the clusters whose rows changed), and are deleted and mended by one that looks at everything, which
     is what a build does when the upstream changes do not reach back to its last."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(faulted_night / "warehouse.duckdb", warehouse)
@@ -363,6 +367,10 @@ def test_a_build_looks_only_at_upstream_changes_when_they_reach_back_to_its_last
     con.execute(
         "INSERT INTO intermediate.int_identity_profiles (cluster_node_id, profile_fingerprint, source_fingerprint) "
         "SELECT 'planted-cluster', profile_fingerprint, 0 FROM intermediate.int_identity_profiles LIMIT 1"
+    )
+    con.execute(
+        "INSERT INTO intermediate.int_identity_profile_names (cluster_node_id, first_name, source_fingerprint) "
+        "VALUES ('planted-cluster', 'nobody', 0)"
     )
     spoiled = con.execute(
         "SELECT node_id, links_digest FROM intermediate.int_identity_clusters_deterministic "
@@ -389,16 +397,17 @@ def test_a_build_looks_only_at_upstream_changes_when_they_reach_back_to_its_last
     )
     planted_profile = query(
         warehouse,
-        "SELECT count(*) FROM intermediate.int_identity_profiles WHERE cluster_node_id = 'planted-cluster'",
+        "SELECT (SELECT count(*) FROM intermediate.int_identity_profiles WHERE cluster_node_id = 'planted-cluster'), "
+        "(SELECT count(*) FROM intermediate.int_identity_profile_names WHERE cluster_node_id = 'planted-cluster')",
     )
     if applies:
         assert planted == [(1,)]
         assert all(digests[node] == 0 for node, _ in spoiled)
-        assert planted_profile == [(1,)]
+        assert planted_profile == [(1, 1)]
     else:
         assert planted == [(0,)]
         assert all(digests[node] == digest for node, digest in spoiled)
-        assert planted_profile == [(0,)]
+        assert planted_profile == [(0, 0)]
 
 
 @pytest.mark.slow
