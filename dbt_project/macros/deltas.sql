@@ -59,8 +59,12 @@
     {%- if state is none or consumed is none or consumed['built_by'] is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set context = run_query("select " ~ record_context_digest(seeds, ())).rows | first | first -%}
-    {%- if consumed['context'] != context -%}
+    {#- the build's code and seeds, asked once per build (kept in its context, as builds_only_new_fingerprints) -#}
+    {%- set key = '_cx_context_digest|' ~ seeds -%}
+    {%- if key not in context -%}
+        {%- do context.update({key: run_query("select " ~ record_context_digest(seeds, ())).rows | first | first}) -%}
+    {%- endif -%}
+    {%- if consumed['context'] != context[key] -%}
         {{ return(none) }}
     {%- elif state['built_by'] == consumed['built_by'] -%}
         {{ return('nothing') }}
@@ -194,13 +198,13 @@
 {%- endmacro %}
 
 {#- The temporary tables a Python model stages of its build's changes (cx_unify/deltas.py,
-    stage_python_changes): <model>__leaving, the rows its build removes; <model>__arriving, the keys of
+    stage_changes): <model>__leaving, the rows its build removes; <model>__arriving, the keys of
     the rows it adds. -#}
 {% macro python_changes_relation(suffix) -%}
     {{ return(model.name ~ '__' ~ suffix) }}
 {%- endmacro %}
 
-{#- Post-hooks of a Python model incremental by `key` that stages its changes (stage_python_changes):
+{#- Post-hooks of a Python model incremental by `key` that stages its changes (stage_changes):
     deletes the rows its build removed and that it did not build again, when staged (otherwise
     `otherwise`, the SQL of a delete that finds them); writes <model>__changes (`columns`) and __delta,
     no rows when not staged (a full build, or one that looked at everything). -#}
