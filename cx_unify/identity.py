@@ -77,6 +77,7 @@ def cluster_representatives_kept(
     edges: duckdb.DuckDBPyRelation,
     kept: duckdb.DuckDBPyRelation | None,
     changes: NodeChanges | None = None,
+    kept_now: bool | None = None,
 ) -> pa.Table:
     """cluster_representatives kept between builds. `kept` is what the last build wrote (none on a first
     build); the result holds the rows (node_id, cluster_node_id, node_fingerprint, links_digest,
@@ -97,12 +98,15 @@ def cluster_representatives_kept(
     With `changes` (everything that changed upstream since `kept` was built) those nodes are read from
     the changes instead of comparing every node's digest: the nodes removed or added, and both ends of
     every link removed or added (a group that changed had all its links replaced).
+
+    `kept_now`: built_by_this_version(con, kept), when the caller has asked it already (a scan of `kept`).
     """
     run = uuid.uuid4().hex[:8]
     digests, compared, redo, found = (f"_cx_{name}_{run}" for name in ("links", "compared", "redo", "found"))
     edge_rows = edges.sql_query()
     node_rows = nodes.project("node_id, source_fingerprint").sql_query()
-    kept_now = built_by_this_version(con, kept)
+    if kept_now is None:
+        kept_now = built_by_this_version(con, kept)
     try:
         if kept_now and changes is not None:
             assert kept is not None

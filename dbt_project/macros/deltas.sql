@@ -16,13 +16,17 @@
 {%- endmacro %}
 
 {#- Whether a table exists, asked of the database: side tables are made by hooks, which dbt's cache of
-    relations (adapter.get_relation) does not see within the run that made them. -#}
+    relations (adapter.get_relation) does not see within the run that made them. `relation` is a dbt
+    relation, or the name of a temporary table this session holds (one a pre-hook staged). -#}
 {% macro table_exists(relation) -%}
     {%- if not execute -%}{{ return(false) }}{%- endif -%}
-    {%- set found = run_query(
-        "select count(*) from information_schema.tables where lower(table_catalog) = lower('" ~ relation.database
-        ~ "') and lower(table_schema) = lower('" ~ relation.schema ~ "') and lower(table_name) = lower('"
-        ~ relation.identifier ~ "')") -%}
+    {%- if relation is string -%}
+        {%- set where = "table_type = 'LOCAL TEMPORARY' and lower(table_name) = lower('" ~ relation ~ "')" -%}
+    {%- else -%}
+        {%- set where = "lower(table_catalog) = lower('" ~ relation.database ~ "') and lower(table_schema) = lower('"
+            ~ relation.schema ~ "') and lower(table_name) = lower('" ~ relation.identifier ~ "')" -%}
+    {%- endif -%}
+    {%- set found = run_query("select count(*) from information_schema.tables where " ~ where) -%}
     {{ return((found.rows | first | first) > 0) }}
 {%- endmacro %}
 
@@ -74,15 +78,6 @@
     {{ return(none) }}
 {%- endmacro %}
 
-{#- Whether this session holds a temporary table of that name (one a pre-hook staged). -#}
-{% macro temporary_table_exists(name) -%}
-    {%- if not execute -%}{{ return(false) }}{%- endif -%}
-    {%- set found = run_query(
-        "select count(*) from information_schema.tables where table_type = 'LOCAL TEMPORARY'"
-        ~ " and lower(table_name) = lower('" ~ name ~ "')") -%}
-    {{ return((found.rows | first | first) > 0) }}
-{%- endmacro %}
-
 {#- The temporary table of this build's candidate keys, staged by the pre-hook stage_delta_candidates
     when the build applies the upstream's changes (which it decides once), or none when every key is
     found again. -#}
@@ -91,7 +86,7 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set candidates = current_fingerprints_relation() ~ '_candidates' -%}
-    {{ return(candidates if temporary_table_exists(candidates) else none) }}
+    {{ return(candidates if table_exists(candidates) else none) }}
 {%- endmacro %}
 
 {#- Pre-hook of a model with `delta` ({'upstream': model name, 'candidates': the name of a macro that selects
@@ -204,12 +199,23 @@
     {{ return(model.name ~ '__' ~ suffix) }}
 {%- endmacro %}
 
+{#- Whether this build of a Python model staged its changes (stage_changes: an incremental build that
+    looked only at what changed). Asked once per build and kept in its context, as
+    builds_only_new_fingerprints: its post-hooks agree, and the last one drops the tables. -#}
+{% macro python_changes_staged() -%}
+    {%- set key = '_cx_python_changes_staged' -%}
+    {%- if key not in context -%}
+        {%- do context.update({key: is_incremental() and table_exists(python_changes_relation('leaving'))}) -%}
+    {%- endif -%}
+    {{ return(context[key]) }}
+{%- endmacro %}
+
 {#- Post-hooks of a Python model incremental by `key` that stages its changes (stage_changes):
     deletes the rows its build removed and that it did not build again, when staged (otherwise
     `otherwise`, the SQL of a delete that finds them); writes <model>__changes (`columns`) and __delta,
     no rows when not staged (a full build, or one that looked at everything). -#}
 {% macro delete_python_rows_leaving(key, otherwise) -%}
-    {%- if is_incremental() and temporary_table_exists(python_changes_relation('leaving')) -%}
+    {%- if python_changes_staged() -%}
     delete from {{ this }}
     where {{ key }} in (select {{ key }} from {{ python_changes_relation('leaving') }})
         and {{ key }} not in (select {{ key }} from {{ python_changes_relation('arriving') }})
@@ -219,7 +225,7 @@
 {%- endmacro %}
 
 {% macro record_python_changes(key, columns) -%}
-    {%- if is_incremental() and temporary_table_exists(python_changes_relation('leaving')) -%}
+    {%- if python_changes_staged() -%}
     {{ write_changes(columns, python_changes_relation('leaving'),
         "(select * from " ~ this ~ " where " ~ key ~ " in (select " ~ key ~ " from " ~ python_changes_relation('arriving') ~ "))") }};
     drop table if exists {{ python_changes_relation('leaving') }};

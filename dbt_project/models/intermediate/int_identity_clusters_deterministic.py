@@ -33,10 +33,16 @@ def model(dbt, session):
             changes = NodeChanges(
                 nodes=found["int_identity_nodes"], edges=found["int_identity_edges_deterministic"]
             )
+    kept_now = built_by_this_version(session, kept)
     built = cluster_representatives_kept(
-        session, dbt.ref("int_identity_nodes"), dbt.ref("int_identity_edges_deterministic"), kept, changes
+        session,
+        dbt.ref("int_identity_nodes"),
+        dbt.ref("int_identity_edges_deterministic"),
+        kept,
+        changes,
+        kept_now=kept_now,
     )
-    if changes is not None and built_by_this_version(session, kept):
+    if changes is not None and kept_now:
         # found from the changes: its own changes are kept for int_identity_profiles (the rows of nodes
         # found again, and of nodes gone: their fingerprints removed upstream)
         removed = f"SELECT source_fingerprint FROM ({changes.nodes.sql_query()}) WHERE NOT is_current"
