@@ -150,12 +150,17 @@ def _orphan_histories() -> CheckSpec:
         "was quarantined or never exported), several complaint sources do, or the ticket source sources.yml "
         "ties the history to (complaint_source) has none; they are in no journey or ownership mart (a "
         "ticket deleted in the service system is withdrawn with its history)",
-        """WITH histories AS (
-    SELECT source, complaint_id, count(*) AS changes
-    FROM staging.stg_service__complaint_events GROUP BY source, complaint_id
-),
-linked AS (  -- the link rule is int_complaint_events_linked's own (macros/complaint_events_linked.sql)
+        # the histories that link to nothing are found before their changes are counted (counting every
+        # history's changes was half of the check)
+        """WITH linked AS (  -- the link rule is int_complaint_events_linked's own (macros/complaint_events_linked.sql)
     SELECT DISTINCT source, complaint_id FROM intermediate.int_complaint_events_linked
+),
+histories AS (
+    SELECT source, complaint_id, count(*) AS changes
+    FROM staging.stg_service__complaint_events AS events
+    WHERE NOT EXISTS (
+        SELECT 1 FROM linked WHERE linked.source = events.source AND linked.complaint_id = events.complaint_id)
+    GROUP BY source, complaint_id
 ),
 records AS (
     SELECT complaint_id, count(*) AS complaint_records FROM staging.stg_service__complaints GROUP BY complaint_id
@@ -171,9 +176,7 @@ SELECT histories.source, histories.complaint_id, histories.changes,
 FROM histories
 LEFT JOIN records ON histories.complaint_id = records.complaint_id
 LEFT JOIN ops.history_sources AS tied ON tied.source = histories.source
-WHERE NOT EXISTS (
-        SELECT 1 FROM linked WHERE linked.source = histories.source AND linked.complaint_id = histories.complaint_id)
-    AND histories.complaint_id NOT IN (SELECT complaint_id FROM deleted)
+WHERE histories.complaint_id NOT IN (SELECT complaint_id FROM deleted)
 ORDER BY histories.changes DESC, histories.source, histories.complaint_id""",
         unit="change histories",
         entity=("source", "complaint_id"),
