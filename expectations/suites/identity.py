@@ -50,14 +50,24 @@ def checks() -> list[CheckSpec]:
             "apart (a split the matcher missed; a household sharing a landline has different names, and "
             "namesakes on one landline whose CRM numbers or birth dates differ are two people: not counted)",
             # customers of one phone and name, pairwise; a pair the matcher keeps apart on purpose (both hold
-            # CRM numbers or birth dates, none shared: its vetoes) is not a split
-            """WITH held AS (
-                   SELECT n.phone_e164 AS phone, n.name_key, m.customer_key,
-                          coalesce(list(DISTINCT n.crm_id) FILTER (WHERE n.crm_id IS NOT NULL), []) AS crm_ids,
-                          coalesce(list(DISTINCT n.birth_date) FILTER (WHERE n.birth_date IS NOT NULL), [])
-                              AS birth_dates
+            # CRM numbers or birth dates, none shared: its vetoes) is not a split. The few phones and names
+            # in two customers are found first, and only their records' lists built
+            """WITH keyed AS (
+                   SELECT n.phone_e164 AS phone, n.name_key, n.crm_id, n.birth_date, m.customer_key
                    FROM intermediate.int_identity_nodes n JOIN marts.customer_identity_map m USING (node_id)
-                   WHERE n.phone_e164 IS NOT NULL AND n.name_key IS NOT NULL GROUP BY ALL
+                   WHERE n.phone_e164 IS NOT NULL AND n.name_key IS NOT NULL
+               ),
+               spread AS (
+                   SELECT phone, name_key FROM keyed GROUP BY ALL HAVING min(customer_key) <> max(customer_key)
+               ),
+               held AS (
+                   SELECT k.phone, k.name_key, k.customer_key,
+                          coalesce(list(DISTINCT k.crm_id) FILTER (WHERE k.crm_id IS NOT NULL), []) AS crm_ids,
+                          coalesce(list(DISTINCT k.birth_date) FILTER (WHERE k.birth_date IS NOT NULL), [])
+                              AS birth_dates
+                   FROM keyed k
+                   WHERE EXISTS (SELECT 1 FROM spread s WHERE s.phone = k.phone AND s.name_key = k.name_key)
+                   GROUP BY ALL
                ),
                split AS (
                    SELECT a.phone, a.name_key, a.customer_key AS one, b.customer_key AS other
