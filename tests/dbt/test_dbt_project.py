@@ -411,6 +411,30 @@ def test_a_build_looks_only_at_upstream_changes_when_they_reach_back_to_its_last
 
 
 @pytest.mark.slow
+def test_the_comparisons_test_fails_on_a_pair_not_compared_and_one_compared_but_not_a_pair(
+    tmp_path: Path, faulted_night: Path
+) -> None:
+    """compares_every_profile_pair (macros/tests) passes on a night's comparisons and fails, with one
+    failing row each, when a pair that blocks together has no comparison and a comparison is of no pair."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(faulted_night / "warehouse.duckdb", warehouse)
+    selected = ["test", "--select", "test_name:compares_every_profile_pair"]
+    passed = _dbt(selected, warehouse)
+    assert passed.returncode == 0, passed.stdout[-3000:]
+
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "DELETE FROM intermediate.int_identity_pair_comparisons WHERE (profile_a, profile_b) IN "
+        "(SELECT (profile_a, profile_b) FROM intermediate.int_identity_pair_comparisons "
+        "WHERE profile_a <> profile_b ORDER BY profile_a, profile_b LIMIT 1)"
+    )
+    con.execute("INSERT INTO intermediate.int_identity_pair_comparisons (profile_a, profile_b) VALUES (1, 2)")
+    con.close()
+    failed = _dbt(selected, warehouse)
+    assert failed.returncode != 0
+    assert "Got 2 results" in failed.stdout, failed.stdout[-3000:]
+
+
 def test_a_call_log_exported_twice_counts_each_call_once(
     tmp_path: Path, faulted_landing: Path, query: Callable[..., list[tuple]]
 ) -> None:
