@@ -20,6 +20,12 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- The delta (macros/deltas.sql) of the models kept by deterministic cluster, int_identity_profiles and
+    int_identity_profile_names: both build from int_identity_clusters_deterministic's changes. -#}
+{% macro identity_cluster_delta() -%}
+    {{ return({'upstream': 'int_identity_clusters_deterministic', 'candidates': 'identity_profile_candidates'}) }}
+{%- endmacro %}
+
 {#- The clusters the rows of `changes` (int_identity_clusters_deterministic__changes: nodes clustered
     again, gone, new) were or are in: the only profiles whose records may have changed. -#}
 {% macro identity_profile_candidates(changes) -%}

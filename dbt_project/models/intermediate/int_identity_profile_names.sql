@@ -1,4 +1,4 @@
-{%- set delta = {'upstream': 'int_identity_clusters_deterministic', 'candidates': 'identity_profile_candidates'} -%}
+{%- set delta = identity_cluster_delta() -%}
 {{ incremental_by_fingerprint(['cluster_node_id'], 'identity_profile_fingerprints(' ~ delta ~ ', named_only=true)',
     changes=['cluster_node_id', 'source_fingerprint'], delta=delta) }}
 -- One row per deterministic cluster and distinct way its records write the person's name.

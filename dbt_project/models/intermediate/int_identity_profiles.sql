@@ -1,4 +1,4 @@
-{%- set delta = {'upstream': 'int_identity_clusters_deterministic', 'candidates': 'identity_profile_candidates'} -%}
+{%- set delta = identity_cluster_delta() -%}
 {{ incremental_by_fingerprint(['cluster_node_id'], 'identity_profile_fingerprints(' ~ delta ~ ')',
     changes=['cluster_node_id', 'profile_fingerprint', 'source_fingerprint'], delta=delta) }}
 -- One row per deterministic cluster: everything its records say about the person (emails, phones,
