@@ -143,8 +143,22 @@ def _headers_hint(source: Source, headers: list[str]) -> str:
     return hint
 
 
+def _trimmed(expr: str) -> str:
+    """`expr` without the spaces around it (DuckDB's trim: the space and Unicode's other spaces, no tab),
+    NULL if empty. Most cells are ASCII (no byte longer than its character) with no space at either end:
+    they skip the trim, which decodes every character and was the mapping's largest cost (SF 10's ticket
+    updates: half of it). Only a file's column takes the test: a `sql:` mapping's expression is not
+    written three times."""
+    if not re.fullmatch(r'"(?:[^"]|"")+"', expr):
+        return f"nullif(trim({expr}), '')"
+    return (
+        f"CASE WHEN strlen({expr}) = length({expr}) AND NOT ({expr} LIKE ' %' OR {expr} LIKE '% ') "
+        f"THEN nullif({expr}, '') ELSE nullif(trim({expr}), '') END"
+    )
+
+
 def _text(expr: str, value_map: dict[str, object] | None) -> str:
-    text = f"nullif(trim({expr}), '')"
+    text = _trimmed(expr)
     if not value_map:
         return text
     cases = " ".join(f"WHEN {lit(str(k).lower())} THEN {lit(v)}" for k, v in value_map.items())
@@ -161,6 +175,8 @@ _HALF_DAY = "\\s[AaPp][Mm]$"
 _DAY_OR_MONTH_FIRST = (
     "^\\s*\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{2,4}(\\s|$)"  # 06/01/2026, 6.1.26: which is the month?
 )
+# a time in Z (UTC) as ISO writes it (RFC 3339 allows a lower-case z)
+_ZULU_FORMATS = tuple(f"%Y-%m-%d{t}%H:%M:%S{f}{z}" for z in "Zz" for t in "T " for f in ("", ".%f"))
 # what DuckDB's own cast may read when no format does: ISO dates and times only (it ignores what follows
 # a time, e.g. ' PM' or ' Uhr', and would read 10:00 PM as 10:00)
 _ISO = "^\\s*\\d{4}-\\d{2}-\\d{2}([ T]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?)?\\s*$"
@@ -246,9 +262,13 @@ def _typed(column: Column, text: str, source: Source) -> str:
         # before it is dropped) or a zone name (UTC, GMT, Europe/Paris) states the instant; a zone
         # abbreviation (CET, BST: British or Bangladesh?) is ambiguous and reads as nothing (quarantined)
         unspaced = f"regexp_replace({text}, '\\s+([+-]\\d\\d(:?\\d\\d)?|Z)$', '\\1')"
+        # an ISO time in Z (UTC) reads by one strptime, apart from the general offset's regexes
+        zulu = (
+            f"CASE WHEN right({text}, 1) IN ('Z', 'z') THEN try_strptime({text}, {_list(_ZULU_FORMATS)}) END"
+        )
         # (coalesce reads its second argument only where the first is NULL: most values take one strptime)
         return (
-            f"coalesce({formatted}, CASE WHEN regexp_matches({text}, '{_OFFSET}') "
+            f"coalesce({zulu}, {formatted}, CASE WHEN regexp_matches({text}, '{_OFFSET}') "
             f"THEN timezone('UTC', try_cast({unspaced} AS TIMESTAMPTZ)) "
             f"WHEN regexp_matches({text}, '{_ZONE_NAME}') THEN timezone('UTC', try_cast({text} AS TIMESTAMPTZ)) "
             f"WHEN regexp_matches({text}, '{_ZONE_ABBREVIATION}') AND NOT regexp_matches({text}, '{_HALF_DAY}') "
@@ -408,7 +428,7 @@ WITH texts AS (
   SELECT *, {", ".join(typed_cols)} FROM texts
 ), checked AS (
   SELECT *,
-    nullif(array_to_string(list_filter([{", ".join(reasons)}], lambda x: x IS NOT NULL), '; '), '') AS _reason
+    nullif(concat_ws('; ', {", ".join(reasons) or "NULL"}), '') AS _reason
   FROM typed
 )
 SELECT {names}, _row, {extra} AS _extra,

@@ -464,6 +464,40 @@ def test_a_zone_written_after_the_time_states_the_instant(tmp_path: Path) -> Non
     assert half_day == 10
 
 
+def test_cells_lose_the_spaces_around_them_and_utc_times_in_z_read_as_utc(tmp_path: Path) -> None:
+    """A cell loses the spaces at its ends (also a no-break space, U+00A0, and its Unicode kin) but keeps
+    those inside; a cell of spaces only is empty (a required one is quarantined). A time ending in Z is
+    UTC whatever the source's zone, with or without seconds or their fraction, in upper or lower case."""
+    (tmp_path / "x").mkdir()
+    rows = [
+        ("1", "2026-07-01T10:00:00Z", " open "),
+        ("\u00a02", "2026-07-01 10:00:00.25Z", "on hold\u00a0"),
+        ("3 ", "2026-07-01T10:00Z", "\u3000pending"),
+        ("4", " 2026-07-01T10:00:00.123456789Z ", "open"),
+        ("  ", "2026-07-01T10:00:00Z", "open"),
+        ("6", "2026-07-01T10:00:00z", "\topen"),
+    ]
+    lines = ["id,created,status"] + [",".join(r) for r in rows]
+    (tmp_path / "x" / "a.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    con, result = _ingest_one(
+        tmp_path,
+        "sources:\n  - {name: s, kind: complaints, path: 'x/*.csv', timezone: America/New_York,\n"
+        "     mapping: {complaint_id: id, created_at: created, status: status}}\n",
+    )
+    assert (result.rows_loaded, result.rows_quarantined) == (5, 1), result
+    assert con.execute(
+        "SELECT complaint_id, created_at::VARCHAR, status FROM raw.complaints ORDER BY _row"
+    ).fetchall() == [
+        ("1", "2026-07-01 10:00:00", "open"),
+        ("2", "2026-07-01 10:00:00.25", "on hold"),
+        ("3", "2026-07-01 10:00:00", "pending"),
+        ("4", "2026-07-01 10:00:00.123456", "open"),
+        ("6", "2026-07-01 10:00:00", "\topen"),  # a tab is not a space: kept, as DuckDB's trim keeps it
+    ]
+    [(row, reason)] = con.execute("SELECT row, reason FROM ops.quarantine").fetchall()
+    assert row == 5 and "column 'complaint_id' (header 'id'): required value is missing" in reason
+
+
 def test_a_count_that_is_not_whole_is_quarantined(tmp_path: Path) -> None:
     """A whole-number column took 1.234 (a thousands separator: 1 234) as 1, silently; 12.0 stays 12."""
     (tmp_path / "w").mkdir()
