@@ -145,10 +145,10 @@ def _headers_hint(source: Source, headers: list[str]) -> str:
 
 def _trimmed(expr: str) -> str:
     """`expr` without the spaces around it (DuckDB's trim: the space and Unicode's other spaces, no tab),
-    NULL if empty. Most cells are ASCII (no byte longer than its character) with no space at either end:
-    they skip the trim, which decodes every character and was the mapping's largest cost (SF 10's ticket
-    updates: half of it). Only a file's column takes the test: a `sql:` mapping's expression is not
-    written three times."""
+    NULL if empty. Most cells are ASCII (as many bytes as characters) with no space at either end: they
+    skip the trim, which decodes every character and was the mapping's largest cost (half of it for SF
+    10's ticket updates). Only a file's own column takes the test: a `sql:` mapping's expression is
+    trimmed as before, not written out three times."""
     if not re.fullmatch(r'"(?:[^"]|"")+"', expr):
         return f"nullif(trim({expr}), '')"
     return (
