@@ -149,8 +149,8 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook of a model with `changes`, after the insert: deletes the rows staged as leaving (those of
-    keys built again are gone already, replaced by the insert). -#}
+{#- Post-hook of a model with `changes`, after the insert: deletes the rows staged as leaving (among them
+    the old rows of keys built again: the build appends). -#}
 {% macro delete_rows_leaving() -%}
     {%- if builds_only_new_fingerprints() -%}
     delete from {{ this }}
