@@ -220,7 +220,7 @@ changed_rows as (
     qualifying) are deleted. The build appends (dbt's append strategy): the old rows of a key built again
     carry a fingerprint that is no longer current, so that delete removes them too, in the same
     transaction. A delete+insert's delete by `keys` before it joined every row's text keys, again (SF 10's
-    incremental night: 1.0 s over the kept models). `keys` stays the model's unique_key: the tests and the
+    incremental night: 1.2 s over the kept models). `keys` stays the model's unique_key: the tests and the
     analyst file's patch read it. The temporary tables exist only while dbt builds the model: its
     compiled SQL does not run on its own (dbt show, by hand). -#}
 {% macro incremental_by_fingerprint(keys, fingerprints_call, record=none, changes=none, delta=none) -%}
