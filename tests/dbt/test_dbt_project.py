@@ -435,6 +435,7 @@ def test_the_comparisons_test_fails_on_a_pair_not_compared_and_one_compared_but_
     assert "Got 2 results" in failed.stdout, failed.stdout[-3000:]
 
 
+@pytest.mark.slow
 def test_a_call_log_exported_twice_counts_each_call_once(
     tmp_path: Path, faulted_landing: Path, query: Callable[..., list[tuple]]
 ) -> None:
