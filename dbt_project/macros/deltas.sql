@@ -6,10 +6,13 @@
       they are counted from (since: the one before it; null after a full build, whose changes are not
       listed).
     A model downstream with `delta` builds from them: it finds again only the keys the changed rows touch
-    (its candidates), when it was last built from the upstream build they are counted from, or from the
-    upstream's latest build itself (nothing changed since), and by the same code and seeds. It records
-    which upstream build it is now built from in <model>__consumed. Otherwise it finds every key again,
-    as on a full build. -#}
+    (its candidates), when, for each of its upstreams, it was last built from the upstream build they are
+    counted from, or from the upstream's latest build itself (nothing changed since), and by the same code,
+    seeds and inputs. It records which upstream builds it is now built from in <model>__consumed.
+    Otherwise it finds every key again, as on a full build.
+    `delta`: {'upstreams': {upstream model: the name of a macro that selects the candidate keys from a
+    relation of its changes}, 'seeds': {seed: [columns]}, 'inputs': [names of macros that each give a
+    scalar SQL expression of something else the rows are built from, e.g. a table written outside dbt]}. -#}
 
 {% macro side_relation(relation, suffix) -%}
     {{ return(relation.incorporate(path={'identifier': relation.identifier ~ '__' ~ suffix})) }}
@@ -53,8 +56,9 @@
 {#- How this build may use `upstream`'s changes (the one rule; a Python model has it staged by
     stage_upstream_changes): 'changes' when this model was last built from the build they are counted
     from; 'nothing' when it was built from the upstream's latest build (nothing changed since); none when
-    neither, when the code or `seeds` changed since, or on a full build: every key is found again. -#}
-{% macro upstream_delta(upstream_name, seeds) -%}
+    neither, when the code, `seeds`, `inputs` or the `macros` named changed since (record_context_digest),
+    or on a full build: every key is found again. -#}
+{% macro upstream_delta(upstream_name, seeds, inputs=(), macros=()) -%}
     {%- if not execute or model.resource_type == 'unit_test' or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
@@ -63,10 +67,10 @@
     {%- if state is none or consumed is none or consumed['built_by'] is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {#- the build's code and seeds, asked once per build (kept in its context, as builds_only_new_fingerprints) -#}
-    {%- set key = '_cx_context_digest|' ~ seeds -%}
+    {#- the build's code, seeds and inputs, asked once per build (kept in its context, as builds_only_new_fingerprints) -#}
+    {%- set key = '_cx_context_digest|' ~ seeds ~ '|' ~ inputs ~ '|' ~ macros -%}
     {%- if key not in context -%}
-        {%- do context.update({key: run_query("select " ~ record_context_digest(seeds, ())).rows | first | first}) -%}
+        {%- do context.update({key: run_query("select " ~ record_context_digest(seeds, (), inputs, macros)).rows | first | first}) -%}
     {%- endif -%}
     {%- if consumed['context'] != context[key] -%}
         {{ return(none) }}
@@ -89,16 +93,26 @@
     {{ return(candidates if table_exists(candidates) else none) }}
 {%- endmacro %}
 
-{#- Pre-hook of a model with `delta` ({'upstream': model name, 'candidates': the name of a macro that selects
-    the candidate keys from a changes relation, 'seeds': {seed: [columns]}}): stages the candidate keys
-    when the build applies the upstream's changes (upstream_delta); nothing otherwise. -#}
+{#- Pre-hook of a model with `delta` (see the top of this file): stages the candidate keys, the union of
+    each upstream's candidates from its changes, when the build applies every upstream's changes
+    (upstream_delta); nothing otherwise. -#}
 {% macro stage_delta_candidates(delta) -%}
     {%- if builds_only_new_fingerprints() -%}
-    {%- set applies = upstream_delta(delta.upstream, delta.get('seeds', {})) -%}
-    {%- if applies is not none -%}
-    {%- set changes = side_relation(ref(delta.upstream), 'changes') -%}
+    {%- set selects = [] -%}
+    {%- for upstream, candidates in delta.upstreams.items() -%}
+        {%- set applies = upstream_delta(upstream, delta.get('seeds', {}), delta.get('inputs', ()), delta.upstreams.values() | list) -%}
+        {%- if applies is not none -%}
+            {%- set changes = side_relation(ref(upstream), 'changes') -%}
+            {%- do selects.append(context.get(candidates)("(select * from " ~ changes ~ (" where 1 = 0" if applies == 'nothing' else "") ~ ")")) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if selects | length == delta.upstreams | length -%}
     create temporary table {{ current_fingerprints_relation() }}_candidates as
-    {{ context.get(delta.candidates)("(select * from " ~ changes ~ (" where 1 = 0" if applies == 'nothing' else "") ~ ")") }}
+    {% for select in selects -%}
+    ({{ select }}){% if not loop.last %}
+    union
+    {% endif %}
+    {%- endfor -%}
     {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -123,8 +137,11 @@
 
 {#- Pre-hook of a model with `changes`, with its current fingerprints staged: stages the rows this build
     removes (their `columns`, keys and source_fingerprint): those whose fingerprint is not current, among
-    the candidate keys in delta mode. Nothing on a full build (or of a table built without fingerprints). -#}
-{% macro stage_rows_leaving(keys, columns, delta) -%}
+    the candidate keys in delta mode, and among the records whose fingerprints are staged when a model
+    incremental by record (record_inputs: its (seeds, vars)) stages only the records tonight's new file
+    versions touch (record_delta_applies). Nothing on a full build (or of a table built without
+    fingerprints). -#}
+{% macro stage_rows_leaving(keys, columns, delta, record_inputs=none) -%}
     {%- if builds_only_new_fingerprints() -%}
     {%- set candidates = delta_candidates(delta) -%}
     {%- set staged = [] -%}
@@ -143,6 +160,14 @@
             select 1 from {{ candidates }} as candidates
             where {% for key in keys -%}
                 candidates.{{ key }} is not distinct from built.{{ key }}{% if not loop.last %} and {% endif %}
+            {%- endfor %}
+        )
+    {%- endif -%}
+    {%- if record_inputs is not none and record_delta_applies(*record_inputs) %}
+        and exists (
+            select 1 from {{ current_fingerprints_relation() }} as touched
+            where {% for key in keys -%}
+                touched.{{ key }} is not distinct from built.{{ key }}{% if not loop.last %} and {% endif %}
             {%- endfor %}
         )
     {%- endif -%}
@@ -237,14 +262,14 @@
 
 {#- Post-hook of a model built from upstream changes (`delta`, or a Python model reading them through
     cx_unify/deltas.py): records, per upstream model, the build it is now built from, and the context
-    (code, seeds) it was built with. -#}
-{% macro record_consumed(upstreams, seeds={}) -%}
+    (code, seeds, inputs, the macros named: upstream_delta) it was built with. -#}
+{% macro record_consumed(upstreams, seeds={}, inputs=(), macros=()) -%}
     create or replace table {{ side_relation(this, 'consumed') }} as
     {%- for upstream in upstreams %}
     {%- set state = delta_state(ref(upstream)) %}
     select cast('{{ upstream }}' as {{ dbt.type_string() }}) as upstream,
         cast({{ "'" ~ state['built_by'] ~ "'" if state is not none else 'null' }} as {{ dbt.type_string() }}) as built_by,
-        {{ record_context_digest(seeds, ()) }} as context
+        {{ record_context_digest(seeds, (), inputs, macros) }} as context
     {%- if not loop.last %}
     union all
     {%- endif %}

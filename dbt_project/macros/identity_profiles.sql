@@ -23,7 +23,7 @@
 {#- The delta (macros/deltas.sql) of the models kept by deterministic cluster, int_identity_profiles and
     int_identity_profile_names: both build from int_identity_clusters_deterministic's changes. -#}
 {% macro identity_cluster_delta() -%}
-    {{ return({'upstream': 'int_identity_clusters_deterministic', 'candidates': 'identity_profile_candidates'}) }}
+    {{ return({'upstreams': {'int_identity_clusters_deterministic': 'identity_profile_candidates'}}) }}
 {%- endmacro %}
 
 {#- The clusters the rows of `changes` (int_identity_clusters_deterministic__changes: nodes clustered

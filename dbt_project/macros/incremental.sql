@@ -76,14 +76,15 @@ changed_rows as (
     to build through changed_records; records gone from raw are deleted after the insert.
     A night that only added file versions to raw fingerprints only the records those versions touch
     (record_delta_applies); the model keeps, beside itself, the file versions it was built from
-    (<model>__built_versions). -#}
-{% macro incremental_by_record(raw_table, keys, seeds={}, vars=[]) -%}
+    (<model>__built_versions). With `changes` (its columns), it keeps the rows its build removed and added
+    for the models downstream (macros/deltas.sql). -#}
+{% macro incremental_by_record(raw_table, keys, seeds={}, vars=[], changes=none) -%}
     {%- set unique_key = [] -%}
     {%- for mine, _ in keys %}{% do unique_key.append(mine) %}{% endfor -%}
     {%- set raw_call = "source('raw', '" ~ raw_table ~ "')" -%}
     {{ incremental_by_fingerprint(unique_key,
         "record_fingerprints(" ~ raw_call ~ ", " ~ keys ~ ", " ~ seeds ~ ", " ~ vars ~ ")",
-        [raw_call, keys, seeds, vars]) }}
+        [raw_call, keys, seeds, vars], changes=changes) }}
 {%- endmacro %}
 
 {#- The file versions of `raw` (path, SHA-256) with their rows and latest load time: what the records of
@@ -104,10 +105,14 @@ changed_rows as (
 {%- endmacro %}
 
 {#- A scalar SQL expression: the digest of everything but raw rows a record's rows are built from (the
-    model's code, its seeds' rows, its variables), as record_fingerprints mixes them in. -#}
-{% macro record_context_digest(seeds, vars) -%}
-    {%- set inputs = ["'" ~ code_digest([model.unique_id]) ~ "'"] + record_input_parts(seeds, vars) -%}
-    cast({{ digest(inputs | join(" || '|' || ")) }} as {{ dbt.type_string() }})
+    model's code, its seeds' rows, its variables), as record_fingerprints mixes them in; and of `inputs`,
+    the names of macros that each give a scalar SQL expression of another input (a delta's: a table written
+    outside dbt), and the code of the macros named in `macros` (called by name, so not in the model's
+    own dependencies: a delta's candidates). -#}
+{% macro record_context_digest(seeds, vars, inputs=(), macros=()) -%}
+    {%- set parts = ["'" ~ code_digest([model.unique_id], macros) ~ "'"] + record_input_parts(seeds, vars) -%}
+    {%- for name in inputs %}{% do parts.append("cast((" ~ context.get(name)() ~ ") as " ~ dbt.type_string() ~ ")") %}{% endfor -%}
+    cast({{ digest(parts | join(" || '|' || ")) }} as {{ dbt.type_string() }})
 {%- endmacro %}
 
 {#- The table of the file versions a model incremental by record was last built from. -#}
@@ -119,9 +124,20 @@ changed_rows as (
     file versions touch: it holds its rows by fingerprint, was last built by the same code, seeds and
     variables, and every file version it was built from is still in raw, with the same rows and load
     time (none replaced, withdrawn, forgotten or loaded again). Then no other record's raw rows changed,
-    so no other record's fingerprint did. Otherwise every record is fingerprinted, as on a full build. -#}
+    so no other record's fingerprint did. Otherwise every record is fingerprinted, as on a full build.
+    Asked once per build, after the pre-hook staged the current file versions, and kept in the build's
+    context (as builds_only_new_fingerprints): the hooks that stage, find leaving and delete agree. -#}
 {% macro record_delta_applies(seeds, vars) -%}
-    {%- if not execute or model.resource_type == 'unit_test' or not builds_only_new_fingerprints() -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set key = '_cx_record_delta_applies' -%}
+    {%- if key not in context -%}
+        {%- do context.update({key: record_delta_holds(seeds, vars)}) -%}
+    {%- endif -%}
+    {{ return(context[key]) }}
+{%- endmacro %}
+
+{% macro record_delta_holds(seeds, vars) -%}
+    {%- if model.resource_type == 'unit_test' or not builds_only_new_fingerprints() -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set built = built_versions_relation() -%}
@@ -170,16 +186,18 @@ changed_rows as (
     from {{ current_fingerprints_relation() }}_versions as versions
 {%- endmacro %}
 
-{#- md5 of the code of the given nodes (unique ids) and of every macro of this project they call, directly,
+{#- md5 of the code of the given nodes (unique ids), of the macros of this project named in `macros`, and of
+    every macro of this project they call, directly,
     through other macros or through adapter.dispatch (<adapter>__ / default__ implementations): kept rows
     built by other code are built again. (Not covered: Python functions registered into DuckDB, e.g.
     cx_e164, macros of dbt itself or of its adapter, and DuckDB's own functions: after upgrading or
     changing one of these, run `cx-unify run --full-refresh`; the analyst file is then written in full by itself, see
     pipelines/publish/analyst_file.py.) -#}
-{% macro code_digest(node_ids) -%}
+{% macro code_digest(node_ids, macros=()) -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set parts = [] -%}
     {%- set todo = [] -%}
+    {%- for name in macros %}{% do todo.append('macro.' ~ project_name ~ '.' ~ name) %}{% endfor -%}
     {%- set seen = [] -%}
     {%- for node_id in node_ids -%}
         {%- set node = graph.get('nodes', {}).get(node_id) -%}  {#- none in a unit test -#}
@@ -252,11 +270,13 @@ changed_rows as (
     {%- set delta_hooks = {'stage': [], 'record': []} -%}
     {%- if delta is not none -%}
         {%- do delta_hooks.stage.append("{{ stage_delta_candidates(" ~ delta ~ ") }}") -%}
-        {%- do delta_hooks.record.append("{{ record_consumed(['" ~ delta.upstream ~ "'], " ~ delta.get('seeds', {}) ~ ") }}") -%}
+        {%- do delta_hooks.record.append("{{ record_consumed(" ~ (delta.upstreams | list) ~ ", " ~ delta.get('seeds', {}) ~ ", "
+            ~ delta.get('inputs', ()) ~ ", " ~ (delta.upstreams.values() | list) ~ ") }}") -%}
     {%- endif -%}
     {%- if changes is not none -%}
         {%- set delete_hooks = ["{{ delete_rows_leaving() }}", "{{ record_changes(" ~ changes ~ ") }}"] -%}
-        {%- set leaving_hooks = ["{{ stage_rows_leaving(" ~ keys ~ ", " ~ changes ~ ", " ~ delta ~ ") }}"] -%}
+        {%- set leaving_hooks = ["{{ stage_rows_leaving(" ~ keys ~ ", " ~ changes ~ ", " ~ delta ~ ", "
+            ~ ("none" if record is none else "(" ~ inputs ~ ")") ~ ") }}"] -%}
     {%- else -%}
         {%- set delete_hooks = ["{{ " ~ delete_call ~ " }}"] -%}
         {%- set leaving_hooks = [] -%}

@@ -315,6 +315,16 @@ def test_incremental_nights_equal_a_full_refresh(
         assert third[name] == rows, f"{name}: the incremental nights differ from a full refresh"
 
 
+def _build_after(warehouse: Path, statements: list[str], select: str) -> None:
+    """Runs `statements` on the warehouse, then dbt on the models of `select`."""
+    con = duckdb.connect(str(warehouse))
+    for sql in statements:
+        con.execute(sql)
+    con.close()
+    built = _dbt(["run", "--select", select], warehouse)
+    assert built.returncode == 0, built.stdout[-3000:]
+
+
 IDENTITY_CHAIN = (
     "int_identity_nodes int_identity_edges_deterministic int_identity_clusters_deterministic int_identity_profiles "
     "int_identity_profile_names"
@@ -381,12 +391,8 @@ def test_a_build_looks_only_at_upstream_changes_when_they_reach_back_to_its_last
         "UPDATE intermediate.int_identity_clusters_deterministic SET links_digest = 0 WHERE node_id = ?",
         [(node,) for node, _ in spoiled],
     )
-    for sql in tamper:
-        con.execute(sql)
     con.close()
-
-    built = _dbt(["run", "--select", IDENTITY_CHAIN], warehouse)
-    assert built.returncode == 0, built.stdout[-3000:]
+    _build_after(warehouse, tamper, IDENTITY_CHAIN)
 
     planted = query(
         warehouse,
@@ -408,6 +414,65 @@ def test_a_build_looks_only_at_upstream_changes_when_they_reach_back_to_its_last
         assert planted == [(0,)]
         assert all(digests[node] == digest for node, digest in spoiled)
         assert planted_profile == [(0, 0)]
+
+
+COMPLAINT_CHAIN = "int_complaint_events_linked int_complaint_histories"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "tamper, linked_applies, histories_apply",
+    [
+        ([], True, True),
+        # the staged complaints were built once more than both models saw (a night stopped between them)
+        (
+            ["UPDATE staging.stg_service__complaints__delta SET built_by = 'a-build-not-consumed'"],
+            False,
+            False,
+        ),
+        # a change history newly tied to its ticket source (ingest writes ops.history_sources): every
+        # history's link is found again; the histories still build from the links' changes
+        (
+            ["INSERT INTO ops.history_sources VALUES ('planted-history-source', 'planted-ticket-source')"],
+            False,
+            True,
+        ),
+        # the histories were last built by other code
+        (["UPDATE intermediate.int_complaint_histories__consumed SET context = 'other code'"], True, False),
+    ],
+    ids=["changes reach back", "a complaints build missed", "history sources changed", "other code"],
+)
+def test_the_complaint_chain_looks_only_at_upstream_changes_when_they_reach_back_to_its_last(
+    tmp_path: Path,
+    faulted_night: Path,
+    query: Callable[..., list[tuple]],
+    tamper: list[str],
+    linked_applies: bool,
+    histories_apply: bool,
+) -> None:
+    """The rule of macros/deltas.sql for models with two upstreams, on a real build of the complaint chain
+    (nothing new since the night): a linked change planted for a history no staged change carries, and a
+    history planted for another complaint that does not exist, survive a build that looks only at what its
+    upstreams changed (the staged changes and complaints; the links and complaints), and are deleted by one
+    that looks at everything: what a build does when the changes of any of its upstreams do not reach
+    back to its last, or its code or inputs changed."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(faulted_night / "warehouse.duckdb", warehouse)
+    plants = [
+        "INSERT INTO intermediate.int_complaint_events_linked BY NAME SELECT 'planted-linked' AS complaint_key, "
+        "'planted-source' AS source, 'planted-1' AS complaint_id, 'status' AS field, 1 AS field_change_number, "
+        "0 AS source_fingerprint",
+        "INSERT INTO intermediate.int_complaint_histories BY NAME "
+        "SELECT 'planted-complaint' AS complaint_key, 0 AS source_fingerprint",
+    ]
+    _build_after(warehouse, plants + tamper, COMPLAINT_CHAIN)
+
+    planted = query(
+        warehouse,
+        "SELECT (SELECT count(*) FROM intermediate.int_complaint_events_linked WHERE source = 'planted-source'), "
+        "(SELECT count(*) FROM intermediate.int_complaint_histories WHERE complaint_key = 'planted-complaint')",
+    )
+    assert planted == [(int(linked_applies), int(histories_apply))]
 
 
 @pytest.mark.slow

@@ -1,9 +1,13 @@
-{{ incremental_by_fingerprint(['complaint_key'], 'complaint_history_fingerprints()') }}
+{%- set delta = complaint_history_delta() -%}
+{{ incremental_by_fingerprint(['complaint_key'], 'complaint_history_fingerprints(' ~ delta ~ ')',
+    changes=['complaint_key'], delta=delta) }}
 -- One row per complaint: what its change history says about ownership, teams and resolutions (owner
 -- chain, unassigned time, team path, solved times); complaint_ownership adds the customer, the SLA and
 -- everything measured against the data's clock.
 -- Incremental by complaint: a night builds the complaints whose record or linked history changed
 -- (source_fingerprint, macros/complaint_histories.sql) and deletes those no longer current.
+-- Only the complaints that the changes of the linked history and of the staged complaints name are
+-- looked at (delta, macros/deltas.sql), unless those do not reach back to this model's last build.
 -- The change history is read straight from its table in each place: a CTE read in several places is
 -- materialised (a copy of every change) before it is read.
 with

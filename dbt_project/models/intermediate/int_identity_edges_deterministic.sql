@@ -1,4 +1,4 @@
-{%- set delta = {'upstream': 'int_identity_nodes', 'candidates': 'identity_edge_candidates',
+{%- set delta = {'upstreams': {'int_identity_nodes': 'identity_edge_candidates'},
     'seeds': {'nicknames': ['nickname', 'formal']}} -%}
 {{ incremental_by_fingerprint(['match_rule', 'match_key'], 'identity_edge_fingerprints(' ~ delta ~ ')',
     changes=['match_rule', 'match_key', 'node_a', 'node_b', 'node_a_fingerprint', 'node_b_fingerprint', 'rule_bit',

@@ -1,12 +1,14 @@
 {%- set record_keys = [('source', '_source'), ('complaint_id', 'complaint_id')] %}
 {%- set record_inputs = {'seeds': {'team_mapping': ['source_value', 'team']}} %}
-{{ incremental_by_record('complaint_events', record_keys, **record_inputs) }}
+{{ incremental_by_record('complaint_events', record_keys, changes=['source', 'complaint_id'], **record_inputs) }}
 -- One row per change of a complaint's owner, team, status or priority, with the value before the
 -- change derived from the history when the export does not carry it.
 -- Incremental by complaint: a night rebuilds only the complaints whose raw rows changed (new or
 -- re-exported files, a corrected file; source_fingerprint, which also covers the team mapping and this
 -- file's SQL, see macros/incremental.sql) from all their rows; complaints whose rows are gone from raw are
 -- deleted after the insert.
+-- The changes its build removed and added are kept, by complaint, in stg_service__complaint_events__changes
+-- (macros/deltas.sql): int_complaint_events_linked looks again only at the histories they name.
 with
 
 team_map as (

@@ -5,13 +5,15 @@
     'channel_mapping': ['source_value', 'channel'],
     'identity_placeholders': ['identifier', 'value'],
 }, 'vars': ['phone_region']} %}
-{{ incremental_by_record('complaints', record_keys, **record_inputs) }}
+{{ incremental_by_record('complaints', record_keys, changes=['record_key', 'source', 'complaint_id'], **record_inputs) }}
 -- One row per complaint (latest exported version), with mapped team / category / channel and
 -- normalised customer identifiers. A ticket whose latest version is deleted (Zendesk keeps a deleted
 -- ticket, status 'deleted', in its API and Fivetran's table) is withdrawn, as a record gone from raw is:
 -- no complaint, and its change history reaches none.
 -- Incremental by record (macros/incremental.sql): a night rebuilds the records whose raw rows, mapping
 -- seeds or SQL changed.
+-- The complaints its build removed and added are kept in stg_service__complaints__changes (macros/deltas.sql):
+-- int_complaint_events_linked and int_complaint_histories look again only at the complaints they name.
 with
 
 {{ changed_records(source('raw', 'complaints'), record_keys, **record_inputs) }},
