@@ -35,6 +35,9 @@ from cx_unify.warehouse_file import connect_waiting
 
 PUBLISHED_SCHEMAS = ("marts", "quality", "reference")
 PUBLISHED_OPS_TABLES = ("ingest_files", "run_failures")
+# the tables a kept model keeps beside itself for the next night's build (<model>__changes, __delta,
+# __consumed: dbt_project/macros/deltas.sql): the pipeline's bookkeeping, not published
+SIDE_TABLES = r"__(changes|delta|consumed|built_versions)$"
 # what one row means, for the published tables the pipeline's Python makes (dbt's models and seeds carry
 # their descriptions as comments); main.readme shows them
 TABLE_DESCRIPTIONS = {
@@ -180,8 +183,8 @@ def publish_analyst_file(
             listing = con.execute(
                 "SELECT schema_name, table_name, comment FROM duckdb_tables() WHERE database_name = 'wh' "
                 "AND (schema_name IN (SELECT unnest(?::VARCHAR[])) OR (schema_name = 'ops' AND table_name IN "
-                "(SELECT unnest(?::VARCHAR[])))) ORDER BY schema_name, table_name",
-                [list(PUBLISHED_SCHEMAS), list(PUBLISHED_OPS_TABLES)],
+                "(SELECT unnest(?::VARCHAR[])))) AND NOT regexp_matches(table_name, ?) ORDER BY schema_name, table_name",
+                [list(PUBLISHED_SCHEMAS), list(PUBLISHED_OPS_TABLES), SIDE_TABLES],
             ).fetchall()
             for schema, table, comment in listing:
                 name = f"{schema}.{table}"

@@ -77,7 +77,10 @@ def test_journey_rebuilds_a_response_whose_named_complaint_changed(
 ) -> None:
     """A survey response's touchpoint carries the team and category of the complaint it names, which may
     belong to another customer (an id two sources share links no records). When only that complaint
-    changes, the incremental journey must still rebuild the response's customer."""
+    changes, the incremental journey must still rebuild the response's customer: its fingerprint covers
+    the complaint, and the complaint's change names the response's customer among the candidates
+    (macros/customer_journey.sql). The upstream tables are edited by hand here, so each edit is recorded
+    as the upstream's build would have recorded it (_record_changes)."""
     warehouse = _empty_warehouse(tmp_path)
     con = duckdb.connect(str(warehouse))
     con.execute(
@@ -111,13 +114,46 @@ def test_journey_rebuilds_a_response_whose_named_complaint_changed(
     # the complaint re-staged from a corrected export: a new record fingerprint, so a new history one
     con.execute("UPDATE staging.stg_service__complaints SET team = 'Claims', source_fingerprint = 12")
     con.execute("UPDATE intermediate.int_complaint_histories SET source_fingerprint = 22")
+    complaint = ("z|complaint|1", "z", "1")
+    _record_changes(
+        con, "staging.stg_service__complaints", ["record_key", "source", "complaint_id"], [complaint]
+    )
+    _record_changes(con, "intermediate.int_complaint_histories", ["complaint_key"], [("z|complaint|1",)])
     con.close()
     assert response_team() == [("CB", "Claims", "Claim")]
     con = duckdb.connect(str(warehouse))
     # the same records under another key (the key's formula changed): rows are kept by fingerprint alone
     con.execute("UPDATE marts.customer_identity_map SET customer_key = 'CC' WHERE customer_key = 'CB'")
+    response = "q|survey_response|R1"
+    _record_changes(
+        con,
+        "marts.customer_identity_map",
+        ["node_id", "customer_key"],
+        [(response, "CB")],
+        [(response, "CC")],
+    )
     con.close()
     assert response_team() == [("CC", "Claims", "Claim")]
+
+
+def _record_changes(
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    columns: list[str],
+    removed: list[tuple],
+    added: list[tuple] | None = None,
+) -> None:
+    """Records in <model>__changes and __delta what a build of `model` that removed the rows `removed`
+    and added `added` (the same keys again when not given) records (macros/deltas.sql): for a test that
+    edits an upstream table by hand."""
+    rows = [(*row, False) for row in removed] + [
+        (*row, True) for row in (removed if added is None else added)
+    ]
+    con.execute(
+        f"CREATE OR REPLACE TABLE {model}__changes ({', '.join(f'{c} VARCHAR' for c in columns)}, is_current BOOLEAN)"
+    )
+    con.executemany(f"INSERT INTO {model}__changes VALUES ({', '.join('?' for _ in rows[0])})", rows)
+    con.execute(f"UPDATE {model}__delta SET since = built_by, built_by = built_by || '+1'")
 
 
 def _kept_tables(warehouse: Path) -> dict[str, list]:
@@ -416,46 +452,53 @@ def test_a_build_looks_only_at_upstream_changes_when_they_reach_back_to_its_last
         assert planted_profile == [(0, 0)]
 
 
-COMPLAINT_CHAIN = "int_complaint_events_linked int_complaint_histories"
+COMPLAINT_CHAIN = "int_complaint_events_linked int_complaint_histories customer_journey customers"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "tamper, linked_applies, histories_apply",
+    "tamper, applies",
     [
-        ([], True, True),
-        # the staged complaints were built once more than both models saw (a night stopped between them)
+        ([], (1, 1, 1, 1)),
+        # the staged complaints were built once more than the models after them saw (a night stopped
+        # between them); customers, built from the journey's changes, still applies them
         (
             ["UPDATE staging.stg_service__complaints__delta SET built_by = 'a-build-not-consumed'"],
-            False,
-            False,
+            (0, 0, 0, 1),
         ),
         # a change history newly tied to its ticket source (ingest writes ops.history_sources): every
-        # history's link is found again; the histories still build from the links' changes
+        # history's link is found again; the models after it still build from its changes
         (
             ["INSERT INTO ops.history_sources VALUES ('planted-history-source', 'planted-ticket-source')"],
-            False,
-            True,
+            (0, 1, 1, 1),
         ),
         # the histories were last built by other code
-        (["UPDATE intermediate.int_complaint_histories__consumed SET context = 'other code'"], True, False),
+        (["UPDATE intermediate.int_complaint_histories__consumed SET context = 'other code'"], (1, 0, 1, 1)),
+        # the identity map was built once more than the journey and customers saw
+        (["UPDATE marts.customer_identity_map__delta SET built_by = 'a-build-not-consumed'"], (1, 1, 0, 0)),
     ],
-    ids=["changes reach back", "a complaints build missed", "history sources changed", "other code"],
+    ids=[
+        "changes reach back",
+        "a complaints build missed",
+        "history sources changed",
+        "other code",
+        "a map build missed",
+    ],
 )
-def test_the_complaint_chain_looks_only_at_upstream_changes_when_they_reach_back_to_its_last(
+def test_the_complaint_chain_and_customers_look_only_at_upstream_changes_when_they_reach_back_to_their_last(
     tmp_path: Path,
     faulted_night: Path,
     query: Callable[..., list[tuple]],
     tamper: list[str],
-    linked_applies: bool,
-    histories_apply: bool,
+    applies: tuple[int, int, int, int],
 ) -> None:
-    """The rule of macros/deltas.sql for models with two upstreams, on a real build of the complaint chain
-    (nothing new since the night): a linked change planted for a history no staged change carries, and a
-    history planted for another complaint that does not exist, survive a build that looks only at what its
-    upstreams changed (the staged changes and complaints; the links and complaints), and are deleted by one
-    that looks at everything: what a build does when the changes of any of its upstreams do not reach
-    back to its last, or its code or inputs changed."""
+    """The rule of macros/deltas.sql for models with several upstreams, on a real build of the complaint chain,
+    the journey and customers (nothing new since the night): a row planted in each, for a key nothing upstream
+    carries (a linked change, a complaint's history, a customer's touchpoint, a customer, each with its own
+    key), survives a build that looks only at what its upstreams changed, and is deleted by one that looks
+    at everything: what a build does when the changes of any of its upstreams do not reach back to its
+    last, or its code or inputs changed. (A build that looks at everything lists what it removed, so the
+    models after it still build from its changes.)"""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(faulted_night / "warehouse.duckdb", warehouse)
     plants = [
@@ -464,15 +507,20 @@ def test_the_complaint_chain_looks_only_at_upstream_changes_when_they_reach_back
         "0 AS source_fingerprint",
         "INSERT INTO intermediate.int_complaint_histories BY NAME "
         "SELECT 'planted-complaint' AS complaint_key, 0 AS source_fingerprint",
+        "INSERT INTO marts.customer_journey BY NAME SELECT 'planted-journey' AS customer_key, "
+        "TIMESTAMP '2026-01-01' AS event_at, 'contact' AS event_type, 1 AS seq, 0 AS source_fingerprint",
+        "INSERT INTO marts.customers BY NAME SELECT 'planted-customer' AS customer_key, 0 AS source_fingerprint",
     ]
     _build_after(warehouse, plants + tamper, COMPLAINT_CHAIN)
 
     planted = query(
         warehouse,
         "SELECT (SELECT count(*) FROM intermediate.int_complaint_events_linked WHERE source = 'planted-source'), "
-        "(SELECT count(*) FROM intermediate.int_complaint_histories WHERE complaint_key = 'planted-complaint')",
+        "(SELECT count(*) FROM intermediate.int_complaint_histories WHERE complaint_key = 'planted-complaint'), "
+        "(SELECT count(*) FROM marts.customer_journey WHERE customer_key = 'planted-journey'), "
+        "(SELECT count(*) FROM marts.customers WHERE customer_key = 'planted-customer')",
     )
-    assert planted == [(int(linked_applies), int(histories_apply))]
+    assert planted == [applies]
 
 
 @pytest.mark.slow

@@ -1,7 +1,8 @@
-{{ incremental_by_fingerprint(['node_id'], 'identity_map_fingerprints()') }}
+{{ incremental_by_fingerprint(['node_id'], 'identity_map_fingerprints()', changes=['node_id', 'customer_key']) }}
 -- One row per record that names a customer, with the unified customer it belongs to.
 -- Incremental by node: a night builds the nodes whose record, linking rules or customer changed
--- (source_fingerprint, macros/identity_map.sql) and deletes the nodes no longer current.
+-- (source_fingerprint, macros/identity_map.sql) and deletes the nodes no longer current. The rows it removed
+-- and added are kept in customer_identity_map__changes (macros/deltas.sql) for customer_journey and customers.
 with
 
 to_build as (

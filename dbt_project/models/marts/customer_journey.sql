@@ -1,11 +1,14 @@
-{{ incremental_by_fingerprint(['customer_key'], 'journey_input_fingerprints()') }}
+{%- set delta = customer_journey_delta() -%}
+{{ incremental_by_fingerprint(['customer_key'], 'journey_input_fingerprints(' ~ delta ~ ')',
+    changes=['customer_key'], delta=delta) }}
 -- One row per touchpoint of a unified customer, in order: complaints opened, handed off, resolved and
 -- reopened, survey responses and contact-centre contacts.
 -- Incremental by customer: a night builds the customers whose inputs changed (source_fingerprint: their
 -- records, the complaints' change histories, the complaints a survey names, the team mapping, this
 -- model's code; macros/customer_journey.sql) from all their records, and deletes the customers no longer
 -- current. seq and the gaps depend only on a customer's own touchpoints, so the kept customers' rows are
--- exactly what a full rebuild would give them.
+-- exactly what a full rebuild would give them. Only the customers whose records its upstreams changed are
+-- looked at (delta, macros/deltas.sql), unless those changes do not reach back to this model's last build.
 with
 
 to_build as (

@@ -1,7 +1,11 @@
-{{ incremental_by_fingerprint(['customer_key'], 'customer_fingerprints()') }}
+{%- set delta = customers_delta() -%}
+{{ incremental_by_fingerprint(['customer_key'], 'customer_fingerprints(' ~ delta ~ ')',
+    changes=['customer_key'], delta=delta) }}
 -- One row per unified customer: when first and last seen, what each team knows of them.
 -- Incremental by customer: a night builds the customers whose records or touchpoints changed
--- (source_fingerprint, macros/customers.sql) and deletes the customers no longer current.
+-- (source_fingerprint, macros/customers.sql) and deletes the customers no longer current. Only the customers
+-- whose records or touchpoints its upstreams changed are looked at (delta, macros/deltas.sql), unless those
+-- changes do not reach back to this model's last build.
 with
 
 to_build as (

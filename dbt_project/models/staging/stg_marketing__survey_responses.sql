@@ -1,10 +1,11 @@
 {%- set record_keys = [('source', '_source'), ('response_id', 'response_id')] %}
 {%- set record_inputs = {'seeds': {'identity_placeholders': ['identifier', 'value']}, 'vars': ['phone_region']} %}
-{{ incremental_by_record('survey_responses', record_keys, **record_inputs) }}
+{{ incremental_by_record('survey_responses', record_keys, changes=['record_key'], **record_inputs) }}
 -- One row per survey response (latest version), with normalised customer identifiers and whether
 -- the score counts as happy on its scale (CSAT >= 4 of 5, NPS >= 9 of 10, CES >= 6 of 7).
 -- Incremental by record (macros/incremental.sql): a night rebuilds the records whose raw rows, the phone
--- region or the SQL changed.
+-- region or the SQL changed. The responses its build removed and added are kept in
+-- stg_marketing__survey_responses__changes (macros/deltas.sql) for customer_journey.
 with
 
 {{ changed_records(source('raw', 'survey_responses'), record_keys, **record_inputs) }},

@@ -3,10 +3,11 @@
     'team_mapping': ['source_value', 'team', 'department'],
     'contact_outcome_mapping': ['source_value', 'outcome'],
 }} %}
-{{ incremental_by_record('contacts', record_keys, **record_inputs) }}
+{{ incremental_by_record('contacts', record_keys, changes=['record_key'], **record_inputs) }}
 -- One row per contact-centre contact with its team (through the queue or team mapping) and outcome.
 -- Incremental by record (macros/incremental.sql): a night rebuilds the records whose raw rows, mapping
--- seeds or SQL changed.
+-- seeds or SQL changed. The contacts its build removed and added are kept in
+-- stg_operations__contacts__changes (macros/deltas.sql) for customer_journey.
 with
 
 {{ changed_records(source('raw', 'contacts'), record_keys, **record_inputs) }},
