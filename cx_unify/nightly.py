@@ -20,7 +20,7 @@ from expectations.config import load_check_settings
 from expectations.suites import all_checks
 from pipelines.nightly.abandoned import CLI_TAG, fail_abandoned_runs
 from pipelines.nightly.retention import prune_run_history
-from pipelines.publish.analyst_file import FINGERPRINTS_TABLE, STATE_TABLE
+from pipelines.publish.analyst_file import FINGERPRINTS_TABLE, SIDE_TABLES, STATE_TABLE
 
 ANALYST_FILE_ASSET = "published/analyst_file"
 REPORT_ASSET = "published/diagnostic_report"
@@ -143,8 +143,9 @@ def table_counts(warehouse: Path) -> dict[str, int]:
         rows = con.execute(
             "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() "
             "WHERE schema_name IN ('raw', 'ops', 'marts', 'quality') "
-            "AND schema_name || '.' || table_name NOT IN (?, ?) ORDER BY 1, 2",  # the publish's bookkeeping
-            [STATE_TABLE, FINGERPRINTS_TABLE],
+            # the publish's bookkeeping and the kept models' side tables are no tables of the night
+            "AND schema_name || '.' || table_name NOT IN (?, ?) AND NOT regexp_matches(table_name, ?) ORDER BY 1, 2",
+            [STATE_TABLE, FINGERPRINTS_TABLE, SIDE_TABLES],
         ).fetchall()
         counts = {}
         for schema, table, _ in rows:

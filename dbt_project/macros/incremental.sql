@@ -125,8 +125,9 @@ changed_rows as (
     variables, and every file version it was built from is still in raw, with the same rows and load
     time (none replaced, withdrawn, forgotten or loaded again). Then no other record's raw rows changed,
     so no other record's fingerprint did. Otherwise every record is fingerprinted, as on a full build.
-    Asked once per build, after the pre-hook staged the current file versions, and kept in the build's
-    context (as builds_only_new_fingerprints): the hooks that stage, find leaving and delete agree. -#}
+    Asked once per build, after the pre-hook staged the current file versions (not before: the answer
+    reads them, and is kept), and kept in the build's context (as builds_only_new_fingerprints): the
+    hooks that stage, find leaving and delete agree. -#}
 {% macro record_delta_applies(seeds, vars) -%}
     {%- if not execute -%}{{ return(false) }}{%- endif -%}
     {%- set key = '_cx_record_delta_applies' -%}
